@@ -1,0 +1,1 @@
+"""Digests: papers, enrichment, topics, and the daily pipeline that turns them into e-mails."""

@@ -1,0 +1,18 @@
+"""The digests app's models, one module per concern."""
+
+from digests.models.digest import Delivery, Digest, DigestItem, Feedback
+from digests.models.paper import AnnounceType, Enrichment, Paper
+from digests.models.topic import Topic
+from digests.models.usage import LLMUsage
+
+__all__ = [
+    "AnnounceType",
+    "Delivery",
+    "Digest",
+    "DigestItem",
+    "Enrichment",
+    "Feedback",
+    "LLMUsage",
+    "Paper",
+    "Topic",
+]

@@ -1,0 +1,121 @@
+"""arXiv papers as announced, and their per-language enrichment."""
+
+from __future__ import annotations
+
+from django.db import models
+
+__all__ = ["AnnounceType", "Enrichment", "Paper"]
+
+
+class AnnounceType(models.TextChoices):
+    NEW = "new", "new"
+    CROSS = "cross", "cross-list"
+    REPLACE = "replace", "replacement"
+    REPLACE_CROSS = "replace-cross", "replacement of a cross-list"
+
+
+class Paper(models.Model):
+    """One arXiv paper at its latest known version; older version numbers kept in history."""
+
+    arxiv_id = models.CharField(max_length=32, unique=True, help_text="Without version.")
+    version = models.PositiveSmallIntegerField(default=1)
+    version_history = models.JSONField(default=list, blank=True, help_text="Earlier versions.")
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    authors = models.JSONField(
+        default=list, blank=True, help_text='[{"name": …, "affiliations": […]}, …]'
+    )
+    categories = models.JSONField(default=list, blank=True)
+    primary_category = models.CharField(max_length=32, blank=True)
+    comment = models.TextField(blank=True)
+    journal_ref = models.TextField(blank=True)
+    doi = models.CharField(max_length=255, blank=True)
+    license = models.URLField(blank=True)
+    published = models.DateTimeField(null=True, blank=True, help_text="First version.")
+    updated = models.DateTimeField(null=True, blank=True, help_text="Current version.")
+    announce_date = models.DateField(db_index=True)
+    announce_type = models.CharField(max_length=16, choices=AnnounceType.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-announce_date", "arxiv_id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(announce_type__in=[t.value for t in AnnounceType]),
+                name="paper_announce_type_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(version__gte=1), name="paper_version_positive"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.versioned_id} {self.title[:60]}"
+
+    @property
+    def versioned_id(self) -> str:
+        return f"{self.arxiv_id}v{self.version}"
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.versioned_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.versioned_id}"
+
+    @property
+    def html_url(self) -> str:
+        return f"https://arxiv.org/html/{self.versioned_id}"
+
+    @property
+    def author_names(self) -> list[str]:
+        return [author["name"] for author in self.authors]
+
+    @property
+    def affiliations(self) -> list[str]:
+        """Every distinct affiliation, in the order the authors list them."""
+        seen: dict[str, None] = {}
+        for author in self.authors:
+            for affiliation in author.get("affiliations", []):
+                seen.setdefault(affiliation, None)
+        return list(seen)
+
+
+class Enrichment(models.Model):
+    """The LLM's reading of one paper version in one language, under one prompt version."""
+
+    class Status(models.TextChoices):
+        OK = "ok", "ok"
+        FAILED = "failed", "failed"
+        LLM_LESS = "llm-less", "LLM-less (extractive, untranslated)"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="enrichments")
+    paper_version = models.PositiveSmallIntegerField()
+    language = models.CharField(max_length=16)
+    prompt_version = models.CharField(max_length=32)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.OK)
+    title = models.TextField(blank=True)
+    abstract = models.TextField(blank=True)
+    summary = models.TextField(blank=True)
+    affiliations = models.JSONField(default=list, blank=True)
+    topic_hits = models.JSONField(
+        default=list, blank=True, help_text='[{"topic": slug, "score": 0–100, "reason": …}]'
+    )
+    model = models.CharField(max_length=128, blank=True)
+    tokens_in = models.PositiveIntegerField(default=0)
+    tokens_out = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["paper", "paper_version", "language", "prompt_version"],
+                name="enrichment_unique_per_version_language_prompt",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.paper.arxiv_id}v{self.paper_version} [{self.language}] {self.prompt_version}"

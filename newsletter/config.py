@@ -1,0 +1,164 @@
+"""Read and validate the operator's environment variables.
+
+Every variable of the operator's contract is read here, with its embedded default, and a
+malformed value stops start-up with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+__all__ = ["Config", "load_config"]
+
+DATABASE_SCHEMES = {"postgres", "postgresql", "pgsql", "psql", "sqlite"}
+BROKER_SCHEMES = {
+    "redis",
+    "rediss",
+    "amqp",
+    "amqps",
+    "pyamqp",
+    "filesystem",
+    "memory",
+    "sqla+sqlite",
+}
+
+
+def _fail(name: str, value: str, why: str) -> ImproperlyConfigured:
+    return ImproperlyConfigured(f"{name}={value!r} is not valid: {why}")
+
+
+def _http_url(env: environ.Env, name: str, default: str) -> str:
+    value = env.str(name, default=default)
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise _fail(name, value, "expected an absolute http(s) URL")
+    return value
+
+
+def _positive_number(env: environ.Env, name: str, default: float, *, integer: bool) -> float:
+    raw = env.str(name, default=str(default))
+    try:
+        value = int(raw) if integer else float(raw)
+    except ValueError:
+        kind = "a whole number" if integer else "a number"
+        raise _fail(name, raw, f"expected {kind}") from None
+    if value < 0:
+        raise _fail(name, raw, "must not be negative")
+    return value
+
+
+def _database(env: environ.Env, data_dir: Path) -> dict:
+    raw = env.str("DATABASE_URL", default="")
+    if not raw:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": str(data_dir / "db.sqlite3"),
+            "OPTIONS": {"timeout": 20},
+        }
+    scheme = urlsplit(raw).scheme
+    if scheme not in DATABASE_SCHEMES:
+        raise _fail("DATABASE_URL", raw, f"the scheme must be one of {sorted(DATABASE_SCHEMES)}")
+    config = environ.Env.db_url_config(raw)
+    if scheme != "sqlite" and not config.get("NAME"):
+        raise _fail("DATABASE_URL", raw, "no database name after the host")
+    return config
+
+
+def _time_zone(env: environ.Env) -> str:
+    value = env.str("TIME_ZONE", default="UTC")
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _fail("TIME_ZONE", value, "not an IANA time zone such as Europe/Paris") from None
+    return value
+
+
+def _broker(env: environ.Env) -> str:
+    value = env.str("CELERY_BROKER_URL", default="filesystem://")
+    scheme = urlsplit(value).scheme
+    if scheme not in BROKER_SCHEMES:
+        raise _fail(
+            "CELERY_BROKER_URL", value, f"the scheme must be one of {sorted(BROKER_SCHEMES)}"
+        )
+    return value
+
+
+def _anymail_settings(env: environ.Env) -> dict[str, str]:
+    """Collect ANYMAIL_* variables (e.g. ANYMAIL_POSTMARK_SERVER_TOKEN) into Anymail's dict."""
+    prefix = "ANYMAIL_"
+    return {
+        name[len(prefix) :]: value
+        for name, value in env.ENVIRON.items()
+        if name.startswith(prefix) and name != "ANYMAIL"
+    }
+
+
+def _broker_transport_options(broker_url: str, data_dir: Path) -> dict:
+    """The serverless default broker keeps its queue as files under the data folder."""
+    if not broker_url.startswith("filesystem://"):
+        return {}
+    folder = data_dir / "broker"
+    for sub in ("queue", "processed"):
+        (folder / sub).mkdir(parents=True, exist_ok=True)
+    return {
+        "data_folder_in": str(folder / "queue"),
+        "data_folder_out": str(folder / "queue"),
+        "processed_folder": str(folder / "processed"),
+        "store_processed": False,
+    }
+
+
+class Config:
+    """The validated environment, as plain attributes for settings.py."""
+
+    def __init__(self, env: environ.Env, base_dir: Path) -> None:
+        self.data_dir = Path(env.str("DATA_DIR", default=str(base_dir / "data")))
+        self.debug = env.bool("DEBUG", default=False)
+        self.secret_key = env.str("SECRET_KEY", default="")
+        self.allowed_hosts = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
+        self.time_zone = _time_zone(env)
+        self.database = _database(env, self.data_dir)
+        self.broker_url = _broker(env)
+        self.site_url = _http_url(env, "SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+        self.default_from_email = env.str(
+            "DEFAULT_FROM_EMAIL", default="arXiv Digest <digest@localhost>"
+        )
+        self.email_backend = env.str(
+            "EMAIL_BACKEND", default="newsletter.mail.EmlFileBackend"
+        )
+        self.email_file_path = Path(
+            env.str("EMAIL_FILE_PATH", default=str(self.data_dir / "outbox"))
+        )
+        self.anymail = env.json("ANYMAIL", default={})
+        self.anymail.update(_anymail_settings(env))
+        self.broker_transport_options = _broker_transport_options(self.broker_url, self.data_dir)
+        self.arxiv_rss_url = _http_url(env, "ARXIV_RSS_URL", "https://rss.arxiv.org/rss/")
+        self.arxiv_api_url = _http_url(env, "ARXIV_API_URL", "https://export.arxiv.org/api/query")
+        self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")
+        self.arxiv_request_delay = _positive_number(env, "ARXIV_REQUEST_DELAY", 3.0, integer=False)
+        self.openai_api_key = env.str("OPENAI_API_KEY", default="")
+        self.openai_base_url = env.str("OPENAI_BASE_URL", default="")
+        if self.openai_base_url:
+            self.openai_base_url = _http_url(env, "OPENAI_BASE_URL", "")
+        self.llm_model = env.str("LLM_MODEL", default="gpt-4o-mini")
+        self.llm_embedding_model = env.str("LLM_EMBEDDING_MODEL", default="")
+        self.llm_daily_token_budget = int(
+            _positive_number(env, "LLM_DAILY_TOKEN_BUDGET", 2_000_000, integer=True)
+        )
+        self.llm_concurrency = int(_positive_number(env, "LLM_CONCURRENCY", 4, integer=True))
+        if self.llm_concurrency < 1:
+            raise _fail("LLM_CONCURRENCY", str(self.llm_concurrency), "must be at least 1")
+
+
+def load_config(base_dir: Path) -> Config:
+    """Read the environment (and a `.env` file beside manage.py, if any) into a Config."""
+    env = environ.Env()
+    dotenv = base_dir / ".env"
+    if dotenv.is_file():
+        environ.Env.read_env(str(dotenv))
+    return Config(env, base_dir)

@@ -1,0 +1,11 @@
+"""Top-level URL configuration."""
+
+from django.contrib import admin
+from django.urls import path
+
+from digests import views as digest_views
+
+urlpatterns = [
+    path("", digest_views.home, name="home"),
+    path("admin/", admin.site.urls),
+]

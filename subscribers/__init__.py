@@ -1,0 +1,1 @@
+"""Subscribers: who receives a digest, and what they are interested in."""

@@ -1,0 +1,93 @@
+"""A subscriber and their interest profile."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.utils.timezone import now
+
+__all__ = ["Frequency", "InterestProfile", "Subscriber", "SubscriberStatus"]
+
+
+class SubscriberStatus(models.TextChoices):
+    PENDING = "pending", "pending confirmation"
+    ACTIVE = "active", "active"
+    UNSUBSCRIBED = "unsubscribed", "unsubscribed"
+    SUPPRESSED = "suppressed", "suppressed (bounce or complaint)"
+
+
+class Frequency(models.TextChoices):
+    DAILY = "daily", "daily"
+    WEEKLY = "weekly", "weekly"
+
+
+class Subscriber(models.Model):
+    Status = SubscriberStatus
+    Frequency = Frequency
+
+    email = models.EmailField(max_length=254)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    language = models.CharField(
+        max_length=16, default="en", help_text="BCP 47 code of the reader's language, e.g. zh, en."
+    )
+    timezone = models.CharField(max_length=64, default="UTC", help_text="IANA time zone.")
+    delivery_time = models.TimeField(default=dt.time(8, 0), help_text="Local time of delivery.")
+    frequency = models.CharField(max_length=8, choices=Frequency.choices, default=Frequency.DAILY)
+    created_at = models.DateTimeField(default=now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["email"]
+        constraints = [
+            models.UniqueConstraint(Lower("email"), name="subscriber_email_unique_ci"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=[s.value for s in SubscriberStatus]),
+                name="subscriber_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(frequency__in=[f.value for f in Frequency]),
+                name="subscriber_frequency_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class InterestProfile(models.Model):
+    """What a subscriber wants to read; every list is a JSON list of strings."""
+
+    subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="profile")
+    topics = models.ManyToManyField("digests.Topic", blank=True, related_name="profiles")
+    keywords = models.JSONField(default=list, blank=True)
+    exclude_keywords = models.JSONField(default=list, blank=True)
+    authors = models.JSONField(default=list, blank=True, help_text="Followed authors.")
+    institutions = models.JSONField(default=list, blank=True)
+    categories = models.JSONField(default=list, blank=True, help_text="arXiv categories.")
+    interests = models.TextField(blank=True, help_text="Free-text description of interests.")
+    seed_papers = models.JSONField(default=list, blank=True, help_text="arXiv ids.")
+    max_items = models.PositiveSmallIntegerField(default=20)
+    min_relevance = models.PositiveSmallIntegerField(default=30)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_items__gte=1, max_items__lte=200),
+                name="profile_max_items_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(min_relevance__gte=0, min_relevance__lte=100),
+                name="profile_min_relevance_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"profile of {self.subscriber}"
