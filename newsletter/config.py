@@ -128,9 +128,7 @@ class Config:
         self.default_from_email = env.str(
             "DEFAULT_FROM_EMAIL", default="arXiv Digest <digest@localhost>"
         )
-        self.email_backend = env.str(
-            "EMAIL_BACKEND", default="newsletter.mail.EmlFileBackend"
-        )
+        self.email_backend = env.str("EMAIL_BACKEND", default="newsletter.mail.EmlFileBackend")
         self.email_file_path = Path(
             env.str("EMAIL_FILE_PATH", default=str(self.data_dir / "outbox"))
         )

@@ -18,3 +18,17 @@ def outbox_dir(tmp_path: Path, settings) -> Path:
     settings.EMAIL_BACKEND = "newsletter.mail.EmlFileBackend"
     settings.EMAIL_FILE_PATH = folder
     return folder
+
+
+@pytest.fixture
+def recorded_arxiv(settings):
+    """The shipped demo day served over real HTTP, with the settings pointed at it."""
+    from digests.arxiv_replay import replay_server_start
+
+    server = replay_server_start(DEMO_DAY)
+    settings.ARXIV_RSS_URL = server.rss_url
+    settings.ARXIV_API_URL = server.api_url
+    settings.ARXIV_REQUEST_DELAY = 0
+    yield server
+    server.shutdown()
+    server.server_close()

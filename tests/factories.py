@@ -6,7 +6,17 @@ import datetime as dt
 import itertools
 from typing import Any
 
-from digests.models import AnnounceType, Paper, Topic
+from digests.models import (
+    AnnounceType,
+    Delivery,
+    Digest,
+    DigestItem,
+    Enrichment,
+    Feedback,
+    LLMUsage,
+    Paper,
+    Topic,
+)
 from subscribers.models import InterestProfile, Subscriber
 
 _counter = itertools.count(1)
@@ -59,3 +69,53 @@ def make_paper(**fields: Any) -> Paper:
     fields.setdefault("announce_date", dt.date(2026, 6, 18))
     fields.setdefault("announce_type", AnnounceType.NEW)
     return Paper.objects.create(**fields)
+
+
+def make_enrichment(**fields: Any) -> Enrichment:
+    paper = fields.pop("paper", None) or make_paper()
+    fields.setdefault("paper_version", paper.version)
+    fields.setdefault("language", "zh")
+    fields.setdefault("prompt_version", "v1")
+    fields.setdefault("title", f"译: {paper.title}")
+    fields.setdefault("summary", "One sentence about the paper.")
+    return Enrichment.objects.create(paper=paper, **fields)
+
+
+def make_digest(**fields: Any) -> Digest:
+    if "subscriber" not in fields:
+        fields["subscriber"] = make_subscriber()
+    fields.setdefault("issue_date", dt.date(2026, 6, 18))
+    return Digest.objects.create(**fields)
+
+
+def make_digest_item(**fields: Any) -> DigestItem:
+    digest = fields.pop("digest", None) or make_digest()
+    if "paper" not in fields:
+        fields["paper"] = make_paper()
+    fields.setdefault("rank", digest.items.count() + 1)
+    fields.setdefault("relevance", 80)
+    fields.setdefault("reason", "topic hit")
+    return DigestItem.objects.create(digest=digest, **fields)
+
+
+def make_delivery(**fields: Any) -> Delivery:
+    if "digest" not in fields:
+        fields["digest"] = make_digest()
+    return Delivery.objects.create(**fields)
+
+
+def make_feedback(**fields: Any) -> Feedback:
+    if "subscriber" not in fields:
+        fields["subscriber"] = make_subscriber()
+    if "paper" not in fields:
+        fields["paper"] = make_paper()
+    fields.setdefault("signal", Feedback.Signal.MORE)
+    return Feedback.objects.create(**fields)
+
+
+def make_llm_usage(**fields: Any) -> LLMUsage:
+    fields.setdefault("day", dt.date(2026, 6, 18))
+    fields.setdefault("model", "gpt-4o-mini")
+    fields.setdefault("purpose", LLMUsage.Purpose.ENRICH)
+    fields.setdefault("calls", 1)
+    return LLMUsage.objects.create(**fields)

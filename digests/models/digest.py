@@ -101,7 +101,7 @@ class Delivery(models.Model):
         ordering = ["-created_at"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(status__in=[s.value for s in DigestStatus]),
+                condition=models.Q(status__in=[s.value for s in DeliveryStatus]),
                 name="delivery_status_valid",
             ),
         ]

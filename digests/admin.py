@@ -1,0 +1,252 @@
+"""Admin for the catalogue, the papers, their enrichment, the digests and the LLM spending.
+
+Every list page fetches its related rows in the same query (`list_select_related` or an
+annotation), so its cost does not grow with the number of rows shown.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db.models import Count, QuerySet
+from django.http import HttpRequest
+from django.utils.html import format_html_join
+from django.utils.safestring import SafeString
+
+from digests.models import (
+    Delivery,
+    Digest,
+    DigestItem,
+    Enrichment,
+    Feedback,
+    LLMUsage,
+    Paper,
+    Topic,
+)
+
+__all__ = [
+    "DeliveryAdmin",
+    "DigestAdmin",
+    "DigestItemAdmin",
+    "DigestItemInline",
+    "EnrichmentAdmin",
+    "FeedbackAdmin",
+    "LLMUsageAdmin",
+    "PaperAdmin",
+    "TopicAdmin",
+]
+
+SHORT_TITLE_LENGTH = 80
+
+
+@admin.register(Topic)
+class TopicAdmin(admin.ModelAdmin):
+    list_display = [
+        "slug",
+        "english_name",
+        "languages",
+        "parent",
+        "children_count",
+        "follower_count",
+        "featured",
+        "position",
+    ]
+    list_editable = ["featured", "position"]
+    list_filter = ["featured", ("parent", admin.RelatedOnlyFieldListFilter)]
+    list_select_related = ["parent"]
+    search_fields = ["slug", "names"]
+    autocomplete_fields = ["parent"]
+    fieldsets = [
+        (None, {"fields": ["slug", "names", "descriptions", "parent"]}),
+        ("Matching", {"fields": ["categories", "keywords"]}),
+        ("Catalogue", {"fields": ["featured", "position"]}),
+    ]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
+        # Two to-many counts over one join each: distinct keeps them from multiplying.
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                children_count=Count("children", distinct=True),
+                follower_count=Count("profiles", distinct=True),
+            )
+        )
+
+    @admin.display(description="name (en)")
+    def english_name(self, topic: Topic) -> str:
+        return topic.name("en")
+
+    @admin.display(description="languages")
+    def languages(self, topic: Topic) -> str:
+        return " ".join(sorted(topic.names))
+
+    @admin.display(description="children", ordering="children_count")
+    def children_count(self, topic: Topic) -> int:
+        return topic.children_count
+
+    @admin.display(description="followers", ordering="follower_count")
+    def follower_count(self, topic: Topic) -> int:
+        return topic.follower_count
+
+
+@admin.register(Paper)
+class PaperAdmin(admin.ModelAdmin):
+    list_display = [
+        "versioned_id",
+        "short_title",
+        "primary_category",
+        "announce_date",
+        "announce_type",
+    ]
+    list_filter = ["announce_type", "primary_category"]
+    date_hierarchy = "announce_date"
+    search_fields = ["arxiv_id", "title"]
+    readonly_fields = ["created_at", "updated_at", "links"]
+    fieldsets = [
+        (None, {"fields": ["arxiv_id", "version", "version_history", "links"]}),
+        ("Content", {"fields": ["title", "abstract", "authors", "comment", "journal_ref", "doi"]}),
+        ("Classification", {"fields": ["primary_category", "categories", "license"]}),
+        (
+            "Announcement",
+            {
+                "fields": [
+                    "announce_date",
+                    "announce_type",
+                    "published",
+                    "updated",
+                    "created_at",
+                    "updated_at",
+                ]
+            },
+        ),
+    ]
+
+    @admin.display(description="arXiv id", ordering="arxiv_id")
+    def versioned_id(self, paper: Paper) -> str:
+        return paper.versioned_id
+
+    @admin.display(description="title", ordering="title")
+    def short_title(self, paper: Paper) -> str:
+        if len(paper.title) <= SHORT_TITLE_LENGTH:
+            return paper.title
+        return paper.title[: SHORT_TITLE_LENGTH - 1].rstrip() + "…"
+
+    @admin.display(description="links")
+    def links(self, paper: Paper) -> SafeString | str:
+        if not paper.pk:
+            return "—"
+        links = [(paper.abs_url, "abs"), (paper.pdf_url, "PDF"), (paper.html_url, "HTML")]
+        return format_html_join(" · ", '<a href="{}" rel="noopener">{}</a>', links)
+
+
+@admin.register(Enrichment)
+class EnrichmentAdmin(admin.ModelAdmin):
+    list_display = [
+        "paper",
+        "paper_version",
+        "language",
+        "prompt_version",
+        "status",
+        "model",
+        "tokens_in",
+        "tokens_out",
+        "created_at",
+    ]
+    list_select_related = ["paper"]
+    list_filter = ["status", "language", "prompt_version", "model"]
+    date_hierarchy = "created_at"
+    search_fields = ["paper__arxiv_id", "paper__title"]
+    raw_id_fields = ["paper"]
+    readonly_fields = ["created_at"]
+
+
+class DigestItemInline(admin.TabularInline):
+    model = DigestItem
+    fields = ["rank", "paper", "relevance", "topic", "reason"]
+    raw_id_fields = ["paper"]
+    autocomplete_fields = ["topic"]
+    ordering = ["rank"]
+    extra = 0
+
+
+@admin.register(Digest)
+class DigestAdmin(admin.ModelAdmin):
+    list_display = [
+        "issue_date",
+        "subscriber",
+        "status",
+        "item_count",
+        "delivery_status",
+        "created_at",
+    ]
+    list_select_related = ["subscriber", "delivery"]
+    list_filter = ["status"]
+    date_hierarchy = "issue_date"
+    search_fields = ["subscriber__email"]
+    raw_id_fields = ["subscriber"]
+    readonly_fields = ["created_at"]
+    inlines = [DigestItemInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Digest]:
+        return super().get_queryset(request).annotate(item_count=Count("items"))
+
+    @admin.display(description="items", ordering="item_count")
+    def item_count(self, digest: Digest) -> int:
+        return digest.item_count
+
+    @admin.display(description="delivery", ordering="delivery__status")
+    def delivery_status(self, digest: Digest) -> str:
+        # select_related caches a missing reverse one-to-one too, so this costs no query.
+        try:
+            return digest.delivery.get_status_display()
+        except Delivery.DoesNotExist:
+            return "—"
+
+
+@admin.register(DigestItem)
+class DigestItemAdmin(admin.ModelAdmin):
+    list_display = ["digest", "rank", "paper", "relevance", "topic"]
+    list_select_related = ["digest__subscriber", "paper", "topic"]
+    list_filter = ["digest__issue_date", "topic"]
+    search_fields = ["digest__subscriber__email", "paper__arxiv_id", "paper__title"]
+    raw_id_fields = ["digest", "paper"]
+    autocomplete_fields = ["topic"]
+
+
+@admin.register(Delivery)
+class DeliveryAdmin(admin.ModelAdmin):
+    list_display = [
+        "digest",
+        "status",
+        "attempts",
+        "esp_message_id",
+        "created_at",
+        "claimed_at",
+        "sent_at",
+    ]
+    list_select_related = ["digest__subscriber"]
+    list_filter = ["status", "attempts", "sent_at", "digest__issue_date"]
+    date_hierarchy = "created_at"
+    search_fields = ["esp_message_id", "digest__subscriber__email"]
+    raw_id_fields = ["digest"]
+    # The sending step owns these: editing them by hand would break the at-most-once claim.
+    readonly_fields = ["created_at", "claimed_at", "sent_at", "updated_at"]
+
+
+@admin.register(Feedback)
+class FeedbackAdmin(admin.ModelAdmin):
+    list_display = ["subscriber", "paper", "signal", "created_at"]
+    list_select_related = ["subscriber", "paper"]
+    list_filter = ["signal", "created_at"]
+    date_hierarchy = "created_at"
+    search_fields = ["subscriber__email", "paper__arxiv_id"]
+    raw_id_fields = ["subscriber", "paper"]
+    readonly_fields = ["created_at"]
+
+
+@admin.register(LLMUsage)
+class LLMUsageAdmin(admin.ModelAdmin):
+    list_display = ["day", "model", "purpose", "calls", "tokens_in", "tokens_out", "cost"]
+    list_filter = ["purpose", "model"]
+    date_hierarchy = "day"
+    search_fields = ["model"]

@@ -1,0 +1,137 @@
+"""A local stand-in for arXiv that serves a recorded day over real HTTP.
+
+It answers like rss.arxiv.org (`/rss/<category>`) and export.arxiv.org (`/api/query?id_list=…`)
+from a folder laid out as `rss/<category>.xml` and `api/*.xml` (Atom responses of the API).
+The demo and the tests point ARXIV_RSS_URL and ARXIV_API_URL at it; the bytes it sends are the
+recorded ones, so the real feedparser and `arxiv` client read arXiv's real formats.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+__all__ = ["RecordedArxiv", "ReplayServer", "replay_server_start"]
+
+_ENTRY = re.compile(r"<entry>.*?</entry>\s*", re.DOTALL)
+_ENTRY_ID = re.compile(r"<id>\s*https?://arxiv\.org/abs/([^<\s]+?)(v\d+)?\s*</id>")
+_TOTAL = re.compile(r"<opensearch:totalResults[^>]*>\d+</opensearch:totalResults>")
+_ERROR_FEED = """<?xml version='1.0' encoding='UTF-8'?>
+<rss xmlns:atom="http://www.w3.org/2005/Atom" version="2.0">
+  <channel>
+    <title>Feed error for query: {category}</title>
+    <link>http://rss.arxiv.org/rss/{category}</link>
+    <description>Invalid archive or category: {category}</description>
+    <docs>http://www.rssboard.org/rss-specification</docs>
+    <language>en-us</language>
+    <managingEditor>rss-help.arxiv.org</managingEditor>
+  </channel>
+</rss>
+"""
+
+
+@dataclass
+class RecordedArxiv:
+    """The recorded responses of one day, indexed for replay."""
+
+    folder: Path
+    feeds: dict[str, bytes] = field(default_factory=dict)
+    entries: dict[str, str] = field(default_factory=dict)
+    api_head: str = ""
+    api_tail: str = "</feed>\n"
+    requests: list[str] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, folder: Path) -> RecordedArxiv:
+        recorded = cls(folder=folder)
+        for feed in sorted((folder / "rss").glob("*.xml")):
+            recorded.feeds[feed.stem] = feed.read_bytes()
+        for response in sorted((folder / "api").glob("*.xml")):
+            text = response.read_text(encoding="utf-8")
+            first = _ENTRY.search(text)
+            if not recorded.api_head:
+                recorded.api_head = text[: first.start()] if first else text.rsplit("</feed>", 1)[0]
+            for entry in _ENTRY.findall(text):
+                match = _ENTRY_ID.search(entry)
+                if match:
+                    recorded.entries[match.group(1)] = entry
+        return recorded
+
+    def api_response(self, id_list: list[str], start: int, max_results: int) -> bytes:
+        """An API answer holding the recorded entries of the ids asked for, in the order asked."""
+        wanted = [re.sub(r"v\d+$", "", arxiv_id) for arxiv_id in id_list]
+        found = [self.entries[arxiv_id] for arxiv_id in wanted if arxiv_id in self.entries]
+        page = found[start : start + max_results]
+        head = _TOTAL.sub(
+            f'<opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
+            f"{len(found)}</opensearch:totalResults>",
+            self.api_head,
+        )
+        return (head + "".join(page) + self.api_tail).encode("utf-8")
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: ReplayServer
+
+    def do_GET(self) -> None:
+        recorded = self.server.recorded
+        url = urlsplit(self.path)
+        recorded.requests.append(self.path)
+        if url.path.startswith("/rss/"):
+            category = url.path.removeprefix("/rss/").strip("/")
+            if category in recorded.feeds:
+                self._send(200, recorded.feeds[category], "application/rss+xml; charset=utf-8")
+            else:
+                body = _ERROR_FEED.format(category=category).encode()
+                self._send(400, body, "application/rss+xml; charset=utf-8")
+        elif url.path == "/api/query":
+            query = parse_qs(url.query)
+            ids = [i for i in query.get("id_list", [""])[0].split(",") if i]
+            start = int(query.get("start", ["0"])[0])
+            max_results = int(query.get("max_results", ["100"])[0])
+            body = recorded.api_response(ids, start, max_results)
+            self._send(200, body, "application/atom+xml; charset=utf-8")
+        else:
+            self._send(404, b"not found", "text/plain")
+
+    def _send(self, status: int, body: bytes, content_type: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the requests are kept in `recorded.requests` instead."""
+
+
+class ReplayServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, recorded: RecordedArxiv, host: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__((host, port), _Handler)
+        self.recorded = recorded
+
+    @property
+    def base_url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def rss_url(self) -> str:
+        return f"{self.base_url}/rss/"
+
+    @property
+    def api_url(self) -> str:
+        return f"{self.base_url}/api/query"
+
+
+def replay_server_start(folder: Path, *, port: int = 0) -> ReplayServer:
+    """Serve `folder` on 127.0.0.1 from a background thread (for tests and the demo)."""
+    server = ReplayServer(RecordedArxiv.load(folder), port=port)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

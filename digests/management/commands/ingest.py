@@ -1,0 +1,32 @@
+"""`ingest [--date D] [--categories cs.CL,cs.AI]`: step 1 for one announcement day."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from digests.ingest import FeedError, day_ingest
+from digests.pipeline import categories_needed
+from newsletter.cli import parse_date, progress_bar
+
+
+class Command(BaseCommand):
+    help = "Ingest the papers arXiv announced (for the categories profiles and topics need)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--date", help="announcement day YYYY-MM-DD (default: the current one)")
+        parser.add_argument("--categories", help="comma-separated, e.g. cs.CL,cs.AI")
+
+    def handle(self, *args, date: str | None, categories: str | None, **options) -> None:
+        wanted = (
+            {c.strip() for c in categories.split(",") if c.strip()}
+            if categories
+            else categories_needed()
+        )
+        if not wanted:
+            raise CommandError("no category to ingest: no active profile or topic needs one")
+        with progress_bar("ingesting") as bar:
+            try:
+                report = day_ingest(categories=wanted, date=parse_date(date), progress=bar.update)
+            except FeedError as error:
+                raise CommandError(str(error)) from error
+        self.stdout.write(report.summary())

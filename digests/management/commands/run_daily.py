@@ -1,0 +1,31 @@
+"""`run_daily [--date D]`: the whole pipeline for one day, synchronously, in this process."""
+
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from digests.ingest import FeedError
+from digests.pipeline import categories_needed, daily_run
+from newsletter.cli import parse_date, progress_bar
+
+
+class Command(BaseCommand):
+    help = "Ingest the day's announcement, then assemble and send every active subscriber's digest."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--date", help="announcement day YYYY-MM-DD (default: the current one)")
+
+    def handle(self, *args, date: str | None, **options) -> None:
+        if not categories_needed():
+            raise CommandError("no active subscriber follows a topic or category: nothing to do")
+        with progress_bar("ingesting") as ingest_bar, progress_bar("sending") as send_bar:
+            try:
+                ingest, send = daily_run(
+                    date=parse_date(date),
+                    ingest_progress=ingest_bar.update,
+                    send_progress=send_bar.update,
+                )
+            except FeedError as error:
+                raise CommandError(str(error)) from error
+        self.stdout.write(ingest.summary())
+        self.stdout.write(send.summary())

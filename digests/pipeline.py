@@ -1,0 +1,125 @@
+"""The daily pipeline as plain functions: who needs which categories, who is due, and the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from digests.assemble import digest_assemble
+from digests.delivery import delivery_send
+from digests.ingest import IngestReport, day_ingest
+from digests.models import Digest, Paper, Topic
+from subscribers.models import InterestProfile, Subscriber
+
+__all__ = [
+    "SendReport",
+    "categories_needed",
+    "daily_run",
+    "digests_send",
+    "latest_issue_date",
+    "subscribers_due",
+]
+
+
+@dataclass
+class SendReport:
+    issue_date: dt.date | None
+    assembled: int = 0
+    empty: int = 0
+    sent: int = 0
+    skipped: int = 0
+    digest_ids: list[int] = field(default_factory=list)
+
+    def summary(self) -> str:
+        if self.issue_date is None:
+            return "no announcement to send: no digest made"
+        return (
+            f"digests for {self.issue_date}: {self.sent} sent, {self.empty} empty, "
+            f"{self.skipped} already handled ({self.assembled} assembled)"
+        )
+
+
+def categories_needed() -> set[str]:
+    """The union of the categories of active profiles and of the topics they follow."""
+    active = InterestProfile.objects.filter(subscriber__status=Subscriber.Status.ACTIVE)
+    needed: set[str] = set()
+    for categories in active.values_list("categories", flat=True):
+        needed.update(categories)
+    topics = Topic.objects.filter(profiles__in=active).distinct()
+    for categories in topics.values_list("categories", flat=True):
+        needed.update(categories)
+    return needed
+
+
+def latest_issue_date(on_or_before: dt.date | None = None) -> dt.date | None:
+    """The most recent announcement day we hold papers for."""
+    papers = Paper.objects.all()
+    if on_or_before is not None:
+        papers = papers.filter(announce_date__lte=on_or_before)
+    return papers.order_by("-announce_date").values_list("announce_date", flat=True).first()
+
+
+def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscriber]:
+    """Active subscribers whose local delivery time has come and who have no digest yet."""
+    candidates = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).exclude(
+        digests__issue_date=issue_date
+    )
+    due_ids = [
+        s.pk
+        for s in candidates.only("pk", "timezone", "delivery_time")
+        if at.astimezone(ZoneInfo(s.timezone)).time() >= s.delivery_time
+    ]
+    return Subscriber.objects.filter(pk__in=due_ids)
+
+
+def digests_send(
+    *,
+    issue_date: dt.date | None,
+    everyone: bool = False,
+    at: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SendReport:
+    """Assemble and send the digest of `issue_date` to every subscriber due (or `everyone`)."""
+    report = SendReport(issue_date=issue_date)
+    if issue_date is None:
+        return report
+    if everyone:
+        subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    else:
+        subscribers = subscribers_due(at=at or timezone.now(), issue_date=issue_date)
+    for subscriber in subscribers.select_related("profile").order_by("pk"):
+        digest = digest_assemble(subscriber=subscriber, issue_date=issue_date)
+        report.assembled += 1
+        if digest.status == Digest.Status.EMPTY:
+            report.empty += 1
+        elif delivery_send(digest=digest) is not None:
+            report.sent += 1
+            report.digest_ids.append(digest.pk)
+        else:
+            report.skipped += 1
+        if progress:
+            progress(1)
+    return report
+
+
+def daily_run(
+    *,
+    date: dt.date | None = None,
+    ingest_progress: Callable[[int], None] | None = None,
+    send_progress: Callable[[int], None] | None = None,
+) -> tuple[IngestReport, SendReport]:
+    """Ingest the day's announcement, then send its digest to every active subscriber.
+
+    A day ingested earlier (run twice, or arXiv has moved on since) is sent from what we hold.
+    """
+    ingest = day_ingest(categories=categories_needed(), date=date, progress=ingest_progress)
+    issue_date = ingest.date if ingest.announced else None
+    if issue_date is None and date is not None and latest_issue_date(date) == date:
+        issue_date = date
+    send = digests_send(issue_date=issue_date, everyone=True, progress=send_progress)
+    return ingest, send
