@@ -204,7 +204,9 @@ def subscriber_from_json(
         slugs = _string_list(obj["topics"], name="topics", problems=problems)
         if slugs is not None:
             if known_topics is None:
-                known_topics = set(Topic.objects.filter(slug__in=slugs).values_list("slug", flat=True))
+                known_topics = set(
+                    Topic.objects.filter(slug__in=slugs).values_list("slug", flat=True)
+                )
             missing = [slug for slug in dict.fromkeys(slugs) if slug not in known_topics]
             if missing:
                 problems.append(f"unknown topics: {', '.join(missing)}")

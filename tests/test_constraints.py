@@ -308,15 +308,6 @@ def test_an_unknown_delivery_status_is_rejected() -> None:
 
 
 @pytest.mark.django_db
-@pytest.mark.xfail(
-    strict=True,
-    raises=IntegrityError,
-    reason=(
-        "model bug: the delivery_status_valid check lists DigestStatus values (assembled, empty, "
-        "sent, failed) instead of DeliveryStatus, so queued, sending, delivered, bounced and "
-        "complained are refused. Remove this marker once the model and a migration fix it."
-    ),
-)
 @pytest.mark.parametrize("status", [s.value for s in Delivery.Status])
 def test_every_delivery_status_is_allowed(status: str) -> None:
     # given a digest

@@ -1,0 +1,58 @@
+"""`run_recorded_day [FOLDER]`: run_daily against a recorded arXiv day served on 127.0.0.1.
+
+For the demo and for trying the service without a network: the recorded feeds and API
+answers are served over real HTTP and the pipeline reads them through its real clients.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.test.utils import override_settings
+
+from digests.arxiv_replay import replay_server_start
+from digests.pipeline import daily_run
+from newsletter.cli import progress_bar
+
+DEFAULT_DAY = Path(settings.BASE_DIR) / "digests" / "recorded" / "2026-06-18"
+
+
+class Command(BaseCommand):
+    help = "Run the daily pipeline on a recorded arXiv day (default: the shipped demo day)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("folder", nargs="?", default=str(DEFAULT_DAY))
+
+    def handle(self, *args, folder: str, **options) -> None:
+        day_folder = Path(folder)
+        try:
+            day = dt.date.fromisoformat(day_folder.name)
+        except ValueError:
+            raise CommandError(
+                f"{folder}: the folder's name must be its date, e.g. 2026-06-18"
+            ) from None
+        if not (day_folder / "rss").is_dir():
+            raise CommandError(f"{folder}: no rss/ folder of recorded feeds")
+        server = replay_server_start(day_folder)
+        try:
+            with (
+                override_settings(
+                    ARXIV_RSS_URL=server.rss_url,
+                    ARXIV_API_URL=server.api_url,
+                    ARXIV_REQUEST_DELAY=0,
+                ),
+                progress_bar("ingesting") as ingest_bar,
+                progress_bar("sending") as send_bar,
+            ):
+                ingest, send = daily_run(
+                    date=day, ingest_progress=ingest_bar.update, send_progress=send_bar.update
+                )
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.stdout.write(ingest.summary())
+        self.stdout.write(send.summary())
+        self.stdout.write(f"outbox: {settings.EMAIL_FILE_PATH}")
