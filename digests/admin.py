@@ -7,6 +7,7 @@ annotation), so its cost does not grow with the number of rows shown.
 from __future__ import annotations
 
 from django.contrib import admin
+from django.db import models
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
@@ -102,6 +103,7 @@ class PaperAdmin(admin.ModelAdmin):
     date_hierarchy = "announce_date"
     search_fields = ["arxiv_id", "title"]
     readonly_fields = ["created_at", "updated_at", "links"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
         (None, {"fields": ["arxiv_id", "version", "version_history", "links"]}),
         ("Content", {"fields": ["title", "abstract", "authors", "comment", "journal_ref", "doi"]}),

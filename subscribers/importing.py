@@ -304,7 +304,7 @@ def subscribers_import(
                 try:
                     obj = json.loads(line)
                 except json.JSONDecodeError as exc:
-                    raise LineError(f"invalid JSON: {exc.msg} (column {exc.colno})") from None
+                    raise LineError(f"invalid JSON: {exc.msg} (column {exc.pos + 1})") from None
                 record = subscriber_from_json(obj, known_topics=topics_by_slug.keys())
                 try:
                     with transaction.atomic():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import Callable
 
 import pytest
@@ -37,6 +38,16 @@ DAY = dt.date(2026, 6, 18)
 # Session, user, count, page, filter choices, date hierarchy…: what a list page needs whatever
 # its length. A page whose cost grows with its rows blows through this at 20 rows.
 MAX_LIST_QUERIES = 12
+_serial = itertools.count()
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings) -> None:
+    """Serve static names unhashed: the manifest only exists after `collectstatic`."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 def _day(n: int) -> dt.date:
@@ -111,7 +122,7 @@ def admin_url(model: type[Model], view: str, *args: object) -> str:
 
 
 def add_rows(model: type[Model], count: int) -> list[Model]:
-    return [ROW_MAKERS[model](n) for n in range(count)]
+    return [ROW_MAKERS[model](next(_serial)) for _ in range(count)]
 
 
 @pytest.mark.django_db

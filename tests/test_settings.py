@@ -1,0 +1,140 @@
+"""Settings come from the environment; a malformed value stops start-up with a clear message."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import environ
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from newsletter.config import Config
+from tests.conftest import REPO
+
+CONTRACT_VARIABLES = [
+    "DATABASE_URL", "CELERY_BROKER_URL", "SITE_URL", "DEFAULT_FROM_EMAIL", "EMAIL_BACKEND",
+    "EMAIL_FILE_PATH", "ARXIV_RSS_URL", "ARXIV_API_URL", "ARXIV_HTML_URL", "ARXIV_REQUEST_DELAY",
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL", "LLM_EMBEDDING_MODEL",
+    "LLM_DAILY_TOKEN_BUDGET", "LLM_CONCURRENCY", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
+    "TIME_ZONE",
+]  # fmt: skip
+
+
+@pytest.fixture
+def clean_env(monkeypatch, tmp_path: Path):
+    for name in [*CONTRACT_VARIABLES, "DATA_DIR"]:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    return tmp_path
+
+
+def test_embedded_defaults_need_no_server(clean_env):
+    # when nothing is configured
+    config = Config(environ.Env(), REPO)
+
+    # then SQLite in the data folder, a serverless broker, .eml files, no LLM
+    assert config.database["ENGINE"] == "django.db.backends.sqlite3"
+    assert config.database["NAME"] == str(clean_env / "db.sqlite3")
+    assert config.broker_url == "filesystem://"
+    assert Path(config.broker_transport_options["data_folder_in"]).is_dir()
+    assert config.email_backend == "newsletter.mail.EmlFileBackend"
+    assert config.email_file_path == clean_env / "outbox"
+    assert config.openai_api_key == ""
+    assert config.arxiv_rss_url == "https://rss.arxiv.org/rss/"
+    assert config.arxiv_api_url == "https://export.arxiv.org/api/query"
+    assert config.arxiv_request_delay == 3.0
+
+
+def test_every_contract_variable_is_read(clean_env, monkeypatch):
+    # given every variable of the operator's contract set
+    values = {
+        "DATABASE_URL": "postgres://app@db.internal:5433/digest",
+        "CELERY_BROKER_URL": "amqp://guest:guest@mq:5672//",
+        "SITE_URL": "https://digest.example.org/",
+        "DEFAULT_FROM_EMAIL": "Digest <d@example.org>",
+        "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+        "EMAIL_FILE_PATH": str(clean_env / "mail"),
+        "ARXIV_RSS_URL": "http://127.0.0.1:9/rss/",
+        "ARXIV_API_URL": "http://127.0.0.1:9/api/query",
+        "ARXIV_HTML_URL": "http://127.0.0.1:9/html/",
+        "ARXIV_REQUEST_DELAY": "0.5",
+        "OPENAI_API_KEY": "sk-test",
+        "OPENAI_BASE_URL": "http://127.0.0.1:9/v1",
+        "LLM_MODEL": "qwen-plus",
+        "LLM_EMBEDDING_MODEL": "text-embedding-3-small",
+        "LLM_DAILY_TOKEN_BUDGET": "12345",
+        "LLM_CONCURRENCY": "8",
+        "SECRET_KEY": "k" * 50,
+        "DEBUG": "true",
+        "ALLOWED_HOSTS": "digest.example.org,localhost",
+        "TIME_ZONE": "Asia/Shanghai",
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+
+    # when the configuration is read
+    config = Config(environ.Env(), REPO)
+
+    # then each one took effect
+    assert config.database["HOST"] == "db.internal"
+    assert config.database["PORT"] == 5433
+    assert config.database["NAME"] == "digest"
+    assert config.broker_url == "amqp://guest:guest@mq:5672//"
+    assert config.broker_transport_options == {}
+    assert config.site_url == "https://digest.example.org"
+    assert config.default_from_email == "Digest <d@example.org>"
+    assert config.email_backend == "anymail.backends.postmark.EmailBackend"
+    assert config.email_file_path == clean_env / "mail"
+    assert config.arxiv_rss_url == "http://127.0.0.1:9/rss/"
+    assert config.arxiv_api_url == "http://127.0.0.1:9/api/query"
+    assert config.arxiv_html_url == "http://127.0.0.1:9/html/"
+    assert config.arxiv_request_delay == 0.5
+    assert (config.openai_api_key, config.openai_base_url) == ("sk-test", "http://127.0.0.1:9/v1")
+    assert (config.llm_model, config.llm_embedding_model) == ("qwen-plus", "text-embedding-3-small")
+    assert (config.llm_daily_token_budget, config.llm_concurrency) == (12345, 8)
+    assert config.secret_key == "k" * 50
+    assert config.debug is True
+    assert config.allowed_hosts == ["digest.example.org", "localhost"]
+    assert config.time_zone == "Asia/Shanghai"
+
+
+def test_anymail_variables_are_collected(clean_env, monkeypatch):
+    monkeypatch.setenv("ANYMAIL_POSTMARK_SERVER_TOKEN", "secret-token")
+    config = Config(environ.Env(), REPO)
+    assert config.anymail == {"POSTMARK_SERVER_TOKEN": "secret-token"}
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DATABASE_URL", "not a url", "DATABASE_URL='not a url' is not valid"),
+        ("DATABASE_URL", "mysql2://x@h/db", "the scheme must be one of"),
+        ("DATABASE_URL", "postgres://u@host", "no database name"),
+        ("TIME_ZONE", "Mars/Olympus", "not an IANA time zone"),
+        ("CELERY_BROKER_URL", "kafka://h:9092", "CELERY_BROKER_URL='kafka://h:9092' is not valid"),
+        ("SITE_URL", "digest.example.org", "expected an absolute http(s) URL"),
+        ("ARXIV_REQUEST_DELAY", "soon", "expected a number"),
+        ("ARXIV_REQUEST_DELAY", "-1", "must not be negative"),
+        ("LLM_CONCURRENCY", "0", "must be at least 1"),
+        ("LLM_DAILY_TOKEN_BUDGET", "1.5", "expected a whole number"),
+    ],
+)
+def test_malformed_values_are_named_in_the_error(clean_env, monkeypatch, name, value, message):
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=message.replace("(", r"\(").replace(")", r"\)")):
+        Config(environ.Env(), REPO)
+
+
+def test_start_up_stops_on_a_bad_time_zone(tmp_path: Path):
+    # when manage.py starts with an unknown time zone
+    env = {**os.environ, "TIME_ZONE": "Europe/Atlantis", "DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True
+    )
+    # then it exits with the variable named, not a stack of unrelated errors
+    assert result.returncode != 0
+    assert "TIME_ZONE='Europe/Atlantis' is not valid" in result.stderr
