@@ -271,11 +271,14 @@ def _upsert(record: SubscriberRecord, *, topics_by_slug: dict[str, Topic]) -> bo
     _apply_status(subscriber, record, now=timezone.now())
     subscriber.save()
 
-    profile, _ = InterestProfile.objects.get_or_create(subscriber=subscriber)
-    if record.profile:
-        for name, value in record.profile.items():
-            setattr(profile, name, value)
-        profile.save()
+    if created:
+        profile = InterestProfile.objects.create(subscriber=subscriber, **record.profile)
+    else:
+        profile, _ = InterestProfile.objects.get_or_create(subscriber=subscriber)
+        if record.profile:
+            for name, value in record.profile.items():
+                setattr(profile, name, value)
+            profile.save()
     if record.topics is not None:
         profile.topics.set([topics_by_slug[slug] for slug in record.topics])
     return created

@@ -11,6 +11,15 @@ SHARED_RECORDINGS = REPO.parent / "shared" / "arxiv-recorded"
 DEMO_DAY = REPO / "digests" / "recorded" / "2026-06-18"
 
 
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings) -> None:
+    """Tests render templates without `collectstatic`: no manifest to look names up in."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
 @pytest.fixture
 def outbox_dir(tmp_path: Path, settings) -> Path:
     """Point the file e-mail backend at a fresh folder."""
