@@ -27,13 +27,13 @@ demo: setup
 	$(MANAGE) run_recorded_day
 	@echo
 	@echo "  site:   $(DEMO_URL)/   (staff: $(DEMO_URL)/admin/ after 'manage.py createsuperuser')"
-	@echo "  outbox: $$($(MANAGE) shell -c 'from django.conf import settings; print(settings.EMAIL_FILE_PATH)')"
+	@echo "  outbox: $$($(MANAGE) shell -v0 -c 'from django.conf import settings; print(settings.EMAIL_FILE_PATH)')"
 	@echo
 	$(MAKE) serve
 
 ## serve: web, worker and beat together (Procfile), on the embedded defaults
 serve: setup
-	$(VENV)/bin/honcho start -f Procfile
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 ## test: the whole suite against PostgreSQL, a Redis broker with a real worker, and Chromium
 test: setup

@@ -41,15 +41,6 @@ MAX_LIST_QUERIES = 12
 _serial = itertools.count()
 
 
-@pytest.fixture(autouse=True)
-def _plain_static_files(settings) -> None:
-    """Serve static names unhashed: the manifest only exists after `collectstatic`."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
-    }
-
-
 def _day(n: int) -> dt.date:
     return DAY - dt.timedelta(days=n % 5)
 
