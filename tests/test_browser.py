@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.conftest import REPO
 from tests.factories import make_paper, make_topic
@@ -38,6 +39,9 @@ def page():
         )
         yield browser.new_page()
         browser.close()
+        # The test's queries ran inside Playwright's greenlet context, whose connection the
+        # test-database teardown cannot see: close it here, where it is visible.
+        connections.close_all()
 
 
 @pytest.mark.browser
