@@ -104,7 +104,8 @@ def listing_parse(category: str, body: bytes) -> DayListing:
     title = parsed.feed.get("title", "")
     if title.startswith("Feed error"):
         raise FeedError(f"arXiv has no category {category!r}: {title}")
-    if parsed.bozo and not parsed.entries:
+    if parsed.bozo and not isinstance(parsed.bozo_exception, feedparser.CharacterEncodingOverride):
+        # arXiv's feeds are well-formed XML; anything else is not a listing we can trust.
         raise FeedError(f"the feed for {category} is malformed: {parsed.bozo_exception}")
     listing = DayListing(category=category, date=_feed_date(parsed))
     for entry in parsed.entries:

@@ -23,7 +23,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from digests.models import Topic
-from subscribers.models import InterestProfile, Subscriber, SubscriberStatus
+from subscribers.models import Frequency, InterestProfile, Subscriber, SubscriberStatus
 
 __all__ = [
     "ImportReport",
@@ -36,7 +36,7 @@ __all__ = [
     "subscribers_import",
 ]
 
-SUBSCRIBER_FIELDS = ("language", "timezone", "delivery_time")
+SUBSCRIBER_FIELDS = ("language", "timezone", "delivery_time", "frequency")
 LIST_FIELDS = (
     "keywords",
     "exclude_keywords",
@@ -154,6 +154,11 @@ def _subscriber_fields(obj: dict[str, Any], problems: list[str]) -> dict[str, An
             fields["delivery_time"] = dt.time(int(match[1]), int(match[2]))
         else:
             problems.append(f"bad delivery_time {value!r} (expected HH:MM)")
+    if "frequency" in obj:
+        if obj["frequency"] in Frequency.values:
+            fields["frequency"] = obj["frequency"]
+        else:
+            problems.append(f"bad frequency {obj['frequency']!r} (expected daily or weekly)")
     return fields
 
 
@@ -339,6 +344,7 @@ def subscriber_to_json(subscriber: Subscriber) -> dict[str, Any]:
         "language": subscriber.language,
         "timezone": subscriber.timezone,
         "delivery_time": subscriber.delivery_time.strftime("%H:%M"),
+        "frequency": subscriber.frequency,
         "topics": topics,
         "keywords": list(profile.keywords),
         "exclude_keywords": list(profile.exclude_keywords),

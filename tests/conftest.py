@@ -41,3 +41,25 @@ def recorded_arxiv(settings):
     yield server
     server.shutdown()
     server.server_close()
+
+
+def pytest_report_header(config) -> list[str]:
+    """Say which real servers this run uses, so the output shows it."""
+    import shutil
+    import subprocess
+
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    broker = settings.CELERY_BROKER_URL.split("@")[-1]
+    chromium = shutil.which("chromium") or "missing"
+    version = (
+        subprocess.run([chromium, "--version"], capture_output=True, text=True).stdout.strip()
+        if chromium != "missing"
+        else ""
+    )
+    return [
+        f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}",
+        f"celery broker: {settings.CELERY_BROKER_URL.split('://')[0]}://{broker}",
+        f"browser: {chromium} {version}",
+    ]
