@@ -29,6 +29,7 @@ FULL_LINE: dict[str, Any] = {
     "language": "zh",
     "timezone": "Asia/Shanghai",
     "delivery_time": "07:30",
+    "frequency": "daily",
     "topics": ["llm", "post-training"],
     "keywords": ["on-policy distillation"],
     "exclude_keywords": ["survey"],
