@@ -40,7 +40,7 @@ test: setup
 	bash .ci/ensure-services
 	$(VENV)/bin/ruff check .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) DATA_DIR=$(CURDIR)/data/test \
-		$(VENV)/bin/pytest -p no:cacheprovider
+		$(VENV)/bin/pytest -v -p no:cacheprovider
 
 lint: setup
 	$(VENV)/bin/ruff check .

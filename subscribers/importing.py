@@ -23,6 +23,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from digests.models import Topic
+from newsletter.reports import ImportCounts
 from subscribers.models import Frequency, InterestProfile, Subscriber, SubscriberStatus
 
 __all__ = [
@@ -84,18 +85,8 @@ class SubscriberRecord:
 
 
 @dataclass(kw_only=True)
-class ImportReport:
-    created: int = 0
-    updated: int = 0
+class ImportReport(ImportCounts):
     errors: list[RejectedLine] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return self.created + self.updated
-
-    @property
-    def rejected(self) -> int:
-        return len(self.errors)
 
 
 def _string_list(value: Any, *, name: str, problems: list[str]) -> list[str] | None:

@@ -18,6 +18,7 @@ from django.core.validators import validate_slug
 from django.db import transaction
 
 from digests.models import Topic
+from newsletter.reports import ImportCounts
 
 __all__ = [
     "CatalogueError",
@@ -44,18 +45,8 @@ class RejectedTopic(NamedTuple):
 
 
 @dataclass(kw_only=True)
-class TopicImportReport:
-    created: int = 0
-    updated: int = 0
+class TopicImportReport(ImportCounts):
     errors: list[RejectedTopic] = field(default_factory=list)
-
-    @property
-    def imported(self) -> int:
-        return self.created + self.updated
-
-    @property
-    def rejected(self) -> int:
-        return len(self.errors)
 
 
 @dataclass(frozen=True, kw_only=True)
