@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED_RECORDINGS = REPO.parent / "shared" / "arxiv-recorded"
+# The real arXiv recordings are read in place (CI has ../shared beside the checkout).
+SHARED_RECORDINGS = Path(
+    os.environ.get("ARXIV_RECORDINGS", REPO.parent / "shared" / "arxiv-recorded")
+)
 DEMO_DAY = REPO / "digests" / "recorded" / "2026-06-18"
+
+
+@pytest.fixture(scope="session")
+def shared_recordings() -> Path:
+    """The folder of real arXiv recordings; its absence is a failure, never a skip."""
+    if not SHARED_RECORDINGS.is_dir():
+        pytest.fail(
+            f"{SHARED_RECORDINGS} is missing: clone beside ../shared or set ARXIV_RECORDINGS"
+        )
+    return SHARED_RECORDINGS
 
 
 @pytest.fixture(autouse=True)
@@ -49,9 +63,9 @@ def pytest_report_header(config) -> list[str]:
     import subprocess
 
     from django.conf import settings
+    from kombu.utils.url import maybe_sanitize_url
 
     db = settings.DATABASES["default"]
-    broker = settings.CELERY_BROKER_URL.split("@")[-1]
     chromium = shutil.which("chromium") or "missing"
     version = (
         subprocess.run([chromium, "--version"], capture_output=True, text=True).stdout.strip()
@@ -60,6 +74,6 @@ def pytest_report_header(config) -> list[str]:
     )
     return [
         f"database: {db['ENGINE'].rsplit('.', 1)[-1]} {db.get('HOST') or ''} {db['NAME']}",
-        f"celery broker: {settings.CELERY_BROKER_URL.split('://')[0]}://{broker}",
+        f"celery broker: {maybe_sanitize_url(settings.CELERY_BROKER_URL)}",
         f"browser: {chromium} {version}",
     ]

@@ -8,11 +8,15 @@ from collections import Counter
 import pytest
 
 from digests.ingest import FeedError, listing_parse
-from tests.conftest import DEMO_DAY, SHARED_RECORDINGS
+from tests.conftest import DEMO_DAY
 
 
-def _parse(name: str, category: str):
-    return listing_parse(category, (SHARED_RECORDINGS / name).read_bytes())
+@pytest.fixture
+def parse(shared_recordings):
+    def parse(name: str, category: str):
+        return listing_parse(category, (shared_recordings / name).read_bytes())
+
+    return parse
 
 
 @pytest.mark.parametrize(
@@ -38,14 +42,16 @@ def _parse(name: str, category: str):
         ),
     ],
 )
-def test_whole_day_feeds_give_every_item_with_its_announce_type(name, category, date, counts):
-    listing = _parse(name, category)
+def test_whole_day_feeds_give_every_item_with_its_announce_type(
+    parse, name, category, date, counts
+):
+    listing = parse(name, category)
     assert listing.date == date
     assert Counter(a.announce_type for a in listing.announcements) == counts
 
 
-def test_ids_and_versions_come_from_the_guid():
-    listing = _parse("arxiv-rss-quant-ph-2025-04-28.xml", "quant-ph")
+def test_ids_and_versions_come_from_the_guid(parse):
+    listing = parse("arxiv-rss-quant-ph-2025-04-28.xml", "quant-ph")
     first = listing.announcements[0]
     assert first.arxiv_id.count(".") == 1 and first.arxiv_id[:4].isdigit()
     assert first.version >= 1
@@ -61,13 +67,13 @@ def test_ids_and_versions_come_from_the_guid():
         "arxiv-atomfeed-cs-empty-2025-11-23.xml",
     ],
 )
-def test_a_day_without_announcement_has_no_items(name):
-    assert _parse(name, "cs").announcements == []
+def test_a_day_without_announcement_has_no_items(parse, name):
+    assert parse(name, "cs").announcements == []
 
 
-def test_the_error_feed_of_an_unknown_archive_names_it():
+def test_the_error_feed_of_an_unknown_archive_names_it(parse):
     with pytest.raises(FeedError, match="astroph"):
-        _parse("arxiv-rss-error-bad-archive-astroph-2024-11-28.xml", "astroph")
+        parse("arxiv-rss-error-bad-archive-astroph-2024-11-28.xml", "astroph")
 
 
 def test_malformed_feed_is_a_clear_error():
