@@ -1,7 +1,8 @@
 """A local stand-in for arXiv that serves a recorded day over real HTTP.
 
-It answers like rss.arxiv.org (`/rss/<category>`) and export.arxiv.org (`/api/query?id_list=…`)
-from a folder laid out as `rss/<category>.xml` and `api/*.xml` (Atom responses of the API).
+It answers like rss.arxiv.org (`/rss/<category>`), export.arxiv.org (`/api/query?id_list=…`)
+and arxiv.org's HTML renderings (`/html/<id>v<n>`) from a folder laid out as
+`rss/<category>.xml`, `api/*.xml` (Atom responses of the API) and `html/<id>v<n>.html`.
 The demo and the tests point ARXIV_RSS_URL and ARXIV_API_URL at it; the bytes it sends are the
 recorded ones, so the real feedparser and `arxiv` client read arXiv's real formats.
 """
@@ -44,6 +45,18 @@ class RecordedArxiv:
     api_head: str = ""
     api_tail: str = "</feed>\n"
     requests: list[str] = field(default_factory=list)
+    faults: list[tuple[str, int]] = field(default_factory=list)
+
+    def fail_next(self, path_prefix: str, status: int, times: int = 1) -> None:
+        """Answer the next `times` requests under `path_prefix` with `status` (for tests)."""
+        self.faults.extend([(path_prefix, status)] * times)
+
+    def _take_fault(self, path: str) -> int | None:
+        for index, (prefix, status) in enumerate(self.faults):
+            if path.startswith(prefix):
+                del self.faults[index]
+                return status
+        return None
 
     @classmethod
     def load(cls, folder: Path) -> RecordedArxiv:
@@ -81,13 +94,22 @@ class _Handler(BaseHTTPRequestHandler):
         recorded = self.server.recorded
         url = urlsplit(self.path)
         recorded.requests.append(self.path)
-        if url.path.startswith("/rss/"):
+        fault = recorded._take_fault(url.path)
+        if fault is not None:
+            self._send(fault, f"recorded fault {fault}".encode(), "text/plain")
+        elif url.path.startswith("/rss/"):
             category = url.path.removeprefix("/rss/").strip("/")
             if category in recorded.feeds:
                 self._send(200, recorded.feeds[category], "application/rss+xml; charset=utf-8")
             else:
                 body = _ERROR_FEED.format(category=category).encode()
                 self._send(400, body, "application/rss+xml; charset=utf-8")
+        elif url.path.startswith("/html/"):
+            page = recorded.folder / "html" / (url.path.removeprefix("/html/").strip("/") + ".html")
+            if page.is_file():
+                self._send(200, page.read_bytes(), "text/html; charset=utf-8")
+            else:
+                self._send(404, b"<html><body>No HTML for this paper</body></html>", "text/html")
         elif url.path == "/api/query":
             query = parse_qs(url.query)
             ids = [i for i in query.get("id_list", [""])[0].split(",") if i]
@@ -128,6 +150,10 @@ class ReplayServer(ThreadingHTTPServer):
     @property
     def api_url(self) -> str:
         return f"{self.base_url}/api/query"
+
+    @property
+    def html_url(self) -> str:
+        return f"{self.base_url}/html/"
 
 
 def replay_server_start(folder: Path, *, port: int = 0) -> ReplayServer:

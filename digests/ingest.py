@@ -1,7 +1,8 @@
 """Step 1: what arXiv announced on a day, and each paper's metadata, upserted by arXiv id.
 
 The listing (ids, versions, announce types) comes from arXiv's announcement feeds (RSS,
-`arxiv:announce_type`), the metadata from the API through the `arxiv` package.
+`arxiv:announce_type`), the metadata from the API through the `arxiv` package. Every request
+goes through one PoliteSession: paced, with a timeout, retried on transient failures.
 """
 
 from __future__ import annotations
@@ -18,16 +19,22 @@ import feedparser
 import requests
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
-from digests.models import AnnounceType, Paper
+from digests.arxiv_http import PoliteSession, polite_retry
+from digests.models import AnnounceType, IngestDay, Paper
+from digests.text import clean_text
 
 __all__ = [
+    "API_BATCH",
     "Announcement",
     "DayListing",
     "FeedError",
     "IngestReport",
+    "arxiv_client",
     "day_ingest",
     "listing_fetch",
+    "listing_parse",
     "metadata_fetch",
     "paper_upsert",
 ]
@@ -36,7 +43,6 @@ log = logging.getLogger(__name__)
 
 ARXIV_TZ = ZoneInfo("America/New_York")
 API_BATCH = 100
-REQUEST_TIMEOUT = 30
 _VERSIONED_ID = re.compile(r"(?P<id>(?:[a-z-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5}))v(?P<v>\d+)$")
 _ANNOUNCE_TYPES = {t.value for t in AnnounceType}
 
@@ -62,22 +68,29 @@ class DayListing:
 @dataclass
 class IngestReport:
     date: dt.date | None
+    status: str = IngestDay.Status.NONE
     listed: int = 0
     created: int = 0
     updated: int = 0
     unchanged: int = 0
+    api_requests: int = 0
     missing: list[str] = field(default_factory=list)
+    rejected_categories: list[str] = field(default_factory=list)
+    note: str = ""
 
     @property
     def announced(self) -> bool:
-        return self.listed > 0
+        return self.status == IngestDay.Status.ANNOUNCED
 
     def summary(self) -> str:
+        if self.status == IngestDay.Status.STALE:
+            return f"stale feed for {self.date}: {self.note}"
         if not self.announced:
             return f"no announcement for {self.date or 'this day'}: nothing ingested"
         return (
             f"ingested {self.listed} papers announced {self.date}: {self.created} new, "
-            f"{self.updated} updated, {self.unchanged} unchanged, {len(self.missing)} missing"
+            f"{self.updated} changed, {self.unchanged} unchanged, {len(self.missing)} missing "
+            f"({self.api_requests} API requests)"
         )
 
 
@@ -120,52 +133,68 @@ def listing_parse(category: str, body: bytes) -> DayListing:
 def listing_fetch(category: str, *, session: requests.Session) -> DayListing:
     """Fetch and parse today's announcement feed of one category."""
     url = f"{settings.ARXIV_RSS_URL.rstrip('/')}/{category}"
-    response = session.get(url, timeout=REQUEST_TIMEOUT)
-    if response.status_code == 400:
-        raise FeedError(f"arXiv rejected the category {category!r} (HTTP 400)")
-    response.raise_for_status()
-    return listing_parse(category, response.content)
+
+    @polite_retry()
+    def fetch() -> bytes:
+        response = session.get(url)
+        if response.status_code == 400:
+            raise FeedError(f"arXiv rejected the category {category!r} (HTTP 400)")
+        response.raise_for_status()
+        return response.content
+
+    return listing_parse(category, fetch())
 
 
-def arxiv_client() -> arxiv.Client:
-    """The `arxiv` package's client, pointed at ARXIV_API_URL and paced by ARXIV_REQUEST_DELAY."""
-    client = arxiv.Client(
-        page_size=API_BATCH, delay_seconds=settings.ARXIV_REQUEST_DELAY, num_retries=3
-    )
+def arxiv_client(session: requests.Session) -> arxiv.Client:
+    """The `arxiv` package's client on our session, pointed at ARXIV_API_URL.
+
+    Its own pause and retries are off: the session paces every request to arXiv (feeds and API
+    alike) and `polite_retry` retries with backoff.
+    """
+    client = arxiv.Client(page_size=API_BATCH, delay_seconds=0, num_retries=0)
     client.query_url_format = f"{settings.ARXIV_API_URL}?{{}}"
+    client._session = session  # the one paced, time-limited connection
     return client
 
 
-def metadata_fetch(ids: list[str], *, client: arxiv.Client) -> dict[str, arxiv.Result]:
-    """The API's record of each id, fetched in batches of API_BATCH ids per request."""
+def metadata_fetch(
+    ids: list[str],
+    *,
+    client: arxiv.Client,
+    on_batch: Callable[[dict[str, arxiv.Result]], None] | None = None,
+) -> dict[str, arxiv.Result]:
+    """The API's record of each id, fetched in batches of API_BATCH ids, one request each."""
     results: dict[str, arxiv.Result] = {}
     for start in range(0, len(ids), API_BATCH):
         batch = ids[start : start + API_BATCH]
-        search = arxiv.Search(id_list=batch, max_results=len(batch))
-        for result in client.results(search):
+
+        @polite_retry()
+        def fetch(batch: list[str] = batch) -> list[arxiv.Result]:
+            return list(client.results(arxiv.Search(id_list=batch, max_results=len(batch))))
+
+        found: dict[str, arxiv.Result] = {}
+        for result in fetch():
             arxiv_id, _ = _split_versioned_id(result.entry_id.rsplit("/abs/", 1)[-1])
-            results[arxiv_id] = result
+            found[arxiv_id] = result
+        results.update(found)
+        if on_batch:
+            on_batch(found)  # stored batch by batch: a run cut short resumes where it stopped
     return results
-
-
-def _clean(text: str | None) -> str:
-    """Collapse the API's line-wrapping whitespace; the text stays plain text."""
-    return " ".join((text or "").split())
 
 
 def _paper_fields(result: arxiv.Result) -> dict:
     return {
-        "title": _clean(result.title),
-        "abstract": _clean(result.summary),
+        "title": clean_text(result.title),
+        "abstract": clean_text(result.summary),
         "authors": [
-            {"name": _clean(a.name), "affiliations": [_clean(x) for x in a.affiliation]}
+            {"name": clean_text(a.name), "affiliations": [clean_text(x) for x in a.affiliation]}
             for a in result.authors
         ],
         "categories": list(result.categories),
         "primary_category": result.primary_category,
-        "comment": _clean(result.comment),
-        "journal_ref": _clean(result.journal_ref),
-        "doi": _clean(result.doi),
+        "comment": clean_text(result.comment),
+        "journal_ref": clean_text(result.journal_ref),
+        "doi": clean_text(result.doi),
         "published": result.published,
         "updated": result.updated,
     }
@@ -184,15 +213,65 @@ def paper_upsert(
             arxiv_id=announcement.arxiv_id, version=announcement.version, **fields
         )
         return paper, "created"
-    if paper.version == announcement.version and paper.announce_date == day:
-        return paper, "unchanged"
     if announcement.version > paper.version:
         paper.version_history = [*paper.version_history, paper.version]
         paper.version = announcement.version
+    elif all(getattr(paper, name) == value for name, value in fields.items()):
+        return paper, "unchanged"
     for name, value in fields.items():
         setattr(paper, name, value)
     paper.save()
     return paper, "updated"
+
+
+def _merge(listings: Iterable[DayListing]) -> dict[str, Announcement]:
+    """One announcement per paper: its own category's (new/replace) wins over a cross-list."""
+    merged: dict[str, Announcement] = {}
+    for listing in listings:
+        for announcement in listing.announcements:
+            known = merged.get(announcement.arxiv_id)
+            if known is None or known.announce_type.endswith("cross"):
+                merged[announcement.arxiv_id] = announcement
+    return merged
+
+
+def _is_stale(day: dt.date, merged: dict[str, Announcement]) -> str:
+    """Why the feeds repeat the previous announcement under a new date, or "" if they don't."""
+    previous = (
+        IngestDay.objects.filter(status=IngestDay.Status.ANNOUNCED, date__lt=day)
+        .order_by("-date")
+        .first()
+    )
+    if previous is None:
+        return ""
+    earlier = set(
+        Paper.objects.filter(announce_date=previous.date, arxiv_id__in=list(merged)).values_list(
+            "arxiv_id", "version"
+        )
+    )
+    listed = {(a.arxiv_id, a.version) for a in merged.values()}
+    if listed and listed <= earlier:
+        return f"the feeds dated {day} list the {len(listed)} papers announced on {previous.date}"
+    return ""
+
+
+def _record(report: IngestReport, categories: list[str], started: dt.datetime) -> None:
+    if report.date is None:
+        return
+    IngestDay.objects.update_or_create(
+        date=report.date,
+        defaults={
+            "status": report.status,
+            "categories": categories,
+            "listed": report.listed,
+            "created": report.created,
+            "updated": report.updated,
+            "api_requests": report.api_requests,
+            "note": report.note,
+            "started_at": started,
+            "finished_at": timezone.now(),
+        },
+    )
 
 
 def day_ingest(
@@ -200,37 +279,61 @@ def day_ingest(
     categories: Iterable[str],
     date: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    session: PoliteSession | None = None,
 ) -> IngestReport:
-    """Ingest the current announcement of every category; `date` guards against a stale feed."""
-    session = requests.Session()
-    merged: dict[str, Announcement] = {}
-    day: dt.date | None = None
-    for category in sorted(set(categories)):
-        listing = listing_fetch(category, session=session)
-        if not listing.announcements:
-            continue
-        if date is not None and listing.date != date:
-            log.warning(
-                "%s feed holds the announcement of %s, not %s", category, listing.date, date
-            )
-            continue
-        day = listing.date
-        for announcement in listing.announcements:
-            # A paper listed as new in its primary category and cross in another: keep "new".
-            known = merged.get(announcement.arxiv_id)
-            if known is None or known.announce_type.endswith("cross"):
-                merged[announcement.arxiv_id] = announcement
-    report = IngestReport(date=day or date, listed=len(merged))
-    if not merged:
+    """Ingest the current announcement of every category and record what the day was.
+
+    `date`, when given, is the announcement day expected: feeds still dated earlier are stale.
+    A category arXiv rejects is reported and skipped; the others are ingested.
+    """
+    started = timezone.now()
+    session = session or PoliteSession()
+    wanted = sorted(set(categories))
+    listings: list[DayListing] = []
+    report = IngestReport(date=date)
+    for category in wanted:
+        try:
+            listings.append(listing_fetch(category, session=session))
+        except FeedError as error:
+            log.error("%s", error)
+            report.rejected_categories.append(category)
+            report.note += f"{error}\n"
+    dated = [lst for lst in listings if lst.announcements]
+    feed_dates = {lst.date for lst in dated}
+    feed_day = max(feed_dates) if feed_dates else None
+    report.date = date or feed_day or timezone.now().astimezone(ARXIV_TZ).date()
+    if feed_day is None:
+        report.note += "the announcement feeds have no item: no announcement"
+        _record(report, wanted, started)
         return report
-    results = metadata_fetch(sorted(merged), client=arxiv_client())
-    for arxiv_id, announcement in merged.items():
-        result = results.get(arxiv_id)
-        if result is None:
-            report.missing.append(arxiv_id)
-            continue
-        _, outcome = paper_upsert(announcement=announcement, result=result, day=day)
-        setattr(report, outcome, getattr(report, outcome) + 1)
-        if progress:
-            progress(1)
+    if date is not None and feed_day != date:
+        report.status = IngestDay.Status.STALE if feed_day < date else IngestDay.Status.NONE
+        report.note += f"the feeds hold the announcement of {feed_day}, not of {date}"
+        if report.status == IngestDay.Status.STALE or not IngestDay.objects.filter(date=date):
+            _record(report, wanted, started)
+        return report
+    merged = _merge(lst for lst in dated if lst.date == feed_day)
+    report.listed = len(merged)
+    stale = _is_stale(feed_day, merged)
+    if stale:
+        report.status = IngestDay.Status.STALE
+        report.note += stale
+        _record(report, wanted, started)
+        return report
+
+    def store(batch: dict[str, arxiv.Result]) -> None:
+        for arxiv_id, result in batch.items():
+            _, outcome = paper_upsert(announcement=merged[arxiv_id], result=result, day=feed_day)
+            setattr(report, outcome, getattr(report, outcome) + 1)
+            if progress:
+                progress(1)
+
+    before = session.request_count
+    results = metadata_fetch(sorted(merged), client=arxiv_client(session), on_batch=store)
+    report.api_requests = session.request_count - before
+    report.missing = sorted(set(merged) - set(results))
+    report.status = IngestDay.Status.ANNOUNCED
+    if report.missing:
+        report.note += f"not found in the API: {', '.join(report.missing)}"
+    _record(report, wanted, started)
     return report

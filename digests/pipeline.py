@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from digests.affiliations import affiliations_fill
 from digests.assemble import digest_assemble
 from digests.delivery import delivery_send
 from digests.ingest import IngestReport, day_ingest
-from digests.models import Digest, Paper, Topic
+from digests.models import Digest, IngestDay, Paper, Topic
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [
@@ -57,22 +58,44 @@ def categories_needed() -> set[str]:
 
 
 def latest_issue_date(on_or_before: dt.date | None = None) -> dt.date | None:
-    """The most recent announcement day we hold papers for."""
-    papers = Paper.objects.all()
+    """The most recent announcement day that was ingested."""
+    days = IngestDay.objects.filter(status=IngestDay.Status.ANNOUNCED)
     if on_or_before is not None:
-        papers = papers.filter(announce_date__lte=on_or_before)
-    return papers.order_by("-announce_date").values_list("announce_date", flat=True).first()
+        days = days.filter(date__lte=on_or_before)
+    return days.order_by("-date").values_list("date", flat=True).first()
+
+
+def _last_delivery_moment(at: dt.datetime, zone: ZoneInfo, delivery_time: dt.time) -> dt.datetime:
+    """The latest moment <= `at` when the reader's local clock showed `delivery_time`."""
+    local = at.astimezone(zone)
+    moment = dt.datetime.combine(local.date(), delivery_time, tzinfo=zone)
+    if moment > local:
+        moment = dt.datetime.combine(
+            local.date() - dt.timedelta(days=1), delivery_time, tzinfo=zone
+        )
+    return moment
 
 
 def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscriber]:
-    """Active subscribers whose local delivery time has come and who have no digest yet."""
+    """Active subscribers with no digest yet whose delivery time has come since the ingestion.
+
+    An announcement reaches each reader at the first local delivery time after it was
+    ingested: the next morning, wherever they are.
+    """
+    ingested = (
+        IngestDay.objects.filter(date=issue_date, status=IngestDay.Status.ANNOUNCED)
+        .values_list("finished_at", flat=True)
+        .first()
+    )
+    if ingested is None:
+        return Subscriber.objects.none()
     candidates = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).exclude(
         digests__issue_date=issue_date
     )
     due_ids = [
         s.pk
         for s in candidates.only("pk", "timezone", "delivery_time")
-        if at.astimezone(ZoneInfo(s.timezone)).time() >= s.delivery_time
+        if _last_delivery_moment(at, ZoneInfo(s.timezone), s.delivery_time) >= ingested
     ]
     return Subscriber.objects.filter(pk__in=due_ids)
 
@@ -92,9 +115,18 @@ def digests_send(
         subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
     else:
         subscribers = subscribers_due(at=at or timezone.now(), issue_date=issue_date)
-    for subscriber in subscribers.select_related("profile").order_by("pk"):
-        digest = digest_assemble(subscriber=subscriber, issue_date=issue_date)
-        report.assembled += 1
+    digests = [
+        digest_assemble(subscriber=subscriber, issue_date=issue_date)
+        for subscriber in subscribers.select_related("profile").order_by("pk")
+    ]
+    report.assembled = len(digests)
+    # Affiliations are read from the papers' pages only for papers someone will see.
+    affiliations_fill(
+        Paper.objects.filter(
+            digest_items__digest__in=[d for d in digests if d.status == Digest.Status.ASSEMBLED]
+        ).distinct()
+    )
+    for digest in digests:
         if digest.status == Digest.Status.EMPTY:
             report.empty += 1
         elif delivery_send(digest=digest) is not None:
@@ -120,6 +152,6 @@ def daily_run(
     ingest = day_ingest(categories=categories_needed(), date=date, progress=ingest_progress)
     issue_date = ingest.date if ingest.announced else None
     if issue_date is None and date is not None and latest_issue_date(date) == date:
-        issue_date = date
+        issue_date = date  # ingested by an earlier run
     send = digests_send(issue_date=issue_date, everyone=True, progress=send_progress)
     return ingest, send

@@ -6,148 +6,301 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Delivery',
+            name="Delivery",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('queued', 'queued'), ('sending', 'sending (claimed)'), ('sent', 'sent'), ('delivered', 'delivered'), ('bounced', 'bounced'), ('complained', 'complained'), ('failed', 'failed')], default='queued', max_length=16)),
-                ('esp_message_id', models.CharField(blank=True, db_index=True, max_length=255)),
-                ('attempts', models.PositiveSmallIntegerField(default=0)),
-                ('last_error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('claimed_at', models.DateTimeField(blank=True, null=True)),
-                ('sent_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "queued"),
+                            ("sending", "sending (claimed)"),
+                            ("sent", "sent"),
+                            ("delivered", "delivered"),
+                            ("bounced", "bounced"),
+                            ("complained", "complained"),
+                            ("failed", "failed"),
+                        ],
+                        default="queued",
+                        max_length=16,
+                    ),
+                ),
+                ("esp_message_id", models.CharField(blank=True, db_index=True, max_length=255)),
+                ("attempts", models.PositiveSmallIntegerField(default=0)),
+                ("last_error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("claimed_at", models.DateTimeField(blank=True, null=True)),
+                ("sent_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'verbose_name_plural': 'deliveries',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "deliveries",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='Digest',
+            name="Digest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('issue_date', models.DateField(help_text='The arXiv announcement day it covers.')),
-                ('status', models.CharField(choices=[('assembled', 'assembled'), ('empty', 'nothing above the threshold'), ('sent', 'sent'), ('failed', 'failed')], default='assembled', max_length=16)),
-                ('brief', models.TextField(blank=True)),
-                ('note', models.TextField(blank=True, help_text='Why it is empty or failed.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("issue_date", models.DateField(help_text="The arXiv announcement day it covers.")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("assembled", "assembled"),
+                            ("empty", "nothing above the threshold"),
+                            ("sent", "sent"),
+                            ("failed", "failed"),
+                        ],
+                        default="assembled",
+                        max_length=16,
+                    ),
+                ),
+                ("brief", models.TextField(blank=True)),
+                ("note", models.TextField(blank=True, help_text="Why it is empty or failed.")),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'ordering': ['-issue_date', 'subscriber_id'],
+                "ordering": ["-issue_date", "subscriber_id"],
             },
         ),
         migrations.CreateModel(
-            name='DigestItem',
+            name="DigestItem",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rank', models.PositiveSmallIntegerField(help_text='1 is the most relevant.')),
-                ('relevance', models.PositiveSmallIntegerField(help_text='0–100.')),
-                ('reason', models.TextField(blank=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("rank", models.PositiveSmallIntegerField(help_text="1 is the most relevant.")),
+                ("relevance", models.PositiveSmallIntegerField(help_text="0–100.")),
+                ("reason", models.TextField(blank=True)),
             ],
             options={
-                'ordering': ['digest_id', 'rank'],
+                "ordering": ["digest_id", "rank"],
             },
         ),
         migrations.CreateModel(
-            name='Enrichment',
+            name="Enrichment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('paper_version', models.PositiveSmallIntegerField()),
-                ('language', models.CharField(max_length=16)),
-                ('prompt_version', models.CharField(max_length=32)),
-                ('status', models.CharField(choices=[('ok', 'ok'), ('failed', 'failed'), ('llm-less', 'LLM-less (extractive, untranslated)')], default='ok', max_length=16)),
-                ('title', models.TextField(blank=True)),
-                ('abstract', models.TextField(blank=True)),
-                ('summary', models.TextField(blank=True)),
-                ('affiliations', models.JSONField(blank=True, default=list)),
-                ('topic_hits', models.JSONField(blank=True, default=list, help_text='[{"topic": slug, "score": 0–100, "reason": …}]')),
-                ('model', models.CharField(blank=True, max_length=128)),
-                ('tokens_in', models.PositiveIntegerField(default=0)),
-                ('tokens_out', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("paper_version", models.PositiveSmallIntegerField()),
+                ("language", models.CharField(max_length=16)),
+                ("prompt_version", models.CharField(max_length=32)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("ok", "ok"),
+                            ("failed", "failed"),
+                            ("llm-less", "LLM-less (extractive, untranslated)"),
+                        ],
+                        default="ok",
+                        max_length=16,
+                    ),
+                ),
+                ("title", models.TextField(blank=True)),
+                ("abstract", models.TextField(blank=True)),
+                ("summary", models.TextField(blank=True)),
+                ("affiliations", models.JSONField(blank=True, default=list)),
+                (
+                    "topic_hits",
+                    models.JSONField(
+                        blank=True,
+                        default=list,
+                        help_text='[{"topic": slug, "score": 0–100, "reason": …}]',
+                    ),
+                ),
+                ("model", models.CharField(blank=True, max_length=128)),
+                ("tokens_in", models.PositiveIntegerField(default=0)),
+                ("tokens_out", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
             ],
         ),
         migrations.CreateModel(
-            name='Feedback',
+            name="Feedback",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('signal', models.CharField(choices=[('more', 'more like this'), ('less', 'less like this')], max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "signal",
+                    models.CharField(
+                        choices=[("more", "more like this"), ("less", "less like this")],
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name_plural': 'feedback',
-                'ordering': ['-created_at'],
+                "verbose_name_plural": "feedback",
+                "ordering": ["-created_at"],
             },
         ),
         migrations.CreateModel(
-            name='LLMUsage',
+            name="LLMUsage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('model', models.CharField(max_length=128)),
-                ('purpose', models.CharField(choices=[('enrich', 'enrichment'), ('brief', 'brief of the day'), ('embed', 'embedding')], max_length=16)),
-                ('calls', models.PositiveIntegerField(default=0)),
-                ('tokens_in', models.PositiveBigIntegerField(default=0)),
-                ('tokens_out', models.PositiveBigIntegerField(default=0)),
-                ('cost', models.DecimalField(decimal_places=6, default=Decimal('0'), max_digits=12)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField()),
+                ("model", models.CharField(max_length=128)),
+                (
+                    "purpose",
+                    models.CharField(
+                        choices=[
+                            ("enrich", "enrichment"),
+                            ("brief", "brief of the day"),
+                            ("embed", "embedding"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("calls", models.PositiveIntegerField(default=0)),
+                ("tokens_in", models.PositiveBigIntegerField(default=0)),
+                ("tokens_out", models.PositiveBigIntegerField(default=0)),
+                (
+                    "cost",
+                    models.DecimalField(decimal_places=6, default=Decimal("0"), max_digits=12),
+                ),
             ],
             options={
-                'verbose_name': 'LLM usage',
-                'verbose_name_plural': 'LLM usage',
-                'ordering': ['-day', 'model', 'purpose'],
+                "verbose_name": "LLM usage",
+                "verbose_name_plural": "LLM usage",
+                "ordering": ["-day", "model", "purpose"],
             },
         ),
         migrations.CreateModel(
-            name='Paper',
+            name="Paper",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('arxiv_id', models.CharField(help_text='Without version.', max_length=32, unique=True)),
-                ('version', models.PositiveSmallIntegerField(default=1)),
-                ('version_history', models.JSONField(blank=True, default=list, help_text='Earlier versions.')),
-                ('title', models.TextField()),
-                ('abstract', models.TextField(blank=True)),
-                ('authors', models.JSONField(blank=True, default=list, help_text='[{"name": …, "affiliations": […]}, …]')),
-                ('categories', models.JSONField(blank=True, default=list)),
-                ('primary_category', models.CharField(blank=True, max_length=32)),
-                ('comment', models.TextField(blank=True)),
-                ('journal_ref', models.TextField(blank=True)),
-                ('doi', models.CharField(blank=True, max_length=255)),
-                ('license', models.URLField(blank=True)),
-                ('published', models.DateTimeField(blank=True, help_text='First version.', null=True)),
-                ('updated', models.DateTimeField(blank=True, help_text='Current version.', null=True)),
-                ('announce_date', models.DateField(db_index=True)),
-                ('announce_type', models.CharField(choices=[('new', 'new'), ('cross', 'cross-list'), ('replace', 'replacement'), ('replace-cross', 'replacement of a cross-list')], max_length=16)),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "arxiv_id",
+                    models.CharField(help_text="Without version.", max_length=32, unique=True),
+                ),
+                ("version", models.PositiveSmallIntegerField(default=1)),
+                (
+                    "version_history",
+                    models.JSONField(blank=True, default=list, help_text="Earlier versions."),
+                ),
+                ("title", models.TextField()),
+                ("abstract", models.TextField(blank=True)),
+                (
+                    "authors",
+                    models.JSONField(
+                        blank=True, default=list, help_text='[{"name": …, "affiliations": […]}, …]'
+                    ),
+                ),
+                ("categories", models.JSONField(blank=True, default=list)),
+                ("primary_category", models.CharField(blank=True, max_length=32)),
+                ("comment", models.TextField(blank=True)),
+                ("journal_ref", models.TextField(blank=True)),
+                ("doi", models.CharField(blank=True, max_length=255)),
+                ("license", models.URLField(blank=True)),
+                (
+                    "published",
+                    models.DateTimeField(blank=True, help_text="First version.", null=True),
+                ),
+                (
+                    "updated",
+                    models.DateTimeField(blank=True, help_text="Current version.", null=True),
+                ),
+                ("announce_date", models.DateField(db_index=True)),
+                (
+                    "announce_type",
+                    models.CharField(
+                        choices=[
+                            ("new", "new"),
+                            ("cross", "cross-list"),
+                            ("replace", "replacement"),
+                            ("replace-cross", "replacement of a cross-list"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
             ],
             options={
-                'ordering': ['-announce_date', 'arxiv_id'],
+                "ordering": ["-announce_date", "arxiv_id"],
             },
         ),
         migrations.CreateModel(
-            name='Topic',
+            name="Topic",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(unique=True)),
-                ('names', models.JSONField(default=dict, help_text='Name per language, e.g. {"en": …, "zh": …}.')),
-                ('descriptions', models.JSONField(blank=True, default=dict, help_text='Description per language.')),
-                ('categories', models.JSONField(blank=True, default=list, help_text='arXiv categories drawn from.')),
-                ('keywords', models.JSONField(blank=True, default=list, help_text='Phrases for lexical matching.')),
-                ('featured', models.BooleanField(default=False)),
-                ('position', models.PositiveIntegerField(default=0, help_text='Order in the catalogue.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(unique=True)),
+                (
+                    "names",
+                    models.JSONField(
+                        default=dict, help_text='Name per language, e.g. {"en": …, "zh": …}.'
+                    ),
+                ),
+                (
+                    "descriptions",
+                    models.JSONField(
+                        blank=True, default=dict, help_text="Description per language."
+                    ),
+                ),
+                (
+                    "categories",
+                    models.JSONField(
+                        blank=True, default=list, help_text="arXiv categories drawn from."
+                    ),
+                ),
+                (
+                    "keywords",
+                    models.JSONField(
+                        blank=True, default=list, help_text="Phrases for lexical matching."
+                    ),
+                ),
+                ("featured", models.BooleanField(default=False)),
+                (
+                    "position",
+                    models.PositiveIntegerField(default=0, help_text="Order in the catalogue."),
+                ),
             ],
             options={
-                'ordering': ['position', 'slug'],
+                "ordering": ["position", "slug"],
             },
         ),
     ]

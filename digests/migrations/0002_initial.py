@@ -5,114 +5,200 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('digests', '0001_initial'),
-        ('subscribers', '0001_initial'),
+        ("digests", "0001_initial"),
+        ("subscribers", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='digest',
-            name='subscriber',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='digests', to='subscribers.subscriber'),
+            model_name="digest",
+            name="subscriber",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="digests",
+                to="subscribers.subscriber",
+            ),
         ),
         migrations.AddField(
-            model_name='delivery',
-            name='digest',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='delivery', to='digests.digest'),
+            model_name="delivery",
+            name="digest",
+            field=models.OneToOneField(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="delivery",
+                to="digests.digest",
+            ),
         ),
         migrations.AddField(
-            model_name='digestitem',
-            name='digest',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='items', to='digests.digest'),
+            model_name="digestitem",
+            name="digest",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="items",
+                to="digests.digest",
+            ),
         ),
         migrations.AddField(
-            model_name='feedback',
-            name='subscriber',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='subscribers.subscriber'),
+            model_name="feedback",
+            name="subscriber",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="feedback",
+                to="subscribers.subscriber",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='llmusage',
-            constraint=models.UniqueConstraint(fields=('day', 'model', 'purpose'), name='llm_usage_one_row_per_day_model_purpose'),
+            model_name="llmusage",
+            constraint=models.UniqueConstraint(
+                fields=("day", "model", "purpose"), name="llm_usage_one_row_per_day_model_purpose"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paper',
-            constraint=models.CheckConstraint(condition=models.Q(('announce_type__in', ['new', 'cross', 'replace', 'replace-cross'])), name='paper_announce_type_valid'),
+            model_name="paper",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("announce_type__in", ["new", "cross", "replace", "replace-cross"])
+                ),
+                name="paper_announce_type_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='paper',
-            constraint=models.CheckConstraint(condition=models.Q(('version__gte', 1)), name='paper_version_positive'),
+            model_name="paper",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("version__gte", 1)), name="paper_version_positive"
+            ),
         ),
         migrations.AddField(
-            model_name='feedback',
-            name='paper',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='feedback', to='digests.paper'),
+            model_name="feedback",
+            name="paper",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="feedback",
+                to="digests.paper",
+            ),
         ),
         migrations.AddField(
-            model_name='enrichment',
-            name='paper',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='enrichments', to='digests.paper'),
+            model_name="enrichment",
+            name="paper",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="enrichments",
+                to="digests.paper",
+            ),
         ),
         migrations.AddField(
-            model_name='digestitem',
-            name='paper',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='digests.paper'),
+            model_name="digestitem",
+            name="paper",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="+", to="digests.paper"
+            ),
         ),
         migrations.AddField(
-            model_name='topic',
-            name='parent',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='digests.topic'),
+            model_name="topic",
+            name="parent",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="children",
+                to="digests.topic",
+            ),
         ),
         migrations.AddField(
-            model_name='digestitem',
-            name='topic',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='digests.topic'),
+            model_name="digestitem",
+            name="topic",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="digests.topic",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digest',
-            constraint=models.UniqueConstraint(fields=('subscriber', 'issue_date'), name='digest_one_per_subscriber_and_day'),
+            model_name="digest",
+            constraint=models.UniqueConstraint(
+                fields=("subscriber", "issue_date"), name="digest_one_per_subscriber_and_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digest',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['assembled', 'empty', 'sent', 'failed'])), name='digest_status_valid'),
+            model_name="digest",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["assembled", "empty", "sent", "failed"])),
+                name="digest_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='delivery',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['queued', 'sending', 'sent', 'delivered', 'bounced', 'complained', 'failed'])), name='delivery_status_valid'),
+            model_name="delivery",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    (
+                        "status__in",
+                        [
+                            "queued",
+                            "sending",
+                            "sent",
+                            "delivered",
+                            "bounced",
+                            "complained",
+                            "failed",
+                        ],
+                    )
+                ),
+                name="delivery_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feedback',
-            constraint=models.UniqueConstraint(fields=('subscriber', 'paper'), name='feedback_one_per_paper'),
+            model_name="feedback",
+            constraint=models.UniqueConstraint(
+                fields=("subscriber", "paper"), name="feedback_one_per_paper"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='feedback',
-            constraint=models.CheckConstraint(condition=models.Q(('signal__in', ['more', 'less'])), name='feedback_signal_valid'),
+            model_name="feedback",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("signal__in", ["more", "less"])), name="feedback_signal_valid"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='enrichment',
-            constraint=models.UniqueConstraint(fields=('paper', 'paper_version', 'language', 'prompt_version'), name='enrichment_unique_per_version_language_prompt'),
+            model_name="enrichment",
+            constraint=models.UniqueConstraint(
+                fields=("paper", "paper_version", "language", "prompt_version"),
+                name="enrichment_unique_per_version_language_prompt",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='topic',
-            constraint=models.CheckConstraint(condition=models.Q(('parent', models.F('id')), _negated=True), name='topic_not_own_parent'),
+            model_name="topic",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("parent", models.F("id")), _negated=True),
+                name="topic_not_own_parent",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digestitem',
-            constraint=models.UniqueConstraint(fields=('digest', 'rank'), name='digest_item_rank_unique'),
+            model_name="digestitem",
+            constraint=models.UniqueConstraint(
+                fields=("digest", "rank"), name="digest_item_rank_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digestitem',
-            constraint=models.UniqueConstraint(fields=('digest', 'paper'), name='digest_item_paper_unique'),
+            model_name="digestitem",
+            constraint=models.UniqueConstraint(
+                fields=("digest", "paper"), name="digest_item_paper_unique"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digestitem',
-            constraint=models.CheckConstraint(condition=models.Q(('relevance__gte', 0), ('relevance__lte', 100)), name='digest_item_relevance_range'),
+            model_name="digestitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("relevance__gte", 0), ("relevance__lte", 100)),
+                name="digest_item_relevance_range",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='digestitem',
-            constraint=models.CheckConstraint(condition=models.Q(('rank__gte', 1)), name='digest_item_rank_positive'),
+            model_name="digestitem",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("rank__gte", 1)), name="digest_item_rank_positive"
+            ),
         ),
     ]

@@ -1,6 +1,7 @@
 """The digests app's models, one module per concern."""
 
 from digests.models.digest import Delivery, Digest, DigestItem, Feedback
+from digests.models.ingest import IngestDay, IngestStatus
 from digests.models.paper import AnnounceType, Enrichment, Paper
 from digests.models.topic import Topic
 from digests.models.usage import LLMUsage
@@ -12,6 +13,8 @@ __all__ = [
     "DigestItem",
     "Enrichment",
     "Feedback",
+    "IngestDay",
+    "IngestStatus",
     "LLMUsage",
     "Paper",
     "Topic",

@@ -45,7 +45,9 @@ class Digest(models.Model):
 
 class DigestItem(models.Model):
     digest = models.ForeignKey(Digest, on_delete=models.CASCADE, related_name="items")
-    paper = models.ForeignKey("digests.Paper", on_delete=models.PROTECT, related_name="+")
+    paper = models.ForeignKey(
+        "digests.Paper", on_delete=models.PROTECT, related_name="digest_items"
+    )
     rank = models.PositiveSmallIntegerField(help_text="1 is the most relevant.")
     relevance = models.PositiveSmallIntegerField(help_text="0–100.")
     reason = models.TextField(blank=True)

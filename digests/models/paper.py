@@ -31,6 +31,9 @@ class Paper(models.Model):
     journal_ref = models.TextField(blank=True)
     doi = models.CharField(max_length=255, blank=True)
     license = models.URLField(blank=True)
+    affiliations_checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="When the paper's HTML page was read for affiliations."
+    )
     published = models.DateTimeField(null=True, blank=True, help_text="First version.")
     updated = models.DateTimeField(null=True, blank=True, help_text="Current version.")
     announce_date = models.DateField(db_index=True)
