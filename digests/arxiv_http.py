@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT = (10, 60)  # connect, read: a hung connection must not hold a worker
 USER_AGENT = "arxiv-digest/0.1 (daily digest e-mails; polite client)"
 TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
+BACKOFF_INITIAL = 1.0  # seconds before the first retry; doubles each time, with jitter
 
 
 class ArxivUnavailable(Exception):
@@ -99,7 +100,9 @@ def polite_retry(attempts: int = 5, max_wait: float = 60.0):
     return retry(
         retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=1, max=max_wait),
+        wait=wait_exponential_jitter(
+            multiplier=BACKOFF_INITIAL, jitter=BACKOFF_INITIAL, max=max_wait
+        ),
         retry_error_callback=_give_up,
         before_sleep=lambda s: log.warning(
             "arXiv request failed (try %d), retrying: %s",

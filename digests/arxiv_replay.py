@@ -46,6 +46,11 @@ class RecordedArxiv:
     api_tail: str = "</feed>\n"
     requests: list[str] = field(default_factory=list)
     faults: list[tuple[str, int]] = field(default_factory=list)
+    outages: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def fail_after(self, path_prefix: str, ok: int, status: int) -> None:
+        """After `ok` more good answers under `path_prefix`, answer every request with `status`."""
+        self.outages[path_prefix] = (ok, status)
 
     def fail_next(self, path_prefix: str, status: int, times: int = 1) -> None:
         """Answer the next `times` requests under `path_prefix` with `status` (for tests)."""
@@ -56,6 +61,11 @@ class RecordedArxiv:
             if path.startswith(prefix):
                 del self.faults[index]
                 return status
+        for prefix, (ok, status) in self.outages.items():
+            if path.startswith(prefix):
+                if ok <= 0:
+                    return status
+                self.outages[prefix] = (ok - 1, status)
         return None
 
     @classmethod

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -19,6 +20,7 @@ from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [
     "SendReport",
+    "announcement_ingest_until",
     "categories_needed",
     "daily_run",
     "digests_send",
@@ -137,6 +139,23 @@ def digests_send(
         if progress:
             progress(1)
     return report
+
+
+def announcement_ingest_until(*, now: dt.datetime) -> tuple[IngestReport, bool]:
+    """Ingest the current announcement; say whether a stale feed should be tried again.
+
+    A stale feed is retried until ARXIV_RETRY_UNTIL (UTC); then the day is skipped and its
+    IngestDay row says why, for staff.
+    """
+    report = day_ingest(categories=categories_needed())
+    if report.status != IngestDay.Status.STALE:
+        return report, False
+    if now.astimezone(dt.UTC).time() < settings.ARXIV_RETRY_UNTIL:
+        return report, True
+    note = f"{report.note}; skipped: still stale at {settings.ARXIV_RETRY_UNTIL:%H:%M} UTC"
+    IngestDay.objects.filter(date=report.date).update(note=note)
+    report.note = note
+    return report, False
 
 
 def daily_run(

@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.utils import timezone
 
+from digests.arxiv_http import ArxivUnavailable
 from digests.delivery import delivery_send
 from digests.models import Digest
-from digests.pipeline import daily_run
+from digests.pipeline import (
+    announcement_ingest_until,
+    daily_run,
+    digests_send,
+    latest_issue_date,
+)
+
+RETRY_SECONDS = 15 * 60
 
 
 @shared_task
@@ -15,7 +24,27 @@ def pipeline_run_daily() -> str:
     return f"{ingest.summary()}; {send.summary()}"
 
 
+@shared_task(bind=True, max_retries=None)
+def announcement_ingest(self) -> str:
+    """Ingest today's announcement; stale feeds and an unreachable arXiv are tried again."""
+    try:
+        report, try_again = announcement_ingest_until(now=timezone.now())
+    except ArxivUnavailable as error:
+        raise self.retry(exc=error, countdown=RETRY_SECONDS) from error
+    if try_again:
+        raise self.retry(countdown=RETRY_SECONDS)
+    return report.summary()
+
+
+@shared_task
+def digests_send_due() -> str:
+    return digests_send(issue_date=latest_issue_date(), at=timezone.now()).summary()
+
+
 @shared_task
 def digest_deliver(digest_id: int) -> bool:
     digest = Digest.objects.select_related("subscriber").get(pk=digest_id)
     return delivery_send(digest=digest) is not None
+
+
+__all__ = ["announcement_ingest", "digest_deliver", "digests_send_due", "pipeline_run_daily"]

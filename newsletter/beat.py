@@ -1,16 +1,20 @@
-"""The daily schedule run by Celery beat (times in UTC).
+"""The schedule run by Celery beat (times in UTC).
 
-arXiv announces Sunday to Thursday at 20:00 US Eastern (00:00 or 01:00 UTC); its feeds are
-rebuilt shortly after. The pipeline runs after that: ingest, enrich, then digests are assembled
-and sent as each subscriber's local delivery time comes.
+arXiv announces Sunday to Thursday at 20:00 US Eastern; its feeds are rebuilt at midnight
+Eastern (04:00 UTC in summer, 05:00 UTC in winter). Ingestion starts after that and retries a
+stale feed until ARXIV_RETRY_UNTIL; digests then go out at each reader's next local delivery time.
 """
 
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
-    "daily-pipeline": {
-        "task": "digests.tasks.pipeline_run_daily",
-        # 02:30 UTC, Monday to Friday: after every announcement (Sun–Thu evenings, US Eastern).
-        "schedule": crontab(minute=30, hour=2, day_of_week="mon-fri"),
+    "ingest-announcement": {
+        "task": "digests.tasks.announcement_ingest",
+        # 05:20 UTC Monday to Friday: after every rebuild of the feeds, summer or winter.
+        "schedule": crontab(minute=20, hour=5, day_of_week="mon-fri"),
+    },
+    "send-due-digests": {
+        "task": "digests.tasks.digests_send_due",
+        "schedule": crontab(minute="*/15"),
     },
 }

@@ -6,6 +6,7 @@ malformed value stops start-up with a message that names the variable.
 
 from __future__ import annotations
 
+import datetime as dt
 import zoneinfo
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -113,6 +114,24 @@ def _broker_transport_options(broker_url: str, data_dir: Path) -> dict:
     }
 
 
+def _clock_time(env: environ.Env, name: str, default: str) -> dt.time:
+    value = env.str(name, default=default)
+    try:
+        return dt.time.fromisoformat(value)
+    except ValueError:
+        raise _fail(name, value, "expected a time of day like 10:00") from None
+
+
+def _cache(env: environ.Env) -> dict:
+    """CACHE_URL (redis://…) shares rate limits between processes; default: local memory."""
+    raw = env.str("CACHE_URL", default="")
+    if not raw:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if urlsplit(raw).scheme not in {"redis", "rediss"}:
+        raise _fail("CACHE_URL", raw, "expected redis://host:port/db")
+    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
+
+
 class Config:
     """The validated environment, as plain attributes for settings.py."""
 
@@ -138,6 +157,8 @@ class Config:
         self.arxiv_rss_url = _http_url(env, "ARXIV_RSS_URL", "https://rss.arxiv.org/rss/")
         self.arxiv_api_url = _http_url(env, "ARXIV_API_URL", "https://export.arxiv.org/api/query")
         self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")
+        self.arxiv_retry_until = _clock_time(env, "ARXIV_RETRY_UNTIL", "10:00")
+        self.cache = _cache(env)
         self.arxiv_request_delay = _positive_number(env, "ARXIV_REQUEST_DELAY", 3.0, integer=False)
         self.openai_api_key = env.str("OPENAI_API_KEY", default="")
         self.openai_base_url = env.str("OPENAI_BASE_URL", default="")

@@ -98,6 +98,9 @@ ARXIV_RSS_URL = CONFIG.arxiv_rss_url
 ARXIV_API_URL = CONFIG.arxiv_api_url
 ARXIV_HTML_URL = CONFIG.arxiv_html_url
 ARXIV_REQUEST_DELAY = CONFIG.arxiv_request_delay
+ARXIV_RETRY_UNTIL = CONFIG.arxiv_retry_until
+
+CACHES = {"default": CONFIG.cache}
 
 OPENAI_API_KEY = CONFIG.openai_api_key
 OPENAI_BASE_URL = CONFIG.openai_base_url

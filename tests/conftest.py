@@ -44,17 +44,47 @@ def outbox_dir(tmp_path: Path, settings) -> Path:
 
 
 @pytest.fixture
-def recorded_arxiv(settings):
-    """The shipped demo day served over real HTTP, with the settings pointed at it."""
+def serve_arxiv(settings):
+    """Serve a day folder as arXiv over real HTTP, with the settings pointed at it."""
     from digests.arxiv_replay import replay_server_start
 
-    server = replay_server_start(DEMO_DAY)
-    settings.ARXIV_RSS_URL = server.rss_url
-    settings.ARXIV_API_URL = server.api_url
-    settings.ARXIV_REQUEST_DELAY = 0
-    yield server
-    server.shutdown()
-    server.server_close()
+    servers = []
+
+    def serve(folder: Path):
+        server = replay_server_start(folder)
+        servers.append(server)
+        settings.ARXIV_RSS_URL = server.rss_url
+        settings.ARXIV_API_URL = server.api_url
+        settings.ARXIV_HTML_URL = server.html_url
+        settings.ARXIV_REQUEST_DELAY = 0
+        return server
+
+    yield serve
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def recorded_arxiv(serve_arxiv):
+    """The shipped demo day, served."""
+    return serve_arxiv(DEMO_DAY)
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache (throttle times, rate limits)."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _quick_retries(monkeypatch) -> None:
+    """Retries keep their count and order in tests, not their seconds of backoff."""
+    monkeypatch.setattr("digests.arxiv_http.BACKOFF_INITIAL", 0.01)
 
 
 def pytest_report_header(config) -> list[str]:

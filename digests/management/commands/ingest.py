@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from digests.ingest import FeedError, day_ingest
+from digests.arxiv_http import ArxivUnavailable
+from digests.ingest import day_ingest
 from digests.pipeline import categories_needed
 from newsletter.cli import parse_date, progress_bar
 
@@ -27,6 +28,8 @@ class Command(BaseCommand):
         with progress_bar("ingesting") as bar:
             try:
                 report = day_ingest(categories=wanted, date=parse_date(date), progress=bar.update)
-            except FeedError as error:
-                raise CommandError(str(error)) from error
+            except ArxivUnavailable as error:
+                raise CommandError(f"{error}; what was stored stays stored, run again") from error
         self.stdout.write(report.summary())
+        if report.rejected_categories:
+            raise CommandError(report.note.strip())

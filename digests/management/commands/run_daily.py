@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from digests.ingest import FeedError
+from digests.arxiv_http import ArxivUnavailable
 from digests.pipeline import categories_needed, daily_run
 from newsletter.cli import parse_date, progress_bar
 
@@ -25,7 +25,7 @@ class Command(BaseCommand):
                     ingest_progress=ingest_bar.update,
                     send_progress=send_bar.update,
                 )
-            except FeedError as error:
-                raise CommandError(str(error)) from error
+            except ArxivUnavailable as error:
+                raise CommandError(f"{error}; what was stored stays stored, run again") from error
         self.stdout.write(ingest.summary())
         self.stdout.write(send.summary())
