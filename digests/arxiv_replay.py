@@ -4,7 +4,7 @@ It answers like rss.arxiv.org (`/rss/<category>`), export.arxiv.org (`/api/query
 and arxiv.org's HTML renderings (`/html/<id>v<n>`) from a folder laid out as
 `rss/<category>.xml`, `api/*.xml` (Atom responses of the API) and `html/<id>v<n>.html`.
 The demo and the tests point ARXIV_RSS_URL and ARXIV_API_URL at it; the bytes it sends are the
-recorded ones, so the real feedparser and `arxiv` client read arXiv's real formats.
+recorded ones, so our feed parser and the real `arxiv` client read arXiv's real formats.
 """
 
 from __future__ import annotations

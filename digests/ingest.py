@@ -1,22 +1,25 @@
 """Step 1: what arXiv announced on a day, and each paper's metadata, upserted by arXiv id.
 
 The listing (ids, versions, announce types) comes from arXiv's announcement feeds (RSS,
-`arxiv:announce_type`), the metadata from the API through the `arxiv` package. Every request
-goes through one PoliteSession: paced, with a timeout, retried on transient failures.
+`arxiv:announce_type`, read with defusedxml's safe ElementTree), the metadata from the API
+through the `arxiv` package. Every request goes through one PoliteSession: paced, with a timeout, retried on transient failures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import email.utils
 import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from xml.etree.ElementTree import ParseError
 from zoneinfo import ZoneInfo
 
 import arxiv
-import feedparser
 import requests
+from defusedxml import DefusedXmlException
+from defusedxml import ElementTree as safe_xml
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
@@ -36,7 +39,7 @@ __all__ = [
     "listing_fetch",
     "listing_parse",
     "metadata_fetch",
-    "paper_upsert",
+    "papers_upsert",
 ]
 
 log = logging.getLogger(__name__)
@@ -101,29 +104,52 @@ def _split_versioned_id(raw: str) -> tuple[str, int]:
     return match.group("id"), int(match.group("v"))
 
 
-def _feed_date(parsed: feedparser.FeedParserDict) -> dt.date | None:
-    """The announcement day: the channel's pubDate read in arXiv's own time zone."""
-    for key in ("published_parsed", "updated_parsed"):
-        stamp = parsed.feed.get(key)
-        if stamp:
-            moment = dt.datetime(*stamp[:6], tzinfo=dt.UTC)
-            return moment.astimezone(ARXIV_TZ).date()
-    return None
+_ARXIV_NS = "{http://arxiv.org/schemas/atom}"
+_ATOM_NS = "{http://www.w3.org/2005/Atom}"
+
+
+def _channel_date(text: str | None) -> dt.date | None:
+    """The announcement day: the channel's date read in arXiv's own time zone."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        moment = email.utils.parsedate_to_datetime(text)  # RSS: RFC 822
+    except (TypeError, ValueError):
+        try:
+            moment = dt.datetime.fromisoformat(text)  # Atom: ISO 8601
+        except ValueError:
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=dt.UTC)
+    return moment.astimezone(ARXIV_TZ).date()
 
 
 def listing_parse(category: str, body: bytes) -> DayListing:
-    """Parse one announcement feed into the day's ids, versions and announce types."""
-    parsed = feedparser.parse(body)
-    title = parsed.feed.get("title", "")
+    """Parse one announcement feed (RSS, or its Atom flavour) into ids, versions and types."""
+    try:
+        root = safe_xml.fromstring(body)
+    except (ParseError, DefusedXmlException) as error:
+        raise FeedError(f"the feed for {category} is malformed: {error}") from None
+    if root.tag == "rss":
+        channel = root.find("channel")
+        if channel is None:
+            raise FeedError(f"the feed for {category} is malformed: no channel")
+        title = channel.findtext("title", "")
+        date_text = channel.findtext("pubDate") or channel.findtext("lastBuildDate")
+        items = [(item.findtext("guid", ""), item) for item in channel.iter("item")]
+    elif root.tag == f"{_ATOM_NS}feed":
+        title = root.findtext(f"{_ATOM_NS}title", "")
+        date_text = root.findtext(f"{_ATOM_NS}updated")
+        items = [(e.findtext(f"{_ATOM_NS}id", ""), e) for e in root.iter(f"{_ATOM_NS}entry")]
+    else:
+        raise FeedError(f"the feed for {category} is malformed: unexpected <{root.tag}>")
     if title.startswith("Feed error"):
         raise FeedError(f"arXiv has no category {category!r}: {title}")
-    if parsed.bozo and not isinstance(parsed.bozo_exception, feedparser.CharacterEncodingOverride):
-        # arXiv's feeds are well-formed XML; anything else is not a listing we can trust.
-        raise FeedError(f"the feed for {category} is malformed: {parsed.bozo_exception}")
-    listing = DayListing(category=category, date=_feed_date(parsed))
-    for entry in parsed.entries:
-        arxiv_id, version = _split_versioned_id(entry.get("id", ""))
-        announce_type = entry.get("arxiv_announce_type", "new").strip()
+    listing = DayListing(category=category, date=_channel_date(date_text))
+    for guid, item in items:
+        arxiv_id, version = _split_versioned_id(guid)
+        announce_type = (item.findtext(f"{_ARXIV_NS}announce_type") or "new").strip()
         if announce_type not in _ANNOUNCE_TYPES:
             raise FeedError(f"{category}: unknown announce type {announce_type!r} for {arxiv_id}")
         listing.announcements.append(Announcement(arxiv_id, version, announce_type))
@@ -200,28 +226,51 @@ def _paper_fields(result: arxiv.Result) -> dict:
     }
 
 
-@transaction.atomic
-def paper_upsert(
-    *, announcement: Announcement, result: arxiv.Result, day: dt.date
-) -> tuple[Paper, str]:
-    """Create or update the paper; return it with "created", "updated" or "unchanged"."""
-    fields = _paper_fields(result)
-    fields.update(announce_date=day, announce_type=announcement.announce_type)
-    paper = Paper.objects.select_for_update().filter(arxiv_id=announcement.arxiv_id).first()
-    if paper is None:
-        paper = Paper.objects.create(
-            arxiv_id=announcement.arxiv_id, version=announcement.version, **fields
-        )
-        return paper, "created"
+def _paper_apply(paper: Paper, announcement: Announcement, fields: dict) -> str:
+    """Bring an existing row up to date; return "updated" or "unchanged"."""
     if announcement.version > paper.version:
         paper.version_history = [*paper.version_history, paper.version]
         paper.version = announcement.version
     elif all(getattr(paper, name) == value for name, value in fields.items()):
-        return paper, "unchanged"
+        return "unchanged"
     for name, value in fields.items():
         setattr(paper, name, value)
-    paper.save()
-    return paper, "updated"
+    return "updated"
+
+
+_UPDATABLE = [
+    "version", "version_history", "title", "abstract", "authors", "categories",
+    "primary_category", "comment", "journal_ref", "doi", "published", "updated",
+    "announce_date", "announce_type", "updated_at",
+]  # fmt: skip
+
+
+@transaction.atomic
+def papers_upsert(
+    *, announcements: dict[str, Announcement], results: dict[str, arxiv.Result], day: dt.date
+) -> dict[str, int]:
+    """Create or update a batch of papers in one transaction; count each outcome."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    existing = Paper.objects.select_for_update().in_bulk(list(results), field_name="arxiv_id")
+    new, changed = [], []
+    now = timezone.now()
+    for arxiv_id, result in results.items():
+        announcement = announcements[arxiv_id]
+        fields = _paper_fields(result)
+        fields.update(announce_date=day, announce_type=announcement.announce_type)
+        paper = existing.get(arxiv_id)
+        if paper is None:
+            new.append(Paper(arxiv_id=arxiv_id, version=announcement.version, **fields))
+            counts["created"] += 1
+            continue
+        outcome = _paper_apply(paper, announcement, fields)
+        counts[outcome] += 1
+        if outcome == "updated":
+            paper.updated_at = now
+            changed.append(paper)
+    Paper.objects.bulk_create(new, batch_size=500)
+    Paper.objects.bulk_update(changed, _UPDATABLE, batch_size=500)
+    return counts
 
 
 def _merge(listings: Iterable[DayListing]) -> dict[str, Announcement]:
@@ -322,11 +371,11 @@ def day_ingest(
         return report
 
     def store(batch: dict[str, arxiv.Result]) -> None:
-        for arxiv_id, result in batch.items():
-            _, outcome = paper_upsert(announcement=merged[arxiv_id], result=result, day=feed_day)
-            setattr(report, outcome, getattr(report, outcome) + 1)
-            if progress:
-                progress(1)
+        counts = papers_upsert(announcements=merged, results=batch, day=feed_day)
+        for outcome, number in counts.items():
+            setattr(report, outcome, getattr(report, outcome) + number)
+        if progress:
+            progress(len(batch))
 
     before = session.request_count
     results = metadata_fetch(sorted(merged), client=arxiv_client(session), on_batch=store)

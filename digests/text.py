@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import unicodedata
+import re
 
 __all__ = ["clean_text"]
+
+# C0 and C1 control characters; format characters (zero-width joiners…) are kept.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def clean_text(text: str | None) -> str:
@@ -15,5 +18,4 @@ def clean_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    kept = "".join(ch if unicodedata.category(ch)[0] != "C" or ch in "\n\t" else " " for ch in text)
-    return " ".join(kept.split())
+    return " ".join(_CONTROL.sub(" ", text).split())
