@@ -2,7 +2,8 @@
 
 The listing (ids, versions, announce types) comes from arXiv's announcement feeds (RSS,
 `arxiv:announce_type`, read with defusedxml's safe ElementTree), the metadata from the API
-through the `arxiv` package. Every request goes through one PoliteSession: paced, with a timeout, retried on transient failures.
+through the `arxiv` package. Every request goes through one PoliteSession: paced, with a
+timeout, retried on transient failures.
 """
 
 from __future__ import annotations

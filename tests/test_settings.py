@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -19,7 +20,7 @@ CONTRACT_VARIABLES = [
     "EMAIL_FILE_PATH", "ARXIV_RSS_URL", "ARXIV_API_URL", "ARXIV_HTML_URL", "ARXIV_REQUEST_DELAY",
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL", "LLM_EMBEDDING_MODEL",
     "LLM_DAILY_TOKEN_BUDGET", "LLM_CONCURRENCY", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-    "TIME_ZONE",
+    "TIME_ZONE", "CACHE_URL", "ARXIV_RETRY_UNTIL",
 ]  # fmt: skip
 
 
@@ -46,6 +47,7 @@ def test_embedded_defaults_need_no_server(clean_env):
     assert config.arxiv_rss_url == "https://rss.arxiv.org/rss/"
     assert config.arxiv_api_url == "https://export.arxiv.org/api/query"
     assert config.arxiv_request_delay == 3.0
+    assert config.cache == {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 
 
 def test_every_contract_variable_is_read(clean_env, monkeypatch):
@@ -71,6 +73,8 @@ def test_every_contract_variable_is_read(clean_env, monkeypatch):
         "DEBUG": "true",
         "ALLOWED_HOSTS": "digest.example.org,localhost",
         "TIME_ZONE": "Asia/Shanghai",
+        "CACHE_URL": "redis://127.0.0.1:6379/3",
+        "ARXIV_RETRY_UNTIL": "09:30",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -99,6 +103,11 @@ def test_every_contract_variable_is_read(clean_env, monkeypatch):
     assert config.debug is True
     assert config.allowed_hosts == ["digest.example.org", "localhost"]
     assert config.time_zone == "Asia/Shanghai"
+    assert config.cache == {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": "redis://127.0.0.1:6379/3",
+    }
+    assert config.arxiv_retry_until == dt.time(9, 30)
 
 
 def test_anymail_variables_are_collected(clean_env, monkeypatch):
@@ -120,6 +129,8 @@ def test_anymail_variables_are_collected(clean_env, monkeypatch):
         ("ARXIV_REQUEST_DELAY", "-1", "must not be negative"),
         ("LLM_CONCURRENCY", "0", "must be at least 1"),
         ("LLM_DAILY_TOKEN_BUDGET", "1.5", "expected a whole number"),
+        ("CACHE_URL", "memcached://h:11211", "expected redis://host:port/db"),
+        ("ARXIV_RETRY_UNTIL", "late", "expected a time of day like 10:00"),
     ],
 )
 def test_malformed_values_are_named_in_the_error(clean_env, monkeypatch, name, value, message):
