@@ -129,3 +129,29 @@ def test_a_permanent_error_is_not_retried():
     with pytest.raises(requests.HTTPError):
         fetch()
     assert len(calls) == 1
+
+
+def test_the_pause_is_kept_in_a_shared_redis_cache(clock, settings):
+    # given the cache every worker shares (CACHE_URL=redis://…)
+    redis = pytest.importorskip("redis")
+    client = redis.Redis(host="127.0.0.1", port=6379, db=14)
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.fail("Redis is not running on 127.0.0.1:6379 (make test starts it)")
+    client.flushdb()
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:6379/14",
+        }
+    }
+
+    # when one worker asks, then another
+    Throttle(3.0, sleep=clock.sleep).wait()
+    Throttle(3.0, sleep=clock.sleep).wait()
+
+    # then the second waited for the first, through the time stored in Redis
+    assert clock.sleeps == [3.0]
+    assert client.keys("*arxiv:throttle:last*")
+    client.flushdb()

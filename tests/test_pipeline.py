@@ -10,6 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from digests.models import Delivery, Digest, Paper
+from digests.pipeline import categories_needed
 from tests.factories import make_subscriber, make_topic
 
 DAY = dt.date(2026, 6, 18)
@@ -77,3 +78,16 @@ def test_run_daily_twice_sends_nothing_more(recorded_arxiv, outbox_dir, llm_topi
     assert list(Paper.objects.values_list("arxiv_id", "version", "updated_at")) == papers_before
     assert len(list(outbox_dir.glob("*.eml"))) == 1
     assert Digest.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_the_categories_fetched_are_those_active_readers_need():
+    # given an active reader with a category and a topic, and inactive readers with others
+    topic = make_topic(slug="quantum", categories=["quant-ph", "cs.ET"])
+    make_subscriber(categories=["cs.CL"], topics=[topic])
+    make_subscriber(categories=["math.PR"], status="unsubscribed")
+    make_subscriber(categories=["hep-th"], status="pending")
+    make_topic(slug="unfollowed", categories=["astro-ph.CO"])
+
+    # then only the active reader's categories and their topics' are fetched
+    assert categories_needed() == {"cs.CL", "quant-ph", "cs.ET"}
