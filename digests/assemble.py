@@ -7,6 +7,7 @@ import datetime as dt
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
+from digests.brief import digest_brief_compose
 from digests.models import Digest, DigestItem, Paper, Topic
 from digests.scoring import PaperText, ProfileView, TopicView, paper_score
 from subscribers.models import InterestProfile, Subscriber
@@ -67,13 +68,25 @@ def digest_assemble(*, subscriber: Subscriber, issue_date: dt.date) -> Digest:
     scored.sort(key=lambda pair: (-pair[0].relevance, pair[1].arxiv_id))
     chosen = scored[: profile.max_items]
     topics = Topic.objects.in_bulk(
-        [s.topic_slug for s, _ in chosen if s.topic_slug], field_name="slug"
+        [s.topic_slug for s, _paper in chosen if s.topic_slug], field_name="slug"
+    )
+    keyword_hits: dict[str, list[int]] = {}
+    for rank, (score, _paper) in enumerate(chosen, start=1):
+        for term in score.matched_terms:
+            keyword_hits.setdefault(term, []).append(rank)
+    brief = digest_brief_compose(
+        date=issue_date,
+        language=subscriber.language,
+        ranked=[(rank, paper, s.topic_slug or "") for rank, (s, paper) in enumerate(chosen, 1)],
+        topics=list(profile.topics.all()),
+        keyword_hits=keyword_hits,
     )
     try:
         with transaction.atomic():
             digest = Digest.objects.create(
                 subscriber=subscriber,
                 issue_date=issue_date,
+                brief=brief,
                 status=Digest.Status.ASSEMBLED if chosen else Digest.Status.EMPTY,
                 note="" if chosen else _("No paper reached your minimum relevance today."),
             )

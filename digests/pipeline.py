@@ -13,7 +13,10 @@ from django.utils import timezone
 
 from digests.affiliations import affiliations_fill
 from digests.assemble import digest_assemble
+from digests.brief import BriefReport, briefs_write
 from digests.delivery import delivery_send
+from digests.embeddings import papers_embed
+from digests.enrich import EnrichReport, enrich_languages, papers_enrich
 from digests.ingest import IngestReport, day_ingest
 from digests.models import Digest, IngestDay, Paper, Topic
 from subscribers.models import InterestProfile, Subscriber
@@ -23,6 +26,7 @@ __all__ = [
     "announcement_ingest_until",
     "categories_needed",
     "daily_run",
+    "day_enrich",
     "digests_send",
     "latest_issue_date",
     "subscribers_due",
@@ -79,17 +83,17 @@ def _last_delivery_moment(at: dt.datetime, zone: ZoneInfo, delivery_time: dt.tim
 
 
 def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscriber]:
-    """Active subscribers with no digest yet whose delivery time has come since the ingestion.
+    """Active subscribers with no digest yet whose delivery time has come since the day was ready.
 
     An announcement reaches each reader at the first local delivery time after it was
-    ingested: the next morning, wherever they are.
+    ingested and enriched: the next morning, wherever they are.
     """
-    ingested = (
+    ready = (
         IngestDay.objects.filter(date=issue_date, status=IngestDay.Status.ANNOUNCED)
-        .values_list("finished_at", flat=True)
+        .values_list("ready_at", flat=True)
         .first()
     )
-    if ingested is None:
+    if ready is None:
         return Subscriber.objects.none()
     candidates = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).exclude(
         digests__issue_date=issue_date
@@ -97,7 +101,7 @@ def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscri
     due_ids = [
         s.pk
         for s in candidates.only("pk", "timezone", "delivery_time")
-        if _last_delivery_moment(at, ZoneInfo(s.timezone), s.delivery_time) >= ingested
+        if _last_delivery_moment(at, ZoneInfo(s.timezone), s.delivery_time) >= ready
     ]
     return Subscriber.objects.filter(pk__in=due_ids)
 
@@ -158,6 +162,19 @@ def announcement_ingest_until(*, now: dt.datetime) -> tuple[IngestReport, bool]:
     return report, False
 
 
+def day_enrich(
+    *, date: dt.date, progress: Callable[[int], None] | None = None
+) -> tuple[EnrichReport, BriefReport]:
+    """Step 2 for one announcement day: every paper once per language, then the briefs."""
+    papers = list(Paper.objects.filter(announce_date=date))
+    languages = enrich_languages()
+    enriched = papers_enrich(papers=papers, languages=languages, day=date, progress=progress)
+    papers_embed(papers)
+    briefs = briefs_write(date=date, languages=languages)
+    IngestDay.objects.filter(date=date, ready_at=None).update(ready_at=timezone.now())
+    return enriched, briefs
+
+
 def daily_run(
     *,
     date: dt.date | None = None,
@@ -172,5 +189,7 @@ def daily_run(
     issue_date = ingest.date if ingest.announced else None
     if issue_date is None and date is not None and latest_issue_date(date) == date:
         issue_date = date  # ingested by an earlier run
+    if issue_date is not None:
+        day_enrich(date=issue_date)
     send = digests_send(issue_date=issue_date, everyone=True, progress=send_progress)
     return ingest, send

@@ -1,7 +1,7 @@
 """Step 5: a digest as an e-mail: Django template → MJML → HTML, plus a plain-text part.
 
-Every piece of paper text is auto-escaped by the template engine: titles and abstracts are
-untrusted and reach the reader as text, never as markup or a link.
+Every piece of paper and model text is auto-escaped by the template engine: titles, abstracts,
+summaries and reasons are untrusted and reach the reader as text, never as markup or a link.
 """
 
 from __future__ import annotations
@@ -13,9 +13,12 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from mjml import mjml2html
 
-from digests.models import Digest
+from digests.lexical import LEXICAL_VERSION
+from digests.llm.calls import llm_enabled
+from digests.llm.prompts import ENRICH_PROMPT_VERSION
+from digests.models import Digest, DigestItem, Enrichment, Paper
 
-__all__ = ["RenderedEmail", "digest_render"]
+__all__ = ["ItemView", "RenderedEmail", "digest_render", "item_views"]
 
 
 @dataclass(frozen=True)
@@ -25,44 +28,100 @@ class RenderedEmail:
     text: str
 
 
-def _subject(digest: Digest, items: list) -> str:
-    date = digest.issue_date.isoformat()
-    if not items:
-        return f"arXiv digest {date}: nothing above your threshold today"
-    top = items[0].paper.title
-    top = top if len(top) <= 80 else top[:77].rstrip() + "…"
-    count = len(items)
-    return f"arXiv digest {date}: {count} paper{'s' if count != 1 else ''} — {top}"
+@dataclass(frozen=True)
+class ItemView:
+    """What one item shows: the paper, and its reading in the reader's language if any."""
+
+    item: DigestItem
+    paper: Paper
+    translated_title: str
+    translated_abstract: str
+    summary: str
+    affiliations: list[str]
+    topic_name: str
+    topic_reason: str
 
 
-def _brief(items: list) -> str:
-    """A plain brief for LLM-less mode: how many matched, and through what."""
-    if not items:
-        return ""
-    topics: dict[str, int] = {}
+def _affiliation_pairs(originals: list[str], translated: list[str]) -> list[str]:
+    """ "Zhejiang University(浙江大学)", as on the reference screens, when a translation exists."""
+    pairs = []
+    for n, original in enumerate(originals):
+        other = translated[n] if n < len(translated) else ""
+        pairs.append(f"{original}({other})" if other and other != original else original)
+    return pairs
+
+
+def item_views(digest: Digest) -> list[ItemView]:
+    """The digest's items with their enrichment in the reader's language, in 3 queries."""
+    language = digest.subscriber.language
+    items = list(digest.items.select_related("paper", "topic").order_by("rank"))
+    versions = {item.paper_id: item.paper.version for item in items}
+    readings: dict[int, Enrichment] = {}
+    for enrichment in Enrichment.objects.filter(
+        paper__in=list(versions),
+        status__in=[Enrichment.Status.OK, Enrichment.Status.LLM_LESS],
+    ).filter(
+        language__in=[language, "en"], prompt_version__in=[ENRICH_PROMPT_VERSION, LEXICAL_VERSION]
+    ):
+        if enrichment.paper_version != versions[enrichment.paper_id]:
+            continue  # a reading of an older version
+        current = readings.get(enrichment.paper_id)
+        translated = enrichment.status == Enrichment.Status.OK and enrichment.language == language
+        if current is None or translated:
+            readings[enrichment.paper_id] = enrichment
+    views = []
     for item in items:
-        if item.topic is not None:
-            topics[item.topic.name("en")] = topics.get(item.topic.name("en"), 0) + 1
-    parts = [f"{len(items)} of today's papers match your profile."]
-    if topics:
-        ranked = sorted(topics.items(), key=lambda kv: -kv[1])[:3]
-        parts.append("Most are about " + ", ".join(f"{name} ({n})" for name, n in ranked) + ".")
-    parts.append(f"The closest match: “{items[0].paper.title}”.")
-    return " ".join(parts)
+        reading = readings.get(item.paper_id)
+        is_llm = reading is not None and reading.status == Enrichment.Status.OK
+        hit = next(
+            (
+                h
+                for h in (reading.topic_hits if reading else [])
+                if item.topic and h["topic"] == item.topic.slug
+            ),
+            None,
+        )
+        views.append(
+            ItemView(
+                item=item,
+                paper=item.paper,
+                translated_title=reading.title
+                if is_llm and reading.title != item.paper.title
+                else "",
+                translated_abstract=reading.abstract if is_llm else "",
+                summary=reading.summary if reading else "",
+                affiliations=_affiliation_pairs(
+                    item.paper.affiliations, reading.affiliations if is_llm else []
+                ),
+                topic_name=item.topic.name(language) if item.topic else "",
+                topic_reason=(hit or {}).get("reason", "") if is_llm else item.reason,
+            )
+        )
+    return views
+
+
+def _subject(digest: Digest, views: list[ItemView]) -> str:
+    date = digest.issue_date.isoformat()
+    if not views:
+        return f"arXiv digest {date}: nothing above your threshold today"
+    top = views[0].translated_title or views[0].paper.title
+    top = top if len(top) <= 80 else top[:77].rstrip() + "…"
+    count = len(views)
+    return f"arXiv digest {date}: {count} paper{'s' if count != 1 else ''} — {top}"
 
 
 def digest_render(digest: Digest) -> RenderedEmail:
     """Render the digest's e-mail in the reader's language."""
-    items = list(digest.items.select_related("paper", "topic").order_by("rank"))
+    views = item_views(digest)
     context = {
         "digest": digest,
-        "items": items,
-        "brief": digest.brief or _brief(items),
+        "items": views,
+        "brief": digest.brief,
         "site_url": settings.SITE_URL,
-        "translation_off": not settings.OPENAI_API_KEY,
+        "translation_off": not llm_enabled(),
     }
     with translation.override(digest.subscriber.language):
         mjml_source = render_to_string("email/digest.mjml", context)
         text = render_to_string("email/digest.txt", context)
     html = mjml2html(mjml_source, disable_comments=True)
-    return RenderedEmail(subject=_subject(digest, items), html=html, text=text)
+    return RenderedEmail(subject=_subject(digest, views), html=html, text=text)

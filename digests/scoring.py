@@ -7,8 +7,9 @@ categories. Exclusions win over everything.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from digests.text import phrase_in
 
 __all__ = ["PaperText", "ProfileView", "Score", "TopicView", "paper_score"]
 
@@ -46,12 +47,7 @@ class Score:
     reason: str
     topic_slug: str | None = None
     signals: list[str] = field(default_factory=list, compare=False)
-
-
-def _phrase_in(phrase: str, text: str) -> bool:
-    """Whole-word, case-insensitive phrase match (so "RL" does not match "world")."""
-    pattern = r"(?<!\w)" + re.escape(phrase.lower()) + r"(?!\w)"
-    return re.search(pattern, text) is not None
+    matched_terms: tuple[str, ...] = ()  # the reader's own keywords and authors that matched
 
 
 def _author_key(name: str) -> str:
@@ -62,7 +58,7 @@ def paper_score(paper: PaperText, profile: ProfileView) -> Score:
     """Score one paper for one profile: 0 when excluded or nothing matches."""
     title = paper.title.lower()
     text = f"{title} {paper.abstract.lower()}"
-    if any(_phrase_in(word, text) for word in profile.exclude_keywords):
+    if any(phrase_in(word, text) for word in profile.exclude_keywords):
         return Score(0, "excluded by your keywords")
 
     score = 0.0
@@ -70,7 +66,7 @@ def paper_score(paper: PaperText, profile: ProfileView) -> Score:
     best_topic: tuple[float, TopicView | None] = (0.0, None)
 
     for topic in profile.topics:
-        hits = [k for k in topic.keywords if _phrase_in(k, text)]
+        hits = [k for k in topic.keywords if phrase_in(k, text)]
         in_category = any(c in topic.categories for c in paper.categories)
         topic_score = min(45.0, 15.0 * len(hits)) + (10.0 if in_category and hits else 0.0)
         if topic_score > best_topic[0]:
@@ -79,8 +75,8 @@ def paper_score(paper: PaperText, profile: ProfileView) -> Score:
                 reasons.append(f"{topic.name}: {', '.join(hits[:3])}")
     score += best_topic[0]
 
-    keyword_hits = [k for k in profile.keywords if _phrase_in(k, text)]
-    title_hits = [k for k in keyword_hits if _phrase_in(k, title)]
+    keyword_hits = [k for k in profile.keywords if phrase_in(k, text)]
+    title_hits = [k for k in keyword_hits if phrase_in(k, title)]
     score += min(40.0, 15.0 * len(keyword_hits) + 10.0 * len(title_hits))
     if keyword_hits:
         reasons.append("keywords: " + ", ".join(keyword_hits[:3]))
@@ -104,4 +100,5 @@ def paper_score(paper: PaperText, profile: ProfileView) -> Score:
         reason="; ".join(reasons[:3]),
         topic_slug=topic.slug if topic and best_topic[0] > 0 else None,
         signals=reasons,
+        matched_terms=(*keyword_hits, *author_hits),
     )

@@ -11,6 +11,7 @@ from digests.models import Digest
 from digests.pipeline import (
     announcement_ingest_until,
     daily_run,
+    day_enrich,
     digests_send,
     latest_issue_date,
 )
@@ -33,7 +34,19 @@ def announcement_ingest(self) -> str:
         raise self.retry(exc=error, countdown=RETRY_SECONDS) from error
     if try_again:
         raise self.retry(countdown=RETRY_SECONDS)
+    if report.announced:
+        day_enrich_latest.delay()
     return report.summary()
+
+
+@shared_task
+def day_enrich_latest() -> str:
+    """Enrich the latest announcement day (after ingestion; cached, so safe to repeat)."""
+    day = latest_issue_date()
+    if day is None:
+        return "no announcement day ingested"
+    enriched, briefs = day_enrich(date=day)
+    return f"{enriched.summary()}; {briefs.summary()}"
 
 
 @shared_task
@@ -47,4 +60,10 @@ def digest_deliver(digest_id: int) -> bool:
     return delivery_send(digest=digest) is not None
 
 
-__all__ = ["announcement_ingest", "digest_deliver", "digests_send_due", "pipeline_run_daily"]
+__all__ = [
+    "announcement_ingest",
+    "day_enrich_latest",
+    "digest_deliver",
+    "digests_send_due",
+    "pipeline_run_daily",
+]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_text"]
+__all__ = ["clean_text", "phrase_in"]
 
 # C0 and C1 control characters; format characters (zero-width joiners…) are kept.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -19,3 +19,9 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     return " ".join(_CONTROL.sub(" ", text).split())
+
+
+def phrase_in(phrase: str, lowered_text: str) -> bool:
+    """Whole-word, case-insensitive phrase match (so "RL" does not match "world")."""
+    pattern = r"(?<!\w)" + re.escape(phrase.lower()) + r"(?!\w)"
+    return re.search(pattern, lowered_text) is not None

@@ -170,6 +170,14 @@ class Config:
             _positive_number(env, "LLM_DAILY_TOKEN_BUDGET", 2_000_000, integer=True)
         )
         self.llm_concurrency = int(_positive_number(env, "LLM_CONCURRENCY", 4, integer=True))
+        self.llm_structured_output = env.str("LLM_STRUCTURED_OUTPUT", default="json_schema")
+        if self.llm_structured_output not in {"json_schema", "json_object"}:
+            raise _fail(
+                "LLM_STRUCTURED_OUTPUT", self.llm_structured_output, "json_schema or json_object"
+            )
+        self.llm_timeout = _positive_number(env, "LLM_TIMEOUT", 60.0, integer=False)
+        self.llm_price_input = _positive_number(env, "LLM_PRICE_INPUT", 0.15, integer=False)
+        self.llm_price_output = _positive_number(env, "LLM_PRICE_OUTPUT", 0.60, integer=False)
         if self.llm_concurrency < 1:
             raise _fail("LLM_CONCURRENCY", str(self.llm_concurrency), "must be at least 1")
 

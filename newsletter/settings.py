@@ -108,6 +108,10 @@ LLM_MODEL = CONFIG.llm_model
 LLM_EMBEDDING_MODEL = CONFIG.llm_embedding_model
 LLM_DAILY_TOKEN_BUDGET = CONFIG.llm_daily_token_budget
 LLM_CONCURRENCY = CONFIG.llm_concurrency
+LLM_STRUCTURED_OUTPUT = CONFIG.llm_structured_output
+LLM_TIMEOUT = CONFIG.llm_timeout
+LLM_PRICE_INPUT = CONFIG.llm_price_input  # USD per million input tokens
+LLM_PRICE_OUTPUT = CONFIG.llm_price_output  # USD per million output tokens
 
 CELERY_BROKER_URL = CONFIG.broker_url
 CELERY_BROKER_TRANSPORT_OPTIONS = CONFIG.broker_transport_options

@@ -19,7 +19,7 @@ UTC = dt.UTC
 
 def _ingested(at: dt.datetime) -> IngestDay:
     return IngestDay.objects.create(
-        date=DAY, status=IngestDay.Status.ANNOUNCED, started_at=at, finished_at=at
+        date=DAY, status=IngestDay.Status.ANNOUNCED, started_at=at, finished_at=at, ready_at=at
     )
 
 
@@ -75,6 +75,7 @@ def test_the_delivery_time_follows_daylight_saving(settings):
         status=IngestDay.Status.ANNOUNCED,
         started_at=dt.datetime(2026, 3, 30, 5, 0, tzinfo=UTC),
         finished_at=dt.datetime(2026, 3, 30, 5, 0, tzinfo=UTC),
+        ready_at=dt.datetime(2026, 3, 30, 5, 0, tzinfo=UTC),
     )
     reader = make_subscriber(timezone="Europe/Paris", delivery_time=dt.time(8, 0))
     paris_eight = dt.datetime(2026, 3, 30, 8, 0, tzinfo=ZoneInfo("Europe/Paris"))

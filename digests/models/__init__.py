@@ -1,5 +1,6 @@
 """The digests app's models, one module per concern."""
 
+from digests.models.brief import TopicBrief
 from digests.models.digest import Delivery, Digest, DigestItem, Feedback
 from digests.models.ingest import IngestDay, IngestStatus
 from digests.models.paper import AnnounceType, Enrichment, Paper
@@ -18,4 +19,5 @@ __all__ = [
     "LLMUsage",
     "Paper",
     "Topic",
+    "TopicBrief",
 ]

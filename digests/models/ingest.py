@@ -27,6 +27,9 @@ class IngestDay(models.Model):
     note = models.TextField(blank=True, help_text="Why the day is stale, empty or failed.")
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(
+        null=True, blank=True, help_text="Enriched: digests of this day may go out from then on."
+    )
 
     class Meta:
         ordering = ["-date"]

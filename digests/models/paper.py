@@ -34,6 +34,10 @@ class Paper(models.Model):
     affiliations_checked_at = models.DateTimeField(
         null=True, blank=True, help_text="When the paper's HTML page was read for affiliations."
     )
+    embedding = models.BinaryField(
+        null=True, blank=True, help_text="float32 vector of title+abstract."
+    )
+    embedding_model = models.CharField(max_length=128, blank=True)
     published = models.DateTimeField(null=True, blank=True, help_text="First version.")
     updated = models.DateTimeField(null=True, blank=True, help_text="Current version.")
     announce_date = models.DateField(db_index=True)
@@ -91,7 +95,8 @@ class Enrichment(models.Model):
 
     class Status(models.TextChoices):
         OK = "ok", "ok"
-        FAILED = "failed", "failed"
+        FAILED = "failed", "failed (shown untranslated)"
+        SKIPPED = "skipped", "skipped: daily token budget spent"
         LLM_LESS = "llm-less", "LLM-less (extractive, untranslated)"
 
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="enrichments")

@@ -1,0 +1,229 @@
+"""The brief of the day: one short text per topic and language, composed into each digest.
+
+One LLM call per (topic, language, day) for the topics readers of that language follow and
+today's papers hit, never a call per reader. Each digest then puts together the briefs of its
+reader's topics and a line on their own keyword and author hits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from digests.llm.answers import BriefAnswer, brief_answer_parse, json_schema
+from digests.llm.calls import TokenBudget, chat_json, llm_async_client, llm_enabled
+from digests.llm.prompts import BRIEF_PROMPT_VERSION, ENRICH_PROMPT_VERSION, brief_messages
+from digests.models import Enrichment, LLMUsage, Paper, Topic, TopicBrief
+from digests.usage import tokens_spent, usage_record
+from subscribers.models import Subscriber
+
+__all__ = ["BriefReport", "briefs_write", "digest_brief_compose", "topic_papers"]
+
+PAPERS_PER_BRIEF = 10
+HIT_THRESHOLD = 50
+MAX_TOPICS_IN_BRIEF = 2
+
+
+@dataclass
+class BriefReport:
+    written: int = 0
+    cached: int = 0
+    failed: int = 0
+    calls: int = 0
+
+    def summary(self) -> str:
+        return (
+            f"briefs: {self.written} written, {self.cached} cached, {self.failed} failed "
+            f"({self.calls} calls)"
+        )
+
+
+def topic_papers(*, date: dt.date, language: str) -> dict[int, list[tuple[Paper, Enrichment]]]:
+    """Per topic id, the day's papers whose enrichment in `language` hits it, best first."""
+    enrichments = Enrichment.objects.filter(
+        paper__announce_date=date,
+        language=language,
+        prompt_version=ENRICH_PROMPT_VERSION,
+        status=Enrichment.Status.OK,
+    ).select_related("paper")
+    slugs = dict(Topic.objects.values_list("slug", "id"))
+    found: dict[int, list[tuple[int, Paper, Enrichment]]] = {}
+    for enrichment in enrichments:
+        for hit in enrichment.topic_hits:
+            if hit["score"] >= HIT_THRESHOLD and hit["topic"] in slugs:
+                found.setdefault(slugs[hit["topic"]], []).append(
+                    (hit["score"], enrichment.paper, enrichment)
+                )
+    return {
+        topic_id: [(p, e) for _, p, e in sorted(rows, key=lambda r: (-r[0], r[1].arxiv_id))]
+        for topic_id, rows in found.items()
+    }
+
+
+def _followed_topics(language: str) -> set[int]:
+    return set(
+        Topic.objects.filter(
+            profiles__subscriber__status=Subscriber.Status.ACTIVE,
+            profiles__subscriber__language=language,
+        ).values_list("id", flat=True)
+    )
+
+
+async def _write_all(jobs: list[tuple[Topic, str, list]], budget: TokenBudget) -> list:
+    semaphore = asyncio.Semaphore(settings.LLM_CONCURRENCY)
+    schema = json_schema(BriefAnswer)
+    async with llm_async_client() as client:
+        return await asyncio.gather(
+            *(
+                chat_json(
+                    client,
+                    messages=brief_messages(
+                        topic_name=topic.name(language),
+                        language=language,
+                        papers=[
+                            {"n": n, "title": e.title, "summary": e.summary}
+                            for n, (_, e) in enumerate(rows, start=1)
+                        ],
+                        schema_in_prompt=None
+                        if settings.LLM_STRUCTURED_OUTPUT == "json_schema"
+                        else json.dumps(schema),
+                    ),
+                    parse=brief_answer_parse,
+                    schema_name="daily_brief",
+                    schema=schema,
+                    budget=budget,
+                    semaphore=semaphore,
+                )
+                for topic, language, rows in jobs
+            )
+        )
+
+
+def briefs_write(*, date: dt.date, languages: list[str]) -> BriefReport:
+    """Write the missing briefs of `date` for the topics readers of each language follow."""
+    report = BriefReport()
+    if not llm_enabled():
+        return report
+    jobs = []
+    topics = Topic.objects.in_bulk()
+    for language in languages:
+        followed = _followed_topics(language)
+        for topic_id, rows in topic_papers(date=date, language=language).items():
+            if topic_id not in followed:
+                continue
+            topic = topics[topic_id]
+            exists = TopicBrief.objects.filter(
+                topic=topic, date=date, language=language, prompt_version=BRIEF_PROMPT_VERSION
+            ).exists()
+            if exists:
+                report.cached += 1
+            else:
+                jobs.append((topic, language, rows[:PAPERS_PER_BRIEF]))
+    if not jobs:
+        return report
+    budget = TokenBudget(settings.LLM_DAILY_TOKEN_BUDGET - tokens_spent(date))
+    results = asyncio.run(_write_all(jobs, budget))
+    for (topic, language, rows), result in zip(jobs, results, strict=True):
+        report.calls += result.calls
+        if result.value is None:
+            report.failed += 1
+            continue
+        TopicBrief.objects.update_or_create(
+            topic=topic,
+            date=date,
+            language=language,
+            prompt_version=BRIEF_PROMPT_VERSION,
+            defaults={
+                "text": result.value,
+                "paper_ids": [paper.pk for paper, _ in rows],
+                "model": settings.LLM_MODEL,
+                "tokens_in": result.tokens_in,
+                "tokens_out": result.tokens_out,
+            },
+        )
+        report.written += 1
+    if report.calls:
+        usage_record(
+            day=date,
+            model=settings.LLM_MODEL,
+            purpose=LLMUsage.Purpose.BRIEF,
+            tokens_in=sum(r.tokens_in for r in results),
+            tokens_out=sum(r.tokens_out for r in results),
+            calls=report.calls,
+        )
+    return report
+
+
+_CITATION = re.compile(r"\[(\d{1,2})\]")
+
+
+def _recite(text: str, paper_ids: list[int], ranks: dict[int, int]) -> str:
+    """Renumber a topic brief's citations [n] to the paper's number in this reader's digest."""
+
+    def renumber(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if 1 <= n <= len(paper_ids) and paper_ids[n - 1] in ranks:
+            return f"[{ranks[paper_ids[n - 1]]}]"
+        return ""
+
+    return " ".join(_CITATION.sub(renumber, text).split())
+
+
+def digest_brief_compose(
+    *,
+    date: dt.date,
+    language: str,
+    ranked: list[tuple[int, Paper, str]],
+    topics: list[Topic],
+    keyword_hits: dict[str, list[int]],
+) -> str:
+    """This reader's brief: the briefs of their topics (citations renumbered) and their hits.
+
+    `ranked` is (rank, paper, topic slug or "") per item; `keyword_hits` maps each keyword or
+    followed author that matched to the ranks of its papers.
+    """
+    if not ranked:
+        return ""
+    ranks = {paper.pk: rank for rank, paper, _ in ranked}
+    covered = Counter(slug for _, _, slug in ranked if slug)
+    followed = sorted(
+        (t for t in topics if covered[t.slug]), key=lambda t: (-covered[t.slug], t.slug)
+    )[:MAX_TOPICS_IN_BRIEF]
+    briefs = {
+        b.topic_id: b
+        for b in TopicBrief.objects.filter(
+            topic__in=followed, date=date, language=language, prompt_version=BRIEF_PROMPT_VERSION
+        )
+    }
+    parts = []
+    for topic in followed:
+        brief = briefs.get(topic.pk)
+        if brief is not None:
+            parts.append(f"{topic.name(language)}: {_recite(brief.text, brief.paper_ids, ranks)}")
+    if not parts:
+        parts.append(_lexical_brief(ranked, followed, language))
+    if keyword_hits:
+        hits = "; ".join(
+            f"{term} {' '.join(f'[{r}]' for r in sorted(rank_list)[:5])}"
+            for term, rank_list in sorted(keyword_hits.items(), key=lambda kv: min(kv[1]))
+        )
+        parts.append(_("Your own interests: %(hits)s.") % {"hits": hits})
+    return "\n".join(parts)
+
+
+def _lexical_brief(ranked: list[tuple[int, Paper, str]], topics: list[Topic], language: str) -> str:
+    """Without an LLM brief: how many matched, through which topics, and the closest match."""
+    text = _("%(count)d of today's papers match your profile.") % {"count": len(ranked)}
+    covered = Counter(slug for _, _, slug in ranked if slug)
+    named = [f"{t.name(language)} ({covered[t.slug]})" for t in topics if covered[t.slug]]
+    if named:
+        text += " " + _("Most are about %(topics)s.") % {"topics": ", ".join(named)}
+    text += " " + _("The closest match: “%(title)s” [1].") % {"title": ranked[0][1].title}
+    return text

@@ -1,0 +1,1 @@
+"""The LLM side of the pipeline: prompts, answer schemas, the client, usage accounting."""
