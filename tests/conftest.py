@@ -107,3 +107,31 @@ def pytest_report_header(config) -> list[str]:
         f"celery broker: {maybe_sanitize_url(settings.CELERY_BROKER_URL)}",
         f"browser: {chromium} {version}",
     ]
+
+
+@pytest.fixture
+def catalogue(db):
+    """The shipped topic catalogue, imported."""
+    import json
+
+    from digests.catalogue.topics import topics_import
+
+    data = json.loads((REPO / "digests" / "catalogue" / "default_topics.json").read_text())
+    report = topics_import(data=data)
+    assert report.errors == []
+    return report
+
+
+@pytest.fixture
+def llm_stub(settings):
+    """A local OpenAI-compatible server answering the demo day's recorded Chinese readings."""
+    from digests.llm.stub import canned_from_recorded, llm_stub_start
+
+    canned = canned_from_recorded(DEMO_DAY, topic_slugs_by_name={"后训练": "post-training"})
+    stub = llm_stub_start(canned=canned, api_key="test-key")
+    settings.OPENAI_API_KEY = "test-key"
+    settings.OPENAI_BASE_URL = stub.base_url
+    settings.LLM_MODEL = "stub-model"
+    settings.LLM_TIMEOUT = 5
+    yield stub
+    stub.stop()

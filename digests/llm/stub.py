@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from defusedxml import ElementTree
 
@@ -47,20 +47,17 @@ HOSTILE_TEXT = (
 MALFORMED_CONTENT = 'Sure! Here is the JSON you asked for: {"title": '
 UNKNOWN_TOPIC = "not-a-topic"
 
-_PLAN_KINDS = ("malformed", "invalid", "hostile", "status", "hang")
+_PLAN_KINDS = get_args(PlanKind)
 _ATOM = {"atom": "http://www.w3.org/2005/Atom"}
 _ABS_ID = re.compile(r"/abs/(.+?)(?:v\d+)?$")
 _WORD = re.compile(r"[^\W\d_]+")
 _LONG_WORD = re.compile(r"[^\W\d_]{5,}")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _ERRORS: dict[int, tuple[str, str | None, str]] = {
-    400: ("invalid_request_error", None, "Invalid request."),
     401: ("invalid_request_error", "invalid_api_key", "Incorrect API key provided."),
-    403: ("invalid_request_error", None, "Forbidden."),
     404: ("invalid_request_error", "unknown_url", "Unknown request URL."),
     429: ("requests", "rate_limit_exceeded", "Rate limit reached for requests."),
 }
-_SERVER_ERROR = ("server_error", None, "The server had an error while processing your request.")
 _HEADERS_OF_INTEREST = ("content-type", "user-agent", "x-stainless-retry-count")
 
 
@@ -101,9 +98,11 @@ def _error(
     param: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> _Reply:
-    kind, code, default = _ERRORS.get(status, _SERVER_ERROR)
-    if 400 <= status < 500 and status not in _ERRORS:
-        kind, code, default = "invalid_request_error", None, f"Request failed ({status})."
+    kind, code, default = _ERRORS.get(status) or (
+        ("server_error", None, "The server had an error while processing your request.")
+        if status >= 500
+        else ("invalid_request_error", None, f"Request failed ({status}).")
+    )
     body = {"message": message or default, "type": kind, "param": param, "code": code}
     return _Reply(status, {"error": body}, headers or {})
 
@@ -124,11 +123,15 @@ def _content_text(content: Any) -> str:
 
 
 def _data_document(messages: list[Any]) -> dict[str, Any]:
-    """The JSON document between the markers in the last user message."""
+    """The JSON document between the markers in the last user message that has one.
+
+    A correction ("your answer was invalid…") follows the data in a later user message.
+    """
     users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
     if not users:
         raise _BadRequest("stub: no user message", "messages")
-    text = _content_text(users[-1].get("content"))
+    texts = [_content_text(m.get("content")) for m in users]
+    text = next((t for t in reversed(texts) if DATA_BEGIN in t), texts[-1])
     # The markers stand on lines of their own; JSON strings cannot hold a raw newline.
     start, end = text.find(DATA_BEGIN + "\n"), text.rfind("\n" + DATA_END)
     if start < 0 or end < start:
