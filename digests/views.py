@@ -1,9 +1,11 @@
 """Public pages."""
 
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 
-from digests.models import Paper, Topic
+from digests.lexical import LEXICAL_VERSION
+from digests.llm.prompts import ENRICH_PROMPT_VERSION
+from digests.models import Enrichment, Paper, Topic
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -17,3 +19,37 @@ def home(request: HttpRequest) -> HttpResponse:
         "latest_count": Paper.objects.filter(announce_date=latest).count() if latest else 0,
     }
     return render(request, "home.html", context)
+
+
+def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    """One paper: its arXiv fields and its readings in every language we hold."""
+    paper = get_object_or_404(Paper, arxiv_id=arxiv_id)
+    readings = Enrichment.objects.filter(
+        paper=paper,
+        paper_version=paper.version,
+        status=Enrichment.Status.OK,
+        prompt_version=ENRICH_PROMPT_VERSION,
+    ).order_by("language")
+    lexical = Enrichment.objects.filter(
+        paper=paper, paper_version=paper.version, prompt_version=LEXICAL_VERSION
+    ).first()
+    topics = Topic.objects.in_bulk(
+        [
+            hit["topic"]
+            for r in [*readings, *([lexical] if lexical else [])]
+            for hit in r.topic_hits
+        ],
+        field_name="slug",
+    )
+    shown = [
+        (
+            reading,
+            [
+                (topics[hit["topic"]].name(reading.language), hit["reason"])
+                for hit in reading.topic_hits
+                if hit["topic"] in topics
+            ],
+        )
+        for reading in readings
+    ]
+    return render(request, "paper.html", {"paper": paper, "readings": shown, "lexical": lexical})

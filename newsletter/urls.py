@@ -7,5 +7,6 @@ from digests import views as digest_views
 
 urlpatterns = [
     path("", digest_views.home, name="home"),
+    path("papers/<path:arxiv_id>/", digest_views.paper_detail, name="paper"),
     path("admin/", admin.site.urls),
 ]

@@ -275,3 +275,22 @@ def test_embeddings_are_stored_once_per_paper(demo_day, llm_stub, settings):
     assert all(v is not None and v.shape == (64,) for v in vectors)
     assert llm_stub.embedding_calls == 1
     assert LLMUsage.objects.get(purpose="embed").calls == 1
+
+
+@pytest.mark.django_db
+def test_hostile_model_output_is_escaped_on_the_paper_page(demo_day, llm_stub, client):
+    # given a hostile answer stored for one paper
+    llm_stub.plan("hostile")
+    paper = Paper.objects.get(arxiv_id="2606.18831")
+    papers_enrich(papers=[paper], languages=["zh"], day=DAY)
+
+    # when its page is opened
+    response = client.get(f"/papers/{paper.arxiv_id}/")
+
+    # then the model's markup is shown as text, never run or linked
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "<script>alert(1)</script>" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert 'href="https://evil.example' not in page
+    assert paper.title in page
