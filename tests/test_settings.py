@@ -20,7 +20,8 @@ CONTRACT_VARIABLES = [
     "EMAIL_FILE_PATH", "ARXIV_RSS_URL", "ARXIV_API_URL", "ARXIV_HTML_URL", "ARXIV_REQUEST_DELAY",
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL", "LLM_EMBEDDING_MODEL",
     "LLM_DAILY_TOKEN_BUDGET", "LLM_CONCURRENCY", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
-    "TIME_ZONE", "CACHE_URL", "ARXIV_RETRY_UNTIL",
+    "TIME_ZONE", "CACHE_URL", "ARXIV_RETRY_UNTIL", "LLM_STRUCTURED_OUTPUT", "LLM_TIMEOUT",
+    "LLM_PRICE_INPUT", "LLM_PRICE_OUTPUT",
 ]  # fmt: skip
 
 
@@ -75,6 +76,10 @@ def test_every_contract_variable_is_read(clean_env, monkeypatch):
         "TIME_ZONE": "Asia/Shanghai",
         "CACHE_URL": "redis://127.0.0.1:6379/3",
         "ARXIV_RETRY_UNTIL": "09:30",
+        "LLM_STRUCTURED_OUTPUT": "json_object",
+        "LLM_TIMEOUT": "12.5",
+        "LLM_PRICE_INPUT": "0.27",
+        "LLM_PRICE_OUTPUT": "1.1",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -108,6 +113,8 @@ def test_every_contract_variable_is_read(clean_env, monkeypatch):
         "LOCATION": "redis://127.0.0.1:6379/3",
     }
     assert config.arxiv_retry_until == dt.time(9, 30)
+    assert (config.llm_structured_output, config.llm_timeout) == ("json_object", 12.5)
+    assert (config.llm_price_input, config.llm_price_output) == (0.27, 1.1)
 
 
 def test_anymail_variables_are_collected(clean_env, monkeypatch):
@@ -131,6 +138,8 @@ def test_anymail_variables_are_collected(clean_env, monkeypatch):
         ("LLM_DAILY_TOKEN_BUDGET", "1.5", "expected a whole number"),
         ("CACHE_URL", "memcached://h:11211", "expected redis://host:port/db"),
         ("ARXIV_RETRY_UNTIL", "late", "expected a time of day like 10:00"),
+        ("LLM_STRUCTURED_OUTPUT", "xml", "json_schema or json_object"),
+        ("LLM_TIMEOUT", "forever", "expected a number"),
     ],
 )
 def test_malformed_values_are_named_in_the_error(clean_env, monkeypatch, name, value, message):
