@@ -19,9 +19,11 @@ from digests.models import (
     DigestItem,
     Enrichment,
     Feedback,
+    IngestDay,
     LLMUsage,
     Paper,
     Topic,
+    TopicBrief,
 )
 
 __all__ = [
@@ -31,9 +33,11 @@ __all__ = [
     "DigestItemInline",
     "EnrichmentAdmin",
     "FeedbackAdmin",
+    "IngestDayAdmin",
     "LLMUsageAdmin",
     "PaperAdmin",
     "TopicAdmin",
+    "TopicBriefAdmin",
 ]
 
 SHORT_TITLE_LENGTH = 80
@@ -152,12 +156,13 @@ class EnrichmentAdmin(admin.ModelAdmin):
         "model",
         "tokens_in",
         "tokens_out",
+        "error",
         "created_at",
     ]
     list_select_related = ["paper"]
     list_filter = ["status", "language", "prompt_version", "model"]
     date_hierarchy = "created_at"
-    search_fields = ["paper__arxiv_id", "paper__title"]
+    search_fields = ["paper__arxiv_id", "paper__title", "error"]
     raw_id_fields = ["paper"]
     readonly_fields = ["created_at"]
 
@@ -252,3 +257,27 @@ class LLMUsageAdmin(admin.ModelAdmin):
     list_filter = ["purpose", "model"]
     date_hierarchy = "day"
     search_fields = ["model"]
+
+
+@admin.register(IngestDay)
+class IngestDayAdmin(admin.ModelAdmin):
+    """Each announcement day: announced, none, stale or failed, and why."""
+
+    list_display = [
+        "date", "status", "listed", "created", "updated", "api_requests", "note",
+        "finished_at", "ready_at",
+    ]  # fmt: skip
+    list_filter = ["status"]
+    date_hierarchy = "date"
+    readonly_fields = ["started_at", "finished_at", "ready_at"]
+
+
+@admin.register(TopicBrief)
+class TopicBriefAdmin(admin.ModelAdmin):
+    list_display = ["date", "topic", "language", "model", "tokens_in", "tokens_out", "created_at"]
+    list_select_related = ["topic"]
+    list_filter = ["language", "model", "prompt_version"]
+    date_hierarchy = "date"
+    search_fields = ["topic__slug", "text"]
+    raw_id_fields = ["topic"]
+    readonly_fields = ["created_at"]

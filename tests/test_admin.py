@@ -10,6 +10,7 @@ import pytest
 from django.db.models import Model
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from digests.models import (
     Delivery,
@@ -17,9 +18,11 @@ from digests.models import (
     DigestItem,
     Enrichment,
     Feedback,
+    IngestDay,
     LLMUsage,
     Paper,
     Topic,
+    TopicBrief,
 )
 from subscribers.models import InterestProfile, Subscriber
 from tests.factories import (
@@ -89,6 +92,23 @@ def add_llm_usage(n: int) -> Model:
     return make_llm_usage(day=_day(n), model=f"model-{n}", calls=3, tokens_in=9000)
 
 
+def add_ingest_day(n: int) -> Model:
+    at = timezone.now()
+    return IngestDay.objects.create(
+        date=dt.date(2025, 1, 1) + dt.timedelta(days=next(_serial)),
+        status="announced",
+        listed=n,
+        started_at=at,
+        finished_at=at,
+    )
+
+
+def add_topic_brief(n: int) -> Model:
+    return TopicBrief.objects.create(
+        topic=make_topic(), date=_day(n), language="zh", prompt_version="brief-1", text="今日…"
+    )
+
+
 def add_profile(n: int) -> Model:
     return make_subscriber(topics=[make_topic(), make_topic()]).profile
 
@@ -104,6 +124,8 @@ ROW_MAKERS: dict[type[Model], Callable[[int], Model]] = {
     Delivery: add_delivery,
     Feedback: add_feedback,
     LLMUsage: add_llm_usage,
+    IngestDay: add_ingest_day,
+    TopicBrief: add_topic_brief,
 }
 MODELS = pytest.mark.parametrize("model", list(ROW_MAKERS), ids=lambda m: m.__name__)
 
