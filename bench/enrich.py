@@ -163,7 +163,7 @@ def _synthetic_papers(n: int, *, start: int, day: dt.date, seed: int):
             name = "".join(rng.choice("ABCDEFGHKLMNPRSTVXZ") for _ in range(rng.randint(3, 6)))
             title = (
                 f"{name}: {rng.choice(ADJECTIVES).capitalize()} {p} with {q} "
-                f"for {rng.choice(ADJECTIVES)} {rng.choice(NOUNS)}"
+                f"for {' and '.join(rng.sample(ADJECTIVES, 2))} {rng.choice(NOUNS)}"
             )
         target = rng.randint(150, 210)
         sentences: list[str] = []
@@ -344,6 +344,7 @@ def main() -> None:
         results.append(
             (
                 count,
+                languages,
                 stub.chat_calls,
                 enriched.tokens_in,
                 enriched.tokens_out,
@@ -425,12 +426,12 @@ def main() -> None:
         )
 
     print()
-    _, calls, tokens_in, tokens_out, written, *_ = first
+    _, languages, calls, tokens_in, tokens_out, written, *_ = first
     speedup = throughput[-1][1] / throughput[0][1] if len(throughput) > 1 else 1.0
     print(
-        f"summary: {calls} chat calls ({args.papers} papers × {len(LANGUAGES)} languages + "
+        f"summary: {calls} chat calls ({args.papers} papers × {languages} languages + "
         f"{written} briefs) whatever the number of subscribers (same: {'yes' if same else 'NO'}); "
-        f"{(tokens_in + tokens_out) / (args.papers * len(LANGUAGES)):.0f} tokens per "
+        f"{(tokens_in + tokens_out) / (args.papers * languages):.0f} tokens per "
         f"paper-language; ${tokens_cost(tokens_in, tokens_out) * 1000 / args.papers:.4f} "
         f"per 1,000 papers; concurrency {throughput[-1][0]} is {speedup:.1f}× "
         f"concurrency {throughput[0][0]}"

@@ -5,6 +5,8 @@ Stored compactly as float32 bytes on the paper, for the scorer; cost is papers, 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import openai
 from django.conf import settings
@@ -26,7 +28,7 @@ def embedding_of(paper: Paper) -> np.ndarray | None:
     return np.frombuffer(bytes(paper.embedding), dtype=np.float32)
 
 
-def papers_embed(papers: list[Paper]) -> int:
+def papers_embed(papers: list[Paper], *, day: dt.date | None = None) -> int:
     """Embed the papers that have no vector from the configured model; return how many."""
     model = settings.LLM_EMBEDDING_MODEL
     if not model or not llm_enabled():
@@ -55,7 +57,7 @@ def papers_embed(papers: list[Paper]) -> int:
         Paper.objects.bulk_update(batch, ["embedding", "embedding_model"])
         tokens = response.usage.prompt_tokens if response.usage else 0
         usage_record(
-            day=timezone.now().date(),
+            day=day or timezone.now().date(),
             model=model,
             purpose=LLMUsage.Purpose.EMBED,
             tokens_in=tokens,

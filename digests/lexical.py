@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from digests.text import phrase_in
+from functools import lru_cache
 
 __all__ = ["LEXICAL_VERSION", "TopicTerms", "extractive_summary", "lexical_topic_hits"]
 
@@ -38,6 +37,21 @@ def extractive_summary(abstract: str, *, limit: int = 300) -> str:
     return chosen if len(chosen) <= limit else chosen[: limit - 1].rstrip() + "…"
 
 
+@lru_cache(maxsize=4096)
+def _keyword_pattern(keywords: tuple[str, ...]) -> re.Pattern[str]:
+    """One whole-word, case-insensitive alternation for all of a topic's keywords."""
+    alternatives = "|".join(re.escape(k.lower()) for k in sorted(keywords, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def _found(keywords: tuple[str, ...], lowered: str) -> list[str]:
+    """The topic's keywords present in the text, in the topic's own order."""
+    if not keywords:
+        return []
+    present = set(_keyword_pattern(keywords).findall(lowered))
+    return [k for k in keywords if k.lower() in present]
+
+
 def lexical_topic_hits(
     *, title: str, abstract: str, categories: list[str], topics: list[TopicTerms], top: int = 3
 ) -> list[dict]:
@@ -46,10 +60,10 @@ def lexical_topic_hits(
     text = f"{title_lower} {abstract.lower()}"
     hits = []
     for topic in topics:
-        found = [k for k in topic.keywords if phrase_in(k, text)]
+        found = _found(topic.keywords, text)
         if not found:
             continue
-        in_title = sum(1 for k in found if phrase_in(k, title_lower))
+        in_title = len(_found(tuple(found), title_lower))
         in_category = any(c in topic.categories for c in categories)
         score = min(95, 30 + 12 * len(found) + 10 * in_title + (10 if in_category else 0))
         hits.append({"topic": topic.slug, "score": score, "reason": ", ".join(found[:3])})

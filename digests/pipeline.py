@@ -169,7 +169,7 @@ def day_enrich(
     papers = list(Paper.objects.filter(announce_date=date))
     languages = enrich_languages()
     enriched = papers_enrich(papers=papers, languages=languages, day=date, progress=progress)
-    papers_embed(papers)
+    papers_embed(papers, day=date)
     briefs = briefs_write(date=date, languages=languages)
     IngestDay.objects.filter(date=date, ready_at=None).update(ready_at=timezone.now())
     return enriched, briefs

@@ -248,6 +248,7 @@ def _planned_answer(kind: PlanKind, document: dict[str, Any]) -> dict[str, Any]:
 
 
 class _Handler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True  # headers and body leave at once, no 40 ms stall
     server: LLMStub
     protocol_version = "HTTP/1.1"
 
