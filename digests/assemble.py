@@ -1,107 +1,137 @@
-"""Step 4: one Digest per subscriber and issue date, with its ranked items."""
+"""Step 4: one Digest per subscriber and issue date, with its ranked items.
+
+Every reader due is scored in one vectorised pass over the day's papers (`scoring`), then each
+digest takes its picks (`ranking`) and its brief (`brief`). The database keeps each digest
+unique per subscriber and day, so a second run, or a second worker, changes nothing.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import override
 
 from digests.brief import digest_brief_compose
 from digests.models import Digest, DigestItem, Paper, Topic
-from digests.scoring import PaperText, ProfileView, TopicView, paper_score
-from subscribers.models import InterestProfile, Subscriber
+from digests.ranking import Pick, digest_pick
+from digests.scoring import PaperIndex, ProfileRow, scores_compute
+from digests.scoring_data import paper_rows, profile_rows, topic_parents
+from subscribers.models import Subscriber
 
-__all__ = ["digest_assemble", "paper_text", "profile_view"]
+__all__ = ["digest_assemble", "digests_assemble"]
 
-
-def profile_view(profile: InterestProfile, *, language: str) -> ProfileView:
-    topics = tuple(
-        TopicView(
-            slug=topic.slug,
-            name=topic.name(language),
-            keywords=tuple(topic.keywords),
-            categories=tuple(topic.categories),
-        )
-        for topic in profile.topics.all()
-    )
-    return ProfileView(
-        topics=topics,
-        keywords=tuple(profile.keywords),
-        exclude_keywords=tuple(profile.exclude_keywords),
-        authors=tuple(profile.authors),
-        categories=tuple(profile.categories),
-    )
+CHUNK = 2000
 
 
-def paper_text(paper: Paper) -> PaperText:
-    return PaperText(
-        title=paper.title,
-        abstract=paper.abstract,
-        authors=tuple(paper.author_names),
-        categories=tuple(paper.categories),
-    )
+def _already_seen(subscribers: list[Subscriber], issue_date: dt.date) -> dict[int, set[int]]:
+    """Papers each reader got in an earlier digest: never shown twice."""
+    seen: dict[int, set[int]] = {s.pk: set() for s in subscribers}
+    rows = DigestItem.objects.filter(
+        digest__subscriber__in=subscribers, digest__issue_date__lt=issue_date
+    ).values_list("digest__subscriber_id", "paper_id")
+    for subscriber_id, paper_id in rows:
+        seen[subscriber_id].add(paper_id)
+    return seen
 
 
-def _already_seen(subscriber: Subscriber, issue_date: dt.date) -> set[int]:
-    """Papers this reader got in an earlier digest: never shown twice."""
-    return set(
-        DigestItem.objects.filter(
-            digest__subscriber=subscriber, digest__issue_date__lt=issue_date
-        ).values_list("paper_id", flat=True)
-    )
-
-
-def digest_assemble(*, subscriber: Subscriber, issue_date: dt.date) -> Digest:
-    """Build the subscriber's digest for `issue_date`, or return the one that already exists."""
-    existing = Digest.objects.filter(subscriber=subscriber, issue_date=issue_date).first()
-    if existing is not None:
-        return existing
+def _digest_create(
+    *,
+    subscriber: Subscriber,
+    issue_date: dt.date,
+    picks: list[Pick],
+    papers: list[Paper],
+    topics: dict[str, Topic],
+) -> Digest:
     profile = subscriber.profile
-    view = profile_view(profile, language=subscriber.language)
-    seen = _already_seen(subscriber, issue_date)
-    scored = []
-    for paper in Paper.objects.filter(announce_date=issue_date).exclude(id__in=seen):
-        score = paper_score(paper_text(paper), view)
-        if score.relevance >= max(profile.min_relevance, 1):
-            scored.append((score, paper))
-    scored.sort(key=lambda pair: (-pair[0].relevance, pair[1].arxiv_id))
-    chosen = scored[: profile.max_items]
-    topics = Topic.objects.in_bulk(
-        [s.topic_slug for s, _paper in chosen if s.topic_slug], field_name="slug"
-    )
     keyword_hits: dict[str, list[int]] = {}
-    for rank, (score, _paper) in enumerate(chosen, start=1):
-        for term in score.matched_terms:
+    for rank, pick in enumerate(picks, start=1):
+        kind, _sep, term = pick.interest.partition(":")
+        if kind in {"keyword", "author"}:
             keyword_hits.setdefault(term, []).append(rank)
-    brief = digest_brief_compose(
-        date=issue_date,
-        language=subscriber.language,
-        ranked=[(rank, paper, s.topic_slug or "") for rank, (s, paper) in enumerate(chosen, 1)],
-        topics=list(profile.topics.all()),
-        keyword_hits=keyword_hits,
-    )
+    with override(subscriber.language):
+        brief = digest_brief_compose(
+            date=issue_date,
+            language=subscriber.language,
+            ranked=[(r, papers[p.paper], p.topic or "") for r, p in enumerate(picks, start=1)],
+            topics=list(profile.topics.all()),
+            keyword_hits=keyword_hits,
+        )
+        note = "" if picks else _("No paper reached your minimum relevance today.")
     try:
         with transaction.atomic():
             digest = Digest.objects.create(
                 subscriber=subscriber,
                 issue_date=issue_date,
                 brief=brief,
-                status=Digest.Status.ASSEMBLED if chosen else Digest.Status.EMPTY,
-                note="" if chosen else _("No paper reached your minimum relevance today."),
+                status=Digest.Status.ASSEMBLED if picks else Digest.Status.EMPTY,
+                note=note,
             )
             DigestItem.objects.bulk_create(
                 DigestItem(
                     digest=digest,
-                    paper=paper,
+                    paper=papers[pick.paper],
                     rank=rank,
-                    relevance=score.relevance,
-                    reason=score.reason,
-                    topic=topics.get(score.topic_slug) if score.topic_slug else None,
+                    relevance=pick.relevance,
+                    reason=pick.reason,
+                    topic=topics.get(pick.topic) if pick.topic else None,
                 )
-                for rank, (score, paper) in enumerate(chosen, start=1)
+                for rank, pick in enumerate(picks, start=1)
             )
     except IntegrityError:
         # Another worker assembled it first: the database keeps exactly one.
         return Digest.objects.get(subscriber=subscriber, issue_date=issue_date)
     return digest
+
+
+def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) -> list[Digest]:
+    """Build the digest of `issue_date` for each subscriber, or return the one that exists."""
+    subscribers = list(subscribers)
+    existing = {
+        d.subscriber_id: d
+        for d in Digest.objects.filter(subscriber__in=subscribers, issue_date=issue_date)
+    }
+    todo = [s for s in subscribers if s.pk not in existing]
+    if not todo:
+        return [existing[s.pk] for s in subscribers]
+    papers = list(Paper.objects.filter(announce_date=issue_date).order_by("pk"))
+    topics = {t.slug: t for t in Topic.objects.all()}
+    parents = topic_parents()
+    seen = _already_seen(todo, issue_date)
+    rows = profile_rows(todo)
+    index = PaperIndex(paper_rows(papers), rows)
+    by_id = {s.pk: s for s in todo}
+    rows_by_id: dict[int, ProfileRow] = {r.id: r for r in rows}
+    made: dict[int, Digest] = {}
+    for chunk in scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index):
+        for position, subscriber_id in enumerate(chunk.profile_ids):
+            subscriber = by_id[subscriber_id]
+            profile = subscriber.profile
+            names = {slug: t.name(subscriber.language) for slug, t in topics.items()}
+            with override(subscriber.language):
+                picks = digest_pick(
+                    relevance=chunk.relevance[position],
+                    reasons=chunk.reason[position],
+                    index=index,
+                    profile=rows_by_id[subscriber_id],
+                    minimum=profile.min_relevance,
+                    limit=profile.max_items,
+                    exclude=seen[subscriber_id],
+                    parents=parents,
+                    topic_names=names,
+                )
+            made[subscriber_id] = _digest_create(
+                subscriber=subscriber,
+                issue_date=issue_date,
+                picks=picks,
+                papers=papers,
+                topics=topics,
+            )
+    return [existing.get(s.pk) or made[s.pk] for s in subscribers]
+
+
+def digest_assemble(*, subscriber: Subscriber, issue_date: dt.date) -> Digest:
+    """Build one subscriber's digest for `issue_date` (see `digests_assemble`)."""
+    return digests_assemble(subscribers=[subscriber], issue_date=issue_date)[0]

@@ -12,7 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from digests.affiliations import affiliations_fill
-from digests.assemble import digest_assemble
+from digests.assemble import digests_assemble
 from digests.brief import BriefReport, briefs_write
 from digests.delivery import delivery_send
 from digests.embeddings import papers_embed
@@ -121,10 +121,12 @@ def digests_send(
         subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
     else:
         subscribers = subscribers_due(at=at or timezone.now(), issue_date=issue_date)
-    digests = [
-        digest_assemble(subscriber=subscriber, issue_date=issue_date)
-        for subscriber in subscribers.select_related("profile").order_by("pk")
-    ]
+    digests = digests_assemble(
+        subscribers=subscribers.select_related("profile")
+        .prefetch_related("profile__topics")
+        .order_by("pk"),
+        issue_date=issue_date,
+    )
     report.assembled = len(digests)
     # Affiliations are read from the papers' pages only for papers someone will see.
     affiliations_fill(

@@ -73,6 +73,9 @@ class InterestProfile(models.Model):
     categories = models.JSONField(default=list, blank=True, help_text="arXiv categories.")
     interests = models.TextField(blank=True, help_text="Free-text description of interests.")
     seed_papers = models.JSONField(default=list, blank=True, help_text="arXiv ids.")
+    include_updates = models.BooleanField(
+        default=False, help_text="Also show new versions of papers, ranked as new papers."
+    )
     max_items = models.PositiveSmallIntegerField(default=20)
     min_relevance = models.PositiveSmallIntegerField(default=30)
     updated_at = models.DateTimeField(auto_now=True)

@@ -1,0 +1,99 @@
+"""Normalising text, names and institutions so that variants meet.
+
+Keywords match whole words after stemming ("distilled" meets "distillation"'s stem only if the
+stems agree; "RL" never meets "URL"); author names match on first and last name, folding
+diacritics and dropping middle names, and an initial only meets an initial ("Y. Yang" on a paper
+meets a reader who follows "Yongjin Yang", but a reader following "Y. Yang" is not flooded with
+every Yi, Yu and Yan Yang).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import snowballstemmer
+
+__all__ = [
+    "author_keys_followed",
+    "author_keys_written",
+    "fold",
+    "institution_tokens",
+    "phrase_stems",
+    "stems",
+]
+
+_WORD = re.compile(r"[A-Za-z0-9]+")
+_ACRONYM_PLURAL = re.compile(r"[A-Z0-9]{2,}s")
+_STEMMER = snowballstemmer.stemmer("english")
+_INSTITUTION_STOPWORDS = {"of", "the", "and", "at", "for", "in", "de", "des", "di", "du", "la"}
+_INSTITUTION_ALIASES = {"univ": "university", "inst": "institute", "tech": "technology"}
+
+
+def fold(text: str) -> str:
+    """Diacritics off (Zoë → Zoe, Ğüneş → Gunes); other scripts kept."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+@lru_cache(maxsize=200_000)
+def _stem(word: str) -> str:
+    return _STEMMER.stemWord(word)
+
+
+def stems(text: str) -> list[str]:
+    """Whole words, lower-cased and stemmed ("LLMs" → "llm", "distilling" → "distil")."""
+    words = []
+    for word in _WORD.findall(fold(text)):
+        if _ACRONYM_PLURAL.fullmatch(word):
+            word = word[:-1]
+        words.append(_stem(word.lower()))
+    return words
+
+
+def phrase_stems(phrase: str) -> str:
+    """A keyword as the space-joined stems it must appear as, in order."""
+    return " ".join(stems(phrase))
+
+
+def _name_parts(name: str) -> tuple[str, str] | None:
+    name = fold(name).replace(".", " ").strip()
+    if "," in name:  # "Yang, Yongjin"
+        last, _, first = name.partition(",")
+        name = f"{first} {last}"
+    parts = [p.replace("-", "").lower() for p in name.split() if p.strip("-")]
+    if len(parts) < 2:
+        return None
+    return parts[0], parts[-1]
+
+
+def author_keys_written(name: str) -> set[str]:
+    """Keys of an author as a paper writes them: the full name, or the initial if that is all."""
+    parts = _name_parts(name)
+    if parts is None:
+        return set()
+    first, last = parts
+    if len(first) == 1:
+        return {f"i:{first} {last}"}
+    return {f"f:{first} {last}"}
+
+
+def author_keys_followed(name: str) -> set[str]:
+    """Keys a followed author matches: their full name, and their initial on papers."""
+    parts = _name_parts(name)
+    if parts is None:
+        return set()
+    first, last = parts
+    keys = {f"i:{first[0]} {last}"}
+    if len(first) > 1:
+        keys.add(f"f:{first} {last}")
+    return keys
+
+
+def institution_tokens(text: str) -> frozenset[str]:
+    """The distinctive words of an institution or affiliation, for containment matching."""
+    words = (w.lower() for w in _WORD.findall(fold(text)))
+    return frozenset(
+        _INSTITUTION_ALIASES.get(w, w) for w in words if w not in _INSTITUTION_STOPWORDS
+    )

@@ -1,0 +1,126 @@
+"""From one reader's row of scores to their digest: threshold, coverage of every interest, reasons.
+
+Pure functions. The top of a digest covers each of the reader's interests (each followed topic,
+keyword and author gets its best paper in first), so one busy interest does not bury the others;
+then the rest follows by relevance.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from django.utils.translation import gettext as _
+
+from digests.matching import author_keys_followed, author_keys_written, phrase_stems
+from digests.scoring import PaperIndex, PaperRow, ProfileRow, Reason
+
+__all__ = ["Pick", "digest_pick", "reason_for"]
+
+
+@dataclass(frozen=True)
+class Pick:
+    paper: int  # index into the day's papers
+    relevance: int
+    reason: str
+    topic: str | None
+    interest: str
+
+
+def _matched_author(paper: PaperRow, profile: ProfileRow) -> str | None:
+    for followed in profile.authors:
+        keys = author_keys_followed(followed)
+        for written in paper.authors:
+            if author_keys_written(written) & keys:
+                return written
+    return None
+
+
+def _matched_keyword(index: PaperIndex, position: int, profile: ProfileRow) -> str | None:
+    for keyword in profile.keywords:
+        column = index.phrase_ids.get(phrase_stems(keyword))
+        if column is None:
+            continue
+        if index.in_title[position, column] or index.in_abstract[position, column]:
+            return keyword
+    return None
+
+
+def _matched_topic(paper: PaperRow, profile: ProfileRow, parents: dict[str, str]) -> str | None:
+    def followed(slug: str) -> bool:
+        while slug:
+            if slug in profile.topics:
+                return True
+            slug = parents.get(slug, "")
+        return False
+
+    hits = [(score, slug) for slug, score in paper.topic_hits.items() if followed(slug)]
+    return max(hits)[1] if hits else None
+
+
+def reason_for(
+    *,
+    code: int,
+    index: PaperIndex,
+    position: int,
+    profile: ProfileRow,
+    parents: dict[str, str],
+    topic_names: dict[str, str],
+) -> tuple[str, str | None, str]:
+    """The reason shown, the topic it hit (if any), and the interest it serves."""
+    paper = index.papers[position]
+    topic = _matched_topic(paper, profile, parents)
+    if code == Reason.AUTHOR and (author := _matched_author(paper, profile)):
+        return _("author you follow: %(name)s") % {"name": author}, topic, f"author:{author}"
+    if code == Reason.KEYWORD and (keyword := _matched_keyword(index, position, profile)):
+        return _("keyword: %(keyword)s") % {"keyword": keyword}, topic, f"keyword:{keyword}"
+    if code == Reason.TOPIC and topic:
+        name = topic_names.get(topic, topic)
+        return _("topic hit: %(topic)s") % {"topic": name}, topic, f"topic:{topic}"
+    if code == Reason.INSTITUTION:
+        return _("from an institution you follow"), topic, "institution"
+    if code == Reason.TEXT:
+        return _("close to your interests and seed papers"), topic, "interests"
+    if code == Reason.FEEDBACK:
+        return _("like papers you asked more of"), topic, "feedback"
+    primary = paper.categories[0] if paper.categories else ""
+    return _("category: %(category)s") % {"category": primary}, topic, f"category:{primary}"
+
+
+def digest_pick(
+    *,
+    relevance: np.ndarray,
+    reasons: np.ndarray,
+    index: PaperIndex,
+    profile: ProfileRow,
+    minimum: int,
+    limit: int,
+    exclude: set[int],
+    parents: dict[str, str],
+    topic_names: dict[str, str],
+) -> list[Pick]:
+    """The reader's items: above `minimum`, at most `limit`, every interest first served."""
+    eligible = [
+        i for i in np.flatnonzero(relevance >= max(minimum, 1)) if index.papers[i].id not in exclude
+    ]
+    eligible.sort(key=lambda i: (-int(relevance[i]), index.papers[i].id))
+    candidates = []
+    for i in eligible[: max(limit * 4, limit)]:
+        reason, topic, interest = reason_for(
+            code=int(reasons[i]),
+            index=index,
+            position=i,
+            profile=profile,
+            parents=parents,
+            topic_names=topic_names,
+        )
+        candidates.append(Pick(int(i), int(relevance[i]), reason, topic, interest))
+    first, seen = [], set()
+    for pick in candidates:  # best paper of each interest, in order of relevance
+        if pick.interest not in seen:
+            seen.add(pick.interest)
+            first.append(pick)
+    first = first[:limit]
+    chosen = {p.paper for p in first}
+    rest = [p for p in candidates if p.paper not in chosen]
+    return (first + rest)[:limit]
