@@ -21,6 +21,7 @@ __all__ = [
     "fold",
     "institution_tokens",
     "phrase_stems",
+    "phrase_variants",
     "stems",
 ]
 
@@ -55,6 +56,37 @@ def stems(text: str) -> list[str]:
 def phrase_stems(phrase: str) -> str:
     """A keyword as the space-joined stems it must appear as, in order."""
     return " ".join(stems(phrase))
+
+
+# Close variants researchers use interchangeably: a keyword matches its abbreviation and back.
+_ABBREVIATIONS = {
+    "reinforcement learning": "RL",
+    "large language model": "LLM",
+    "language model": "LM",
+    "graph neural network": "GNN",
+    "reinforcement learning from human feedback": "RLHF",
+    "direct preference optimization": "DPO",
+    "retrieval augmented generation": "RAG",
+    "chain of thought": "CoT",
+    "mixture of experts": "MoE",
+    "vision language model": "VLM",
+    "natural language processing": "NLP",
+    "quantum error correction": "QEC",
+    "markov chain monte carlo": "MCMC",
+    "supervised fine tuning": "SFT",
+    "convolutional neural network": "CNN",
+}
+_VARIANTS: dict[str, set[str]] = {}
+for _long, _short in _ABBREVIATIONS.items():
+    _pair = {phrase_stems(_long), phrase_stems(_short)}
+    for _form in _pair:
+        _VARIANTS.setdefault(_form, set()).update(_pair)
+
+
+def phrase_variants(phrase: str) -> set[str]:
+    """The keyword's stems and those of its usual abbreviation or expansion."""
+    stemmed = phrase_stems(phrase)
+    return _VARIANTS.get(stemmed, set()) | {stemmed} if stemmed else set()
 
 
 def _name_parts(name: str) -> tuple[str, str] | None:

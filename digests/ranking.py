@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.utils.translation import gettext as _
 
-from digests.matching import author_keys_followed, author_keys_written, phrase_stems
+from digests.matching import author_keys_followed, author_keys_written, phrase_variants
 from digests.scoring import PaperIndex, PaperRow, ProfileRow, Reason
 
 __all__ = ["Pick", "digest_pick", "reason_for"]
@@ -38,11 +38,12 @@ def _matched_author(paper: PaperRow, profile: ProfileRow) -> str | None:
 
 def _matched_keyword(index: PaperIndex, position: int, profile: ProfileRow) -> str | None:
     for keyword in profile.keywords:
-        column = index.phrase_ids.get(phrase_stems(keyword))
-        if column is None:
-            continue
-        if index.in_title[position, column] or index.in_abstract[position, column]:
-            return keyword
+        for variant in phrase_variants(keyword):
+            column = index.phrase_ids.get(variant)
+            if column is None:
+                continue
+            if index.in_title[position, column] or index.in_abstract[position, column]:
+                return keyword
     return None
 
 

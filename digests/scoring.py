@@ -23,7 +23,7 @@ from digests.matching import (
     author_keys_followed,
     author_keys_written,
     institution_tokens,
-    phrase_stems,
+    phrase_variants,
     stems,
 )
 
@@ -127,10 +127,10 @@ class PaperIndex:
         self.papers = papers
         n = len(papers)
         phrases = {
-            phrase_stems(k)
+            variant
             for p in profiles
             for k in (*p.keywords, *p.exclude_keywords)
-            if phrase_stems(k)
+            for variant in phrase_variants(k)
         }
         self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
         starts = {phrase.split()[0] for phrase in phrases}
@@ -239,6 +239,10 @@ def _topic_columns(slugs: list[str], index: PaperIndex, parents: dict[str, str])
     return [s for s in wanted if s in index.topic_ids]
 
 
+def _keyword_columns(keywords: list[str]) -> list[str]:
+    return sorted({variant for k in keywords for variant in phrase_variants(k)})
+
+
 def _centroid(texts: list[str]) -> sparse.csr_matrix | None:
     if not texts:
         return None
@@ -272,7 +276,7 @@ def _chunk_scores(index: PaperIndex, profiles: list[ProfileRow], parents: dict[s
     )
     add(WEIGHTS["topic"] * np.minimum((topics @ index.hits.T).toarray(), 1.4), Reason.TOPIC)
     keywords = _profile_matrix(
-        profiles, [[phrase_stems(k) for k in x.keywords] for x in profiles], index.phrase_ids
+        profiles, [_keyword_columns(x.keywords) for x in profiles], index.phrase_ids
     )
     title_hits = (keywords @ index.in_title.T).toarray()
     abstract_hits = (keywords @ index.in_abstract.T).toarray()
@@ -318,7 +322,7 @@ def _chunk_scores(index: PaperIndex, profiles: list[ProfileRow], parents: dict[s
     # exclusions and replacements
     excluded = _profile_matrix(
         profiles,
-        [[phrase_stems(k) for k in x.exclude_keywords] for x in profiles],
+        [_keyword_columns(x.exclude_keywords) for x in profiles],
         index.phrase_ids,
     )
     hit = ((excluded @ index.in_title.T) + (excluded @ index.in_abstract.T)).toarray() > 0

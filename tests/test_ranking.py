@@ -1,0 +1,135 @@
+"""Ranking on the recorded day, through the database: authors, keywords, feedback, coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from digests.arxiv_fixtures import FakePaper, day_write
+from digests.assemble import digest_assemble
+from digests.enrich import lexical_enrich
+from digests.ingest import day_ingest
+from digests.matching import stems
+from digests.models import Feedback, Paper, Topic
+from tests.factories import make_subscriber
+
+DAY = dt.date(2026, 6, 18)
+
+
+@pytest.fixture
+def demo_day(recorded_arxiv, catalogue):
+    day_ingest(categories=["cs.AI", "cs.CL", "cs.LG"], date=DAY)
+    lexical_enrich(list(Paper.objects.all()))
+
+
+def _items(digest):
+    return list(digest.items.select_related("paper").order_by("rank"))
+
+
+@pytest.mark.django_db
+def test_a_followed_author_of_the_day_comes_first_with_the_author_reason(demo_day):
+    reader = make_subscriber(
+        authors=["H. Huang", "Heyan Huang"],
+        topics=[Topic.objects.get(slug="post-training")],
+        categories=["cs.CL", "cs.LG"],
+        min_relevance=10,
+    )
+
+    items = _items(digest_assemble(subscriber=reader, issue_date=DAY))
+
+    assert items[0].paper.arxiv_id == "2606.18810"
+    assert items[0].reason == "author you follow: Heyan Huang"
+    assert len(items) > 5
+
+
+@pytest.mark.django_db
+def test_a_keyword_readers_top_ten_all_contain_the_keyword(demo_day):
+    # given a reader of a keyword, with the default minimum relevance
+    reader = make_subscriber(keywords=["reinforcement learning"], categories=["cs.LG"])
+
+    items = _items(digest_assemble(subscriber=reader, issue_date=DAY))
+
+    # then every paper of the top ten says it, or its usual abbreviation RL
+    top = items[:10]
+    assert len(top) == 10
+    for item in top:
+        text = f" {' '.join(stems(f'{item.paper.title} {item.paper.abstract}'))} "
+        assert " reinforc learn " in text or " rl " in text, item.paper.title
+        assert item.reason == "keyword: reinforcement learning"
+
+
+@pytest.mark.django_db
+def test_less_like_this_lowers_similar_papers_the_next_day(demo_day, serve_arxiv, tmp_path):
+    # given two identical readers; one said "less like this" to a GRPO credit-assignment paper
+    disliked = Paper.objects.get(arxiv_id="2606.18810")
+    keen = make_subscriber(keywords=["GRPO", "reasoning"], min_relevance=1)
+    tired = make_subscriber(keywords=["GRPO", "reasoning"], min_relevance=1)
+    Feedback.objects.create(subscriber=tired, paper=disliked, signal="less")
+    # when the next day brings a paper much like it, and an unrelated one with the same keywords
+    next_day = dt.date(2026, 6, 19)
+    folder = day_write(
+        tmp_path,
+        next_day,
+        [
+            FakePaper(
+                "2606.20001", "Token-level credit assignment for GRPO", abstract=disliked.abstract
+            ),
+            FakePaper(
+                "2606.20002",
+                "GRPO for theorem proving",
+                abstract="We apply GRPO to formal theorem proving and study reasoning depth.",
+            ),
+        ],
+    )
+    serve_arxiv(folder)
+    day_ingest(categories=["cs.CL"], date=next_day)
+
+    keen_items = {
+        i.paper.arxiv_id: i.relevance
+        for i in _items(digest_assemble(subscriber=keen, issue_date=next_day))
+    }
+    tired_items = {
+        i.paper.arxiv_id: i.relevance
+        for i in _items(digest_assemble(subscriber=tired, issue_date=next_day))
+    }
+
+    # then the similar paper drops for the reader who asked for less, the other barely moves
+    similar_drop = keen_items["2606.20001"] - tired_items.get("2606.20001", 0)
+    other_drop = keen_items["2606.20002"] - tired_items["2606.20002"]
+    assert similar_drop >= 20
+    assert 0 <= other_drop < similar_drop / 4
+
+
+@pytest.mark.django_db
+def test_every_interest_is_served_at_the_top(demo_day):
+    # given a reader of a busy topic who also follows one author with a weaker paper
+    reader = make_subscriber(
+        topics=[Topic.objects.get(slug="post-training")],
+        keywords=["reinforcement learning", "distillation"],
+        authors=["Douwe Kiela"],
+        min_relevance=1,
+        max_items=20,
+    )
+
+    items = _items(digest_assemble(subscriber=reader, issue_date=DAY))
+
+    top_reasons = [i.reason for i in items[:4]]
+    assert "author you follow: Douwe Kiela" in top_reasons
+    assert any(r.startswith("keyword: distillation") for r in top_reasons)
+    assert any(r.startswith("keyword: reinforcement learning") for r in top_reasons)
+
+
+@pytest.mark.django_db
+def test_a_paper_already_sent_is_not_sent_again(demo_day, serve_arxiv, tmp_path):
+    reader = make_subscriber(keywords=["GRPO"], min_relevance=1)
+    first = {i.paper_id for i in _items(digest_assemble(subscriber=reader, issue_date=DAY))}
+    # the same paper is announced again the next day as a replacement
+    paper = Paper.objects.get(pk=next(iter(first)))
+    Paper.objects.filter(pk=paper.pk).update(
+        announce_date=dt.date(2026, 6, 19), announce_type="replace"
+    )
+
+    second = _items(digest_assemble(subscriber=reader, issue_date=dt.date(2026, 6, 19)))
+
+    assert paper.pk not in {i.paper_id for i in second}
