@@ -121,6 +121,7 @@ def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) 
                     exclude=seen[subscriber_id],
                     parents=parents,
                     topic_names=names,
+                    serendipity=profile.serendipity,
                 )
             made[subscriber_id] = _digest_create(
                 subscriber=subscriber,

@@ -99,8 +99,13 @@ def digest_pick(
     exclude: set[int],
     parents: dict[str, str],
     topic_names: dict[str, str],
+    serendipity: bool = False,
 ) -> list[Pick]:
-    """The reader's items: above `minimum`, at most `limit`, every interest first served."""
+    """The reader's items: above `minimum`, at most `limit`, every interest first served.
+
+    With `serendipity`, the last place goes to the day's most confidently on-topic paper from
+    outside the profile, labelled as such.
+    """
     eligible = [
         i for i in np.flatnonzero(relevance >= max(minimum, 1)) if index.papers[i].id not in exclude
     ]
@@ -124,4 +129,31 @@ def digest_pick(
     first = first[:limit]
     chosen = {p.paper for p in first}
     rest = [p for p in candidates if p.paper not in chosen]
-    return (first + rest)[:limit]
+    picks = (first + rest)[: limit - 1 if serendipity else limit]
+    if serendipity:
+        surprise = _serendipitous(index, relevance, {p.paper for p in picks}, exclude, topic_names)
+        if surprise is not None:
+            picks.append(surprise)
+    return picks
+
+
+def _serendipitous(
+    index: PaperIndex,
+    relevance: np.ndarray,
+    taken: set[int],
+    exclude: set[int],
+    topic_names: dict[str, str],
+) -> Pick | None:
+    best: tuple[float, int, str] | None = None
+    for i, paper in enumerate(index.papers):
+        if i in taken or paper.id in exclude or not paper.topic_hits:
+            continue
+        slug, score = max(paper.topic_hits.items(), key=lambda kv: (kv[1], kv[0]))
+        if best is None or (score, -i) > (best[0], -best[1]):
+            best = (score, i, slug)
+    if best is None:
+        return None
+    score, i, slug = best
+    name = topic_names.get(slug, slug)
+    reason = _("outside your profile: a strong paper in %(topic)s") % {"topic": name}
+    return Pick(i, int(relevance[i]), reason, slug, "serendipity")

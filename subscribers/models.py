@@ -76,6 +76,9 @@ class InterestProfile(models.Model):
     include_updates = models.BooleanField(
         default=False, help_text="Also show new versions of papers, ranked as new papers."
     )
+    serendipity = models.BooleanField(
+        default=False, help_text="Add one strong paper from outside the profile, labelled as such."
+    )
     max_items = models.PositiveSmallIntegerField(default=20)
     min_relevance = models.PositiveSmallIntegerField(default=30)
     updated_at = models.DateTimeField(auto_now=True)

@@ -37,6 +37,8 @@ def make_subscriber(**fields: Any) -> Subscriber:
             "interests",
             "seed_papers",
             "max_items",
+            "include_updates",
+            "serendipity",
             "min_relevance",
         }
     }

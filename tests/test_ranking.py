@@ -133,3 +133,18 @@ def test_a_paper_already_sent_is_not_sent_again(demo_day, serve_arxiv, tmp_path)
     second = _items(digest_assemble(subscriber=reader, issue_date=dt.date(2026, 6, 19)))
 
     assert paper.pk not in {i.paper_id for i in second}
+
+
+@pytest.mark.django_db
+def test_the_serendipity_slot_adds_one_labelled_paper_from_outside_the_profile(demo_day):
+    plain = make_subscriber(keywords=["GRPO"], max_items=5)
+    curious = make_subscriber(keywords=["GRPO"], max_items=5, serendipity=True)
+
+    plain_items = _items(digest_assemble(subscriber=plain, issue_date=DAY))
+    curious_items = _items(digest_assemble(subscriber=curious, issue_date=DAY))
+
+    assert not any(i.reason.startswith("outside your profile") for i in plain_items)
+    surprise = curious_items[-1]
+    assert surprise.reason.startswith("outside your profile: a strong paper in ")
+    assert surprise.paper_id not in {i.paper_id for i in plain_items}
+    assert len(curious_items) <= 5

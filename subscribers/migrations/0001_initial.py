@@ -8,52 +8,138 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('digests', '0001_initial'),
+        ("digests", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Subscriber',
+            name="Subscriber",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('email', models.EmailField(max_length=254)),
-                ('status', models.CharField(choices=[('pending', 'pending confirmation'), ('active', 'active'), ('unsubscribed', 'unsubscribed'), ('suppressed', 'suppressed (bounce or complaint)')], default='pending', max_length=16)),
-                ('language', models.CharField(default='en', help_text="BCP 47 code of the reader's language, e.g. zh, en.", max_length=16)),
-                ('timezone', models.CharField(default='UTC', help_text='IANA time zone.', max_length=64)),
-                ('delivery_time', models.TimeField(default=datetime.time(8, 0), help_text='Local time of delivery.')),
-                ('frequency', models.CharField(choices=[('daily', 'daily'), ('weekly', 'weekly')], default='daily', max_length=8)),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('confirmed_at', models.DateTimeField(blank=True, null=True)),
-                ('unsubscribed_at', models.DateTimeField(blank=True, null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("email", models.EmailField(max_length=254)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "pending confirmation"),
+                            ("active", "active"),
+                            ("unsubscribed", "unsubscribed"),
+                            ("suppressed", "suppressed (bounce or complaint)"),
+                        ],
+                        default="pending",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "language",
+                    models.CharField(
+                        default="en",
+                        help_text="BCP 47 code of the reader's language, e.g. zh, en.",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "timezone",
+                    models.CharField(default="UTC", help_text="IANA time zone.", max_length=64),
+                ),
+                (
+                    "delivery_time",
+                    models.TimeField(
+                        default=datetime.time(8, 0), help_text="Local time of delivery."
+                    ),
+                ),
+                (
+                    "frequency",
+                    models.CharField(
+                        choices=[("daily", "daily"), ("weekly", "weekly")],
+                        default="daily",
+                        max_length=8,
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("confirmed_at", models.DateTimeField(blank=True, null=True)),
+                ("unsubscribed_at", models.DateTimeField(blank=True, null=True)),
             ],
             options={
-                'ordering': ['email'],
-                'constraints': [models.UniqueConstraint(django.db.models.functions.text.Lower('email'), name='subscriber_email_unique_ci'), models.CheckConstraint(condition=models.Q(('status__in', ['pending', 'active', 'unsubscribed', 'suppressed'])), name='subscriber_status_valid'), models.CheckConstraint(condition=models.Q(('frequency__in', ['daily', 'weekly'])), name='subscriber_frequency_valid')],
+                "ordering": ["email"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        django.db.models.functions.text.Lower("email"),
+                        name="subscriber_email_unique_ci",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("status__in", ["pending", "active", "unsubscribed", "suppressed"])
+                        ),
+                        name="subscriber_status_valid",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("frequency__in", ["daily", "weekly"])),
+                        name="subscriber_frequency_valid",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='InterestProfile',
+            name="InterestProfile",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('keywords', models.JSONField(blank=True, default=list)),
-                ('exclude_keywords', models.JSONField(blank=True, default=list)),
-                ('authors', models.JSONField(blank=True, default=list, help_text='Followed authors.')),
-                ('institutions', models.JSONField(blank=True, default=list)),
-                ('categories', models.JSONField(blank=True, default=list, help_text='arXiv categories.')),
-                ('interests', models.TextField(blank=True, help_text='Free-text description of interests.')),
-                ('seed_papers', models.JSONField(blank=True, default=list, help_text='arXiv ids.')),
-                ('max_items', models.PositiveSmallIntegerField(default=20)),
-                ('min_relevance', models.PositiveSmallIntegerField(default=30)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('topics', models.ManyToManyField(blank=True, related_name='profiles', to='digests.topic')),
-                ('subscriber', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='profile', to='subscribers.subscriber')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("keywords", models.JSONField(blank=True, default=list)),
+                ("exclude_keywords", models.JSONField(blank=True, default=list)),
+                (
+                    "authors",
+                    models.JSONField(blank=True, default=list, help_text="Followed authors."),
+                ),
+                ("institutions", models.JSONField(blank=True, default=list)),
+                (
+                    "categories",
+                    models.JSONField(blank=True, default=list, help_text="arXiv categories."),
+                ),
+                (
+                    "interests",
+                    models.TextField(blank=True, help_text="Free-text description of interests."),
+                ),
+                ("seed_papers", models.JSONField(blank=True, default=list, help_text="arXiv ids.")),
+                ("max_items", models.PositiveSmallIntegerField(default=20)),
+                ("min_relevance", models.PositiveSmallIntegerField(default=30)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "topics",
+                    models.ManyToManyField(blank=True, related_name="profiles", to="digests.topic"),
+                ),
+                (
+                    "subscriber",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="profile",
+                        to="subscribers.subscriber",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.CheckConstraint(condition=models.Q(('max_items__gte', 1), ('max_items__lte', 200)), name='profile_max_items_range'), models.CheckConstraint(condition=models.Q(('min_relevance__gte', 0), ('min_relevance__lte', 100)), name='profile_min_relevance_range')],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("max_items__gte", 1), ("max_items__lte", 200)),
+                        name="profile_max_items_range",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("min_relevance__gte", 0), ("min_relevance__lte", 100)),
+                        name="profile_min_relevance_range",
+                    ),
+                ],
             },
         ),
     ]

@@ -4,15 +4,16 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscribers', '0001_initial'),
+        ("subscribers", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='interestprofile',
-            name='include_updates',
-            field=models.BooleanField(default=False, help_text='Also show new versions of papers, ranked as new papers.'),
+            model_name="interestprofile",
+            name="include_updates",
+            field=models.BooleanField(
+                default=False, help_text="Also show new versions of papers, ranked as new papers."
+            ),
         ),
     ]
