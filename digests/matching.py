@@ -32,8 +32,13 @@ _INSTITUTION_STOPWORDS = {"of", "the", "and", "at", "for", "in", "de", "des", "d
 _INSTITUTION_ALIASES = {"univ": "university", "inst": "institute", "tech": "technology"}
 
 
+# TeX accents as arXiv's feeds still write some names: Hajdu\v{s}ek, Garc\'ia, {\"o}.
+_TEX_ACCENT = re.compile(r"""\\[`'^"~=.uvHckrbd]\s*\{?\s*([A-Za-z])\s*\}?""")
+
+
 def fold(text: str) -> str:
-    """Diacritics off (Zoë → Zoe, Ğüneş → Gunes); other scripts kept."""
+    """Diacritics off (Zoë → Zoe, Ğüneş → Gunes, Hajdu\\v{s}ek → Hajdusek); scripts kept."""
+    text = _TEX_ACCENT.sub(r"\1", text)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 

@@ -59,6 +59,13 @@ def test_followed_authors_match_variants_without_flooding_common_surnames():
     assert [r > 0 for r in initial] == [True, False, False, False, False, False]
 
 
+def test_tex_accents_in_feeds_meet_unicode_names():
+    papers = [paper(1, "A", authors=["Michal Hajdu\\v{s}ek", "Eduardo Garc\\'ia-Portugu\\'es"])]
+    relevance, reasons = score(papers, ProfileRow(id=1, authors=["Michal Hajdušek"]))
+    other, _ = score(papers, ProfileRow(id=2, authors=["Eduardo García-Portugués"]))
+    assert relevance[0] > 60 and other[0] > 60 and reasons[0] == Reason.AUTHOR
+
+
 def test_an_excluded_keyword_pushes_the_paper_out():
     papers = [paper(1, "A survey of preference optimization"), paper(2, "Preference optimization")]
     relevance, _ = score(
