@@ -48,6 +48,7 @@ LIST_FIELDS = (
 )
 KNOWN_FIELDS = frozenset(
     {"email", "topics", "interests", "max_items", "min_relevance", "confirmed", "status"}
+    | {"include_updates", "serendipity"}
     | set(SUBSCRIBER_FIELDS)
     | set(LIST_FIELDS)
 )
@@ -175,6 +176,12 @@ def _profile_fields(obj: dict[str, Any], problems: list[str]) -> dict[str, Any]:
         if name in obj:
             _bounded_int(obj[name], name=name, low=low, high=high, problems=problems)
             fields[name] = obj[name]
+    for name in ("include_updates", "serendipity"):
+        if name in obj:
+            if isinstance(obj[name], bool):
+                fields[name] = obj[name]
+            else:
+                problems.append(f"{name} must be true or false")
     return fields
 
 
@@ -346,6 +353,8 @@ def subscriber_to_json(subscriber: Subscriber) -> dict[str, Any]:
         "seed_papers": list(profile.seed_papers),
         "max_items": profile.max_items,
         "min_relevance": profile.min_relevance,
+        "include_updates": profile.include_updates,
+        "serendipity": profile.serendipity,
         "confirmed": subscriber.confirmed_at is not None
         or subscriber.status == SubscriberStatus.ACTIVE,
         "status": subscriber.status,

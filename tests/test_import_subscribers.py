@@ -40,6 +40,8 @@ FULL_LINE: dict[str, Any] = {
     "seed_papers": ["2606.17199", "2606.1719v2", "hep-th/0601001", "math.AG/0601001v3"],
     "max_items": 25,
     "min_relevance": 55,
+    "include_updates": True,
+    "serendipity": False,
     "confirmed": True,
 }
 
@@ -134,6 +136,7 @@ def test_bad_lines_are_reported_with_their_number_and_reason_and_good_lines_are_
         ({"delivery_time": "8:00"}, "bad delivery_time '8:00' (expected HH:MM)"),
         ({"delivery_time": "24:00"}, "bad delivery_time '24:00' (expected HH:MM)"),
         ({"frequency": "hourly"}, "bad frequency 'hourly' (expected daily or weekly)"),
+        ({"serendipity": "yes"}, "serendipity must be true or false"),
         ({"max_items": 0}, "max_items must be a whole number from 1 to 200, got 0"),
         ({"max_items": 201}, "max_items must be a whole number from 1 to 200, got 201"),
         ({"max_items": True}, "max_items must be a whole number from 1 to 200, got True"),
@@ -361,6 +364,8 @@ def test_export_then_import_round_trips_exactly():
         "seed_papers": ["hep-th/0601001v2"],
         "max_items": 200,
         "min_relevance": 0,
+        "include_updates": False,
+        "serendipity": False,
         "confirmed": True,
         "status": "active",
     }
