@@ -113,7 +113,6 @@ def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) 
             with override(subscriber.language):
                 picks = digest_pick(
                     relevance=chunk.relevance[position],
-                    reasons=chunk.reason[position],
                     index=index,
                     profile=rows_by_id[subscriber_id],
                     minimum=profile.min_relevance,

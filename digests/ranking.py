@@ -13,9 +13,18 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from digests.matching import author_keys_followed, author_keys_written, phrase_variants
-from digests.scoring import PaperIndex, PaperRow, ProfileRow, Reason
+from digests.scoring import (
+    TEXT_FLOOR,
+    WEIGHTS,
+    PaperIndex,
+    PaperRow,
+    ProfileRow,
+    Reason,
+    expand_topics,
+    text_vectors,
+)
 
-__all__ = ["Pick", "digest_pick", "reason_for"]
+__all__ = ["Pick", "digest_pick", "reason_code", "reason_for"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +68,57 @@ def _matched_topic(paper: PaperRow, profile: ProfileRow, parents: dict[str, str]
     return max(hits)[1] if hits else None
 
 
+def _row_columns(matrix, position: int) -> set[int]:
+    return set(matrix.indices[matrix.indptr[position] : matrix.indptr[position + 1]].tolist())
+
+
+def _similarity(vector, index: PaperIndex, position: int) -> float:
+    if vector is None or vector.nnz == 0:
+        return 0.0
+    return float((vector @ index.vectors[position].T).toarray()[0, 0])
+
+
+def reason_code(
+    *,
+    index: PaperIndex,
+    position: int,
+    profile: ProfileRow,
+    parents: dict[str, str],
+    text_vector=None,
+    more_vector=None,
+) -> int:
+    """Which signal gave this paper most of its evidence for this reader (as `scoring` weighs)."""
+    paper = index.papers[position]
+    w = WEIGHTS
+    follows = {key for name in profile.authors for key in author_keys_followed(name)}
+    written = {key for name in paper.authors for key in author_keys_written(name)}
+    columns = {
+        index.phrase_ids[c]
+        for k in profile.keywords
+        for c in phrase_variants(k)
+        if c in index.phrase_ids
+    }
+    topics = expand_topics(profile.topics, parents)
+    primary = paper.categories[:1]
+    components = {
+        Reason.AUTHOR: w["author"] * min(len(follows & written), 1.5),
+        Reason.KEYWORD: w["keyword_title"]
+        * min(len(columns & _row_columns(index.in_title, position)), 2)
+        + w["keyword_abstract"] * min(len(columns & _row_columns(index.in_abstract, position)), 3),
+        Reason.TOPIC: w["topic"]
+        * min(sum(v / 100 for k, v in paper.topic_hits.items() if k in topics), 1.4),
+        Reason.INSTITUTION: w["institution"]
+        * any(position in index.institution_papers(i) for i in profile.institutions),
+        Reason.TEXT: w["text"] * max(_similarity(text_vector, index, position) - TEXT_FLOOR, 0),
+        Reason.FEEDBACK: w["feedback_more"]
+        * max(_similarity(more_vector, index, position) - TEXT_FLOOR, 0),
+        Reason.CATEGORY: w["category_primary"] * bool(set(primary) & set(profile.categories))
+        + w["category_cross"] * bool(set(paper.categories[1:]) & set(profile.categories)),
+    }
+    code, value = max(components.items(), key=lambda kv: (kv[1], -kv[0]))
+    return code if value > 0 else Reason.NONE
+
+
 def reason_for(
     *,
     code: int,
@@ -91,7 +151,6 @@ def reason_for(
 def digest_pick(
     *,
     relevance: np.ndarray,
-    reasons: np.ndarray,
     index: PaperIndex,
     profile: ProfileRow,
     minimum: int,
@@ -110,10 +169,21 @@ def digest_pick(
         i for i in np.flatnonzero(relevance >= max(minimum, 1)) if index.papers[i].id not in exclude
     ]
     eligible.sort(key=lambda i: (-int(relevance[i]), index.papers[i].id))
+    text = " ".join([profile.interests, *profile.seed_texts]).strip()
+    text_vector = text_vectors([text]) if text else None
+    more_vector = text_vectors([" ".join(profile.more_texts)]) if profile.more_texts else None
     candidates = []
     for i in eligible[: max(limit * 4, limit)]:
+        code = reason_code(
+            index=index,
+            position=i,
+            profile=profile,
+            parents=parents,
+            text_vector=text_vector,
+            more_vector=more_vector,
+        )
         reason, topic, interest = reason_for(
-            code=int(reasons[i]),
+            code=code,
             index=index,
             position=i,
             profile=profile,

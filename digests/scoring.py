@@ -11,8 +11,9 @@ same thing. Readers are scored in chunks, so memory stays bounded.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
@@ -102,7 +103,7 @@ _VECTORIZER = HashingVectorizer(
 )
 
 
-def _text_vectors(texts: list[str]) -> sparse.csr_matrix:
+def text_vectors(texts: list[str]) -> sparse.csr_matrix:
     """Sublinear term counts, L2-normalised: cosine is a plain dot product, day-independent."""
     counts = _VECTORIZER.transform(texts)
     counts.data = 1 + np.log(counts.data)
@@ -182,7 +183,7 @@ class PaperIndex:
                 topic_rows.append((index, column, score / 100.0))
         self.hits = _weighted(topic_rows, n, len(self.topic_ids))
 
-        self.vectors = _text_vectors([f"{p.title}\n{p.abstract}" for p in papers])
+        self.vectors = text_vectors([f"{p.title}\n{p.abstract}" for p in papers])
         self.is_replacement = np.array(
             [p.announce_type.startswith("replace") for p in papers], dtype=bool
         )
@@ -211,130 +212,175 @@ def _weighted(rows: list[tuple[int, int, float]], n: int, m: int) -> sparse.csr_
 
 @dataclass
 class Scores:
-    """One chunk of readers: relevance (readers × papers, uint8) and what scored most."""
+    """One chunk of readers: relevance 0–100 (readers × papers, uint8)."""
 
     profile_ids: list[int]
     relevance: np.ndarray
-    reason: np.ndarray
 
 
-def _profile_matrix(
-    profiles: list[ProfileRow], values: list[list[str]], ids: dict[str, int]
-) -> sparse.csr_matrix:
-    rows = [(r, ids[v]) for r, vs in enumerate(values) for v in vs if v in ids]
-    return _binary(rows, len(profiles), len(ids))
+@lru_cache(maxsize=100_000)
+def _keyword_columns(keyword: str) -> frozenset[str]:
+    return frozenset(phrase_variants(keyword))
 
 
-def _topic_columns(slugs: list[str], index: PaperIndex, parents: dict[str, str]) -> list[str]:
+@lru_cache(maxsize=100_000)
+def _followed_keys(name: str) -> frozenset[str]:
+    return frozenset(author_keys_followed(name))
+
+
+def expand_topics(slugs: Iterable[str], parents: dict[str, str]) -> set[str]:
     """A followed topic also takes its sub-topics' hits (following "llm" covers post-training)."""
-    children = defaultdict(list)
-    for child, parent in parents.items():
-        children[parent].append(child)
-    wanted, stack = set(), list(slugs)
-    while stack:
-        slug = stack.pop()
-        if slug not in wanted:
-            wanted.add(slug)
-            stack.extend(children.get(slug, []))
-    return [s for s in wanted if s in index.topic_ids]
+    followed = set(slugs)
+
+    def covered(slug: str) -> bool:
+        while slug:
+            if slug in followed:
+                return True
+            slug = parents.get(slug, "")
+        return False
+
+    return followed | {child for child in parents if covered(child)}
 
 
-def _keyword_columns(keywords: list[str]) -> list[str]:
-    return sorted({variant for k in keywords for variant in phrase_variants(k)})
+def _rows_matrix(values: list[Iterable[str]], ids: dict[str, int], n: int) -> sparse.csr_matrix:
+    """A binary readers × vocabulary matrix from each reader's values (unknown ones dropped)."""
+    indptr = [0]
+    indices: list[int] = []
+    for row_values in values:
+        columns = {ids[v] for v in row_values if v in ids}
+        indices.extend(sorted(columns))
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return sparse.csr_matrix(
+        (data, np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
+        shape=(n, max(len(ids), 1)),
+    )
 
 
-def _centroid(texts: list[str]) -> sparse.csr_matrix | None:
+def _centroids(groups: list[list[str]]) -> sparse.csr_matrix:
+    """One L2-normalised mean text vector per reader (zero rows for readers without texts)."""
+    texts = [t for group in groups for t in group]
     if not texts:
-        return None
-    return normalize(sparse.csr_matrix(_text_vectors(texts).mean(axis=0)), norm="l2")
+        return sparse.csr_matrix((len(groups), _VECTORIZER.n_features), dtype=np.float32)
+    owners = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
+    assign = sparse.csr_matrix(
+        (np.ones(len(texts), dtype=np.float32), (owners, np.arange(len(texts)))),
+        shape=(len(groups), len(texts)),
+    )
+    return normalize(assign @ text_vectors(texts), norm="l2").astype(np.float32)
 
 
-def _chunk_scores(index: PaperIndex, profiles: list[ProfileRow], parents: dict[str, str]) -> Scores:
-    n = len(profiles)
-    p = len(index.papers)
-    evidence = np.zeros((n, p), dtype=np.float32)
-    best = np.zeros((n, p), dtype=np.float32)
-    reason = np.zeros((n, p), dtype=np.uint8)
+@dataclass
+class ProfileMatrices:
+    """Every reader's profile as sparse rows over the day's vocabularies, built once."""
 
-    def add(part: np.ndarray, code: int, rows: slice | int = slice(None)) -> None:
-        """Add evidence and remember, per cell, which signal gave the most."""
-        evidence[rows] += part
-        stronger = part > best[rows]
-        best[rows] = np.where(stronger, part, best[rows])
-        reason[rows] = np.where(stronger, code, reason[rows])
+    ids: list[int]
+    topics: sparse.csr_matrix
+    keywords: sparse.csr_matrix
+    excluded: sparse.csr_matrix
+    follows: sparse.csr_matrix
+    categories: sparse.csr_matrix
+    institutions: sparse.csr_matrix
+    text: sparse.csr_matrix
+    more: sparse.csr_matrix
+    less: sparse.csr_matrix
+    wants_updates: np.ndarray
 
-    followed_categories = _profile_matrix(
-        profiles, [x.categories for x in profiles], index.category_ids
-    )
-    add(
-        WEIGHTS["category_primary"] * (followed_categories @ index.primary.T).toarray().clip(0, 1)
-        + WEIGHTS["category_cross"] * (followed_categories @ index.cross.T).toarray().clip(0, 1),
-        Reason.CATEGORY,
-    )
-    topics = _profile_matrix(
-        profiles, [_topic_columns(x.topics, index, parents) for x in profiles], index.topic_ids
-    )
-    add(WEIGHTS["topic"] * np.minimum((topics @ index.hits.T).toarray(), 1.4), Reason.TOPIC)
-    keywords = _profile_matrix(
-        profiles, [_keyword_columns(x.keywords) for x in profiles], index.phrase_ids
-    )
-    title_hits = (keywords @ index.in_title.T).toarray()
-    abstract_hits = (keywords @ index.in_abstract.T).toarray()
-    add(
-        WEIGHTS["keyword_title"] * np.minimum(title_hits, 2)
-        + WEIGHTS["keyword_abstract"] * np.minimum(abstract_hits, 3),
-        Reason.KEYWORD,
-    )
-    follows = _profile_matrix(
-        profiles,
-        [sorted({k for name in x.authors for k in author_keys_followed(name)}) for x in profiles],
-        index.author_ids,
-    )
-    add(
-        WEIGHTS["author"] * np.minimum((follows @ index.by_author.T).toarray(), 1.5),
-        Reason.AUTHOR,
-    )
-    institutions = np.zeros((n, p), dtype=np.float32)
-    for row, profile in enumerate(profiles):
-        for name in profile.institutions:
-            for paper in index.institution_papers(name):
-                institutions[row, paper] = WEIGHTS["institution"]
-    add(institutions, Reason.INSTITUTION)
+    @classmethod
+    def build(
+        cls, index: PaperIndex, profiles: list[ProfileRow], parents: dict[str, str]
+    ) -> ProfileMatrices:
+        n = len(profiles)
+        expanded: dict[tuple[str, ...], set[str]] = {}
 
-    # free-text interests and seed papers; feedback
-    texts = [" ".join([x.interests, *x.seed_texts]).strip() for x in profiles]
-    if any(texts):
-        similarity = (_text_vectors(texts) @ index.vectors.T).toarray()
-        add(WEIGHTS["text"] * np.maximum(similarity - TEXT_FLOOR, 0), Reason.TEXT)
-    for row, profile in enumerate(profiles):
-        more, less = _centroid(profile.more_texts), _centroid(profile.less_texts)
-        if more is not None:
-            similarity = (more @ index.vectors.T).toarray()[0]
-            add(
-                WEIGHTS["feedback_more"] * np.maximum(similarity - TEXT_FLOOR, 0),
-                Reason.FEEDBACK,
-                row,
-            )
-        if less is not None:
-            similarity = (less @ index.vectors.T).toarray()[0]
-            evidence[row] -= WEIGHTS["feedback_less"] * np.maximum(similarity - TEXT_FLOOR, 0)
+        def topics_of(x: ProfileRow) -> set[str]:
+            key = tuple(sorted(x.topics))
+            if key not in expanded:
+                expanded[key] = expand_topics(key, parents)
+            return expanded[key]
 
-    # exclusions and replacements
-    excluded = _profile_matrix(
-        profiles,
-        [_keyword_columns(x.exclude_keywords) for x in profiles],
-        index.phrase_ids,
-    )
-    hit = ((excluded @ index.in_title.T) + (excluded @ index.in_abstract.T)).toarray() > 0
-    evidence[hit] = 0
-    wants_updates = np.array([x.include_updates for x in profiles], dtype=bool)
-    damp = np.outer(~wants_updates, index.is_replacement)
-    evidence[damp] *= REPLACEMENT_FACTOR
+        institution_rows, institution_cols = [], []
+        for row, x in enumerate(profiles):
+            for name in x.institutions:
+                for paper in index.institution_papers(name):
+                    institution_rows.append(row)
+                    institution_cols.append(paper)
+        texts = [" ".join([x.interests, *x.seed_texts]).strip() for x in profiles]
+        return cls(
+            ids=[x.id for x in profiles],
+            topics=_rows_matrix([topics_of(x) for x in profiles], index.topic_ids, n),
+            keywords=_rows_matrix(
+                [{c for k in x.keywords for c in _keyword_columns(k)} for x in profiles],
+                index.phrase_ids,
+                n,
+            ),
+            excluded=_rows_matrix(
+                [{c for k in x.exclude_keywords for c in _keyword_columns(k)} for x in profiles],
+                index.phrase_ids,
+                n,
+            ),
+            follows=_rows_matrix(
+                [{key for a in x.authors for key in _followed_keys(a)} for x in profiles],
+                index.author_ids,
+                n,
+            ),
+            categories=_rows_matrix([x.categories for x in profiles], index.category_ids, n),
+            institutions=sparse.csr_matrix(
+                (
+                    np.full(len(institution_rows), WEIGHTS["institution"], dtype=np.float32),
+                    (institution_rows, institution_cols),
+                ),
+                shape=(n, len(index.papers)),
+            ),
+            text=_centroids([[t] if t else [] for t in texts]),
+            more=_centroids([x.more_texts for x in profiles]),
+            less=_centroids([x.less_texts for x in profiles]),
+            wants_updates=np.array([x.include_updates for x in profiles], dtype=bool),
+        )
 
+
+def _capped(product: sparse.spmatrix, cap: float, weight: float) -> sparse.csr_matrix:
+    product = product.tocsr()
+    np.minimum(product.data, cap, out=product.data)
+    product.data *= weight
+    return product
+
+
+def _similar(
+    rows: sparse.csr_matrix, vectors: sparse.csr_matrix, weight: float
+) -> sparse.csr_matrix:
+    similarity = (rows @ vectors.T).tocsr()
+    similarity.data = np.maximum(similarity.data - TEXT_FLOOR, 0) * weight
+    return similarity
+
+
+def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
+    """Relevance of a slice of readers: sparse evidence summed, then one dense pass."""
+    w = WEIGHTS
+    categories = m.categories[rows]
+    keywords = m.keywords[rows]
+    evidence = (
+        _capped(categories @ index.primary.T, 1, w["category_primary"])
+        + _capped(categories @ index.cross.T, 1, w["category_cross"])
+        + _capped(m.topics[rows] @ index.hits.T, 1.4, w["topic"])
+        + _capped(keywords @ index.in_title.T, 2, w["keyword_title"])
+        + _capped(keywords @ index.in_abstract.T, 3, w["keyword_abstract"])
+        + _capped(m.follows[rows] @ index.by_author.T, 1.5, w["author"])
+        + m.institutions[rows]
+        + _similar(m.text[rows], index.vectors, w["text"])
+        + _similar(m.more[rows], index.vectors, w["feedback_more"])
+        - _similar(m.less[rows], index.vectors, w["feedback_less"])
+    ).toarray()
+    excluded = m.excluded[rows]
+    hit = ((excluded @ index.in_title.T) + (excluded @ index.in_abstract.T)).tocoo()
+    evidence[hit.row, hit.col] = 0
+    damping = np.where(index.is_replacement, REPLACEMENT_FACTOR, 1).astype(np.float32)
+    np.multiply(evidence, damping, out=evidence, where=~m.wants_updates[rows, None])
     np.maximum(evidence, 0, out=evidence)
-    relevance = np.rint(100 * -np.expm1(-evidence)).astype(np.uint8)
-    reason[relevance == 0] = Reason.NONE
-    return Scores([x.id for x in profiles], relevance, reason)
+    np.expm1(-evidence, out=evidence)
+    evidence *= -100
+    np.rint(evidence, out=evidence)
+    return Scores(m.ids[rows], evidence.astype(np.uint8))
 
 
 def scores_compute(
@@ -347,5 +393,6 @@ def scores_compute(
 ) -> Iterator[Scores]:
     """Score every profile against every paper, `chunk` profiles at a time."""
     index = index or PaperIndex(papers, profiles)
+    matrices = ProfileMatrices.build(index, profiles, parents or {})
     for start in range(0, len(profiles), chunk):
-        yield _chunk_scores(index, profiles[start : start + chunk], parents or {})
+        yield _chunk_scores(index, matrices, slice(start, start + chunk))

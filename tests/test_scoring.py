@@ -8,7 +8,15 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digests.scoring import PaperIndex, PaperRow, ProfileRow, Reason, scores_compute
+from digests.ranking import reason_code
+from digests.scoring import (
+    PaperIndex,
+    PaperRow,
+    ProfileRow,
+    Reason,
+    scores_compute,
+    text_vectors,
+)
 
 
 def paper(pid: int, title: str, abstract: str = "", **fields) -> PaperRow:
@@ -19,8 +27,21 @@ def paper(pid: int, title: str, abstract: str = "", **fields) -> PaperRow:
 
 
 def score(papers: list[PaperRow], profile: ProfileRow, parents=None) -> tuple[list[int], list[int]]:
-    (chunk,) = list(scores_compute(papers, [profile], parents=parents))
-    return [int(x) for x in chunk.relevance[0]], [int(x) for x in chunk.reason[0]]
+    """Each paper's relevance for the profile, and the signal that gave it most."""
+    index = PaperIndex(papers, [profile])
+    (chunk,) = list(scores_compute(papers, [profile], parents=parents, index=index))
+    text = " ".join([profile.interests, *profile.seed_texts]).strip()
+    reasons = [
+        reason_code(
+            index=index,
+            position=i,
+            profile=profile,
+            parents=parents or {},
+            text_vector=text_vectors([text]) if text else None,
+        )
+        for i in range(len(papers))
+    ]
+    return [int(x) for x in chunk.relevance[0]], reasons
 
 
 def test_a_keyword_matches_whole_words_and_inflections_not_substrings():
