@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 import snowballstemmer
 
@@ -38,23 +37,28 @@ _TEX_ACCENT = re.compile(r"""\\[`'^"~=.uvHckrbd]\s*\{?\s*([A-Za-z])\s*\}?""")
 
 def fold(text: str) -> str:
     """Diacritics off (Zoë → Zoe, Ğüneş → Gunes, Hajdu\\v{s}ek → Hajdusek); scripts kept."""
+    if text.isascii():
+        return _TEX_ACCENT.sub(r"\1", text) if "\\" in text else text
     text = _TEX_ACCENT.sub(r"\1", text)
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
-@lru_cache(maxsize=200_000)
-def _stem(word: str) -> str:
-    return _STEMMER.stemWord(word)
+_STEMS: dict[str, str] = {}
 
 
 def stems(text: str) -> list[str]:
     """Whole words, lower-cased and stemmed ("LLMs" → "llm", "distilling" → "distil")."""
     words = []
+    cache = _STEMS
     for word in _WORD.findall(fold(text)):
-        if _ACRONYM_PLURAL.fullmatch(word):
-            word = word[:-1]
-        words.append(_stem(word.lower()))
+        stem = cache.get(word)
+        if stem is None:
+            if len(cache) > 500_000:  # bounded: numbers and ids would grow it forever
+                cache.clear()
+            plain = word[:-1] if _ACRONYM_PLURAL.fullmatch(word) else word
+            stem = cache[word] = _STEMMER.stemWord(plain.lower())
+        words.append(stem)
     return words
 
 

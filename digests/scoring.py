@@ -110,14 +110,16 @@ def text_vectors(texts: list[str]) -> sparse.csr_matrix:
     return normalize(counts, norm="l2", copy=False).astype(np.float32)
 
 
-def _phrases(words: list[str], starts: set[str], longest: int) -> set[str]:
-    """Every run of up to `longest` words beginning with a word some phrase begins with."""
+def _phrases(
+    words: list[str], lengths: dict[str, tuple[int, ...]], known: dict[str, int]
+) -> set[int]:
+    """The known phrases in `words`: runs of the lengths that phrases starting there have."""
     found = set()
     for i, word in enumerate(words):
-        if word in starts:
-            for n in range(1, longest + 1):
-                if i + n <= len(words):
-                    found.add(" ".join(words[i : i + n]))
+        for n in lengths.get(word, ()):
+            column = known.get(" ".join(words[i : i + n]))
+            if column is not None:
+                found.add(column)
     return found
 
 
@@ -129,22 +131,22 @@ class PaperIndex:
         n = len(papers)
         phrases = {
             variant
-            for p in profiles
-            for k in (*p.keywords, *p.exclude_keywords)
-            for variant in phrase_variants(k)
+            for k in {k for p in profiles for k in (*p.keywords, *p.exclude_keywords)}
+            for variant in _keyword_columns(k)
         }
         self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
-        starts = {phrase.split()[0] for phrase in phrases}
-        longest = min(MAX_PHRASE, max((len(p.split()) for p in phrases), default=1))
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for phrase in phrases:
+            words = phrase.split()
+            lengths[words[0]].add(min(len(words), MAX_PHRASE))
+        starts = {word: tuple(sorted(ns)) for word, ns in lengths.items()}
         self.title_words = [stems(p.title) for p in papers]
         title_rows, abstract_rows = [], []
         for index, paper in enumerate(papers):
-            in_title = _phrases(self.title_words[index], starts, longest)
-            in_abstract = _phrases(stems(paper.abstract), starts, longest)
-            title_rows += [(index, self.phrase_ids[p]) for p in in_title if p in self.phrase_ids]
-            abstract_rows += [
-                (index, self.phrase_ids[p]) for p in in_abstract if p in self.phrase_ids
-            ]
+            for column in _phrases(self.title_words[index], starts, self.phrase_ids):
+                title_rows.append((index, column))
+            for column in _phrases(stems(paper.abstract), starts, self.phrase_ids):
+                abstract_rows.append((index, column))
         self.in_title = _binary(title_rows, n, len(self.phrase_ids))
         self.in_abstract = _binary(abstract_rows, n, len(self.phrase_ids))
 
@@ -165,6 +167,7 @@ class PaperIndex:
                 for token in tokens:
                     postings[token].add(index)
         self.affiliation_postings = postings
+        self._institutions: dict[str, set[int]] = {}
 
         self.category_ids: dict[str, int] = {}
         primary_rows, cross_rows = [], []
@@ -190,6 +193,12 @@ class PaperIndex:
 
     def institution_papers(self, institution: str) -> set[int]:
         """Papers with one affiliation holding every distinctive word of `institution`."""
+        known = self._institutions.get(institution)
+        if known is None:
+            known = self._institutions[institution] = self._institution_papers(institution)
+        return known
+
+    def _institution_papers(self, institution: str) -> set[int]:
         wanted = institution_tokens(institution)
         if not wanted:
             return set()
@@ -258,16 +267,23 @@ def _rows_matrix(values: list[Iterable[str]], ids: dict[str, int], n: int) -> sp
 
 
 def _centroids(groups: list[list[str]]) -> sparse.csr_matrix:
-    """One L2-normalised mean text vector per reader (zero rows for readers without texts)."""
-    texts = [t for group in groups for t in group]
-    if not texts:
+    """One L2-normalised mean text vector per reader (zero rows for readers without texts).
+
+    Each distinct text is vectorised once: seed and feedback papers recur across readers.
+    """
+    distinct: dict[str, int] = {}
+    owners, columns = [], []
+    for owner, group in enumerate(groups):
+        for text in group:
+            owners.append(owner)
+            columns.append(distinct.setdefault(text, len(distinct)))
+    if not distinct:
         return sparse.csr_matrix((len(groups), _VECTORIZER.n_features), dtype=np.float32)
-    owners = np.repeat(np.arange(len(groups)), [len(g) for g in groups])
     assign = sparse.csr_matrix(
-        (np.ones(len(texts), dtype=np.float32), (owners, np.arange(len(texts)))),
-        shape=(len(groups), len(texts)),
+        (np.ones(len(owners), dtype=np.float32), (owners, columns)),
+        shape=(len(groups), len(distinct)),
     )
-    return normalize(assign @ text_vectors(texts), norm="l2").astype(np.float32)
+    return normalize(assign @ text_vectors(list(distinct)), norm="l2").astype(np.float32)
 
 
 @dataclass
@@ -305,7 +321,6 @@ class ProfileMatrices:
                 for paper in index.institution_papers(name):
                     institution_rows.append(row)
                     institution_cols.append(paper)
-        texts = [" ".join([x.interests, *x.seed_texts]).strip() for x in profiles]
         return cls(
             ids=[x.id for x in profiles],
             topics=_rows_matrix([topics_of(x) for x in profiles], index.topic_ids, n),
@@ -332,7 +347,7 @@ class ProfileMatrices:
                 ),
                 shape=(n, len(index.papers)),
             ),
-            text=_centroids([[t] if t else [] for t in texts]),
+            text=_centroids([[x.interests] * bool(x.interests) + x.seed_texts for x in profiles]),
             more=_centroids([x.more_texts for x in profiles]),
             less=_centroids([x.less_texts for x in profiles]),
             wants_updates=np.array([x.include_updates for x in profiles], dtype=bool),
@@ -351,25 +366,37 @@ def _similar(
 ) -> sparse.csr_matrix:
     similarity = (rows @ vectors.T).tocsr()
     similarity.data = np.maximum(similarity.data - TEXT_FLOOR, 0) * weight
+    similarity.eliminate_zeros()  # below the floor is noise: no need to carry it further
     return similarity
 
 
 def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
-    """Relevance of a slice of readers: sparse evidence summed, then one dense pass."""
+    """Relevance of a slice of readers: the sparse signals summed, then dense math."""
     w = WEIGHTS
-    categories = m.categories[rows]
-    keywords = m.keywords[rows]
-    evidence = (
-        _capped(categories @ index.primary.T, 1, w["category_primary"])
-        + _capped(categories @ index.cross.T, 1, w["category_cross"])
-        + _capped(m.topics[rows] @ index.hits.T, 1.4, w["topic"])
-        + _capped(keywords @ index.in_title.T, 2, w["keyword_title"])
-        + _capped(keywords @ index.in_abstract.T, 3, w["keyword_abstract"])
-        + _capped(m.follows[rows] @ index.by_author.T, 1.5, w["author"])
-        + m.institutions[rows]
-        + _similar(m.text[rows], index.vectors, w["text"])
-        + _similar(m.more[rows], index.vectors, w["feedback_more"])
-        - _similar(m.less[rows], index.vectors, w["feedback_less"])
+    ids = m.ids[rows]
+    rows_, cols_, data_ = [], [], []
+
+    def add(part: sparse.spmatrix, sign: float = 1.0) -> None:
+        part = part.tocoo()
+        rows_.append(part.row)
+        cols_.append(part.col)
+        data_.append(part.data if sign > 0 else -part.data)
+
+    categories, keywords = m.categories[rows], m.keywords[rows]
+    add(_capped(categories @ index.primary.T, 1, w["category_primary"]))
+    add(_capped(categories @ index.cross.T, 1, w["category_cross"]))
+    add(_capped(m.topics[rows] @ index.hits.T, 1.4, w["topic"]))
+    add(_capped(keywords @ index.in_title.T, 2, w["keyword_title"]))
+    add(_capped(keywords @ index.in_abstract.T, 3, w["keyword_abstract"]))
+    add(_capped(m.follows[rows] @ index.by_author.T, 1.5, w["author"]))
+    add(m.institutions[rows])
+    add(_similar(m.text[rows], index.vectors, w["text"]))
+    add(_similar(m.more[rows], index.vectors, w["feedback_more"]))
+    add(_similar(m.less[rows], index.vectors, w["feedback_less"]), -1.0)
+    # One sparse sum (duplicates add up) turned dense once.
+    evidence = sparse.coo_matrix(
+        (np.concatenate(data_), (np.concatenate(rows_), np.concatenate(cols_))),
+        shape=(len(ids), len(index.papers)),
     ).toarray()
     excluded = m.excluded[rows]
     hit = ((excluded @ index.in_title.T) + (excluded @ index.in_abstract.T)).tocoo()
@@ -380,7 +407,7 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
     np.expm1(-evidence, out=evidence)
     evidence *= -100
     np.rint(evidence, out=evidence)
-    return Scores(m.ids[rows], evidence.astype(np.uint8))
+    return Scores(ids, evidence.astype(np.uint8))
 
 
 def scores_compute(
