@@ -10,8 +10,10 @@ same thing. Readers are scored in chunks, so memory stays bounded.
 
 from __future__ import annotations
 
-from collections import defaultdict
+import os
+from collections import defaultdict, deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -95,7 +97,7 @@ class ProfileRow:
 
 _VECTORIZER = HashingVectorizer(
     n_features=2**18,
-    ngram_range=(1, 2),
+    ngram_range=(1, 1),
     stop_words="english",
     alternate_sign=False,
     norm=None,
@@ -187,6 +189,9 @@ class PaperIndex:
         self.hits = _weighted(topic_rows, n, len(self.topic_ids))
 
         self.vectors = text_vectors([f"{p.title}\n{p.abstract}" for p in papers])
+        # Readers × vocabulary @ vocabulary × papers: transposed once, not once per chunk.
+        for name in ("primary", "cross", "hits", "in_title", "in_abstract", "by_author", "vectors"):
+            setattr(self, f"{name}_t", getattr(self, name).T.tocsr())
         self.is_replacement = np.array(
             [p.announce_type.startswith("replace") for p in papers], dtype=bool
         )
@@ -287,6 +292,50 @@ def _centroids(groups: list[list[str]]) -> sparse.csr_matrix:
 
 
 @dataclass
+class TextSimilarity:
+    """Cosine of each reader's mean text vector with each paper, one paper pass per text.
+
+    Feedback papers recur across readers, so each distinct text is compared with the day's
+    papers once; a reader's similarity is then the sum of their texts' rows divided by the
+    norm of their summed vector: the cosine with their mean, exactly.
+    """
+
+    assign: sparse.csr_matrix  # readers × distinct texts
+    per_text: np.ndarray  # distinct texts × papers (dot products)
+    norms: np.ndarray  # per reader: norm of the summed text vector (inf when none)
+
+    @classmethod
+    def build(cls, groups: list[list[str]], index: PaperIndex) -> TextSimilarity:
+        distinct: dict[str, int] = {}
+        owners, columns = [], []
+        for owner, group in enumerate(groups):
+            for text in group:
+                owners.append(owner)
+                columns.append(distinct.setdefault(text, len(distinct)))
+        assign = sparse.csr_matrix(
+            (np.ones(len(owners), dtype=np.float32), (owners, columns)),
+            shape=(len(groups), max(len(distinct), 1)),
+        )
+        if not distinct:
+            empty = np.zeros((1, len(index.papers)), dtype=np.float32)
+            return cls(assign, empty, np.full(len(groups), np.inf, dtype=np.float32))
+        vectors = text_vectors(list(distinct))
+        summed = assign @ vectors
+        norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
+        norms[norms == 0] = np.inf
+        per_text = (vectors @ index.vectors_t).toarray().astype(np.float32)
+        return cls(assign, per_text, norms.astype(np.float32))
+
+    def dense(self, rows: slice, weight: float) -> np.ndarray | None:
+        """Weighted similarity above the floor for a slice of readers (None if none has texts)."""
+        assign = self.assign[rows]
+        if assign.nnz == 0:
+            return None
+        similarity = (assign @ self.per_text) / self.norms[rows, None]
+        return (np.maximum(similarity - TEXT_FLOOR, 0) * weight).astype(np.float32)
+
+
+@dataclass
 class ProfileMatrices:
     """Every reader's profile as sparse rows over the day's vocabularies, built once."""
 
@@ -298,8 +347,8 @@ class ProfileMatrices:
     categories: sparse.csr_matrix
     institutions: sparse.csr_matrix
     text: sparse.csr_matrix
-    more: sparse.csr_matrix
-    less: sparse.csr_matrix
+    more: TextSimilarity
+    less: TextSimilarity
     wants_updates: np.ndarray
 
     @classmethod
@@ -348,8 +397,8 @@ class ProfileMatrices:
                 shape=(n, len(index.papers)),
             ),
             text=_centroids([[x.interests] * bool(x.interests) + x.seed_texts for x in profiles]),
-            more=_centroids([x.more_texts for x in profiles]),
-            less=_centroids([x.less_texts for x in profiles]),
+            more=TextSimilarity.build([x.more_texts for x in profiles], index),
+            less=TextSimilarity.build([x.less_texts for x in profiles], index),
             wants_updates=np.array([x.include_updates for x in profiles], dtype=bool),
         )
 
@@ -362,9 +411,9 @@ def _capped(product: sparse.spmatrix, cap: float, weight: float) -> sparse.csr_m
 
 
 def _similar(
-    rows: sparse.csr_matrix, vectors: sparse.csr_matrix, weight: float
+    rows: sparse.csr_matrix, vectors_t: sparse.csr_matrix, weight: float
 ) -> sparse.csr_matrix:
-    similarity = (rows @ vectors.T).tocsr()
+    similarity = (rows @ vectors_t).tocsr()
     similarity.data = np.maximum(similarity.data - TEXT_FLOOR, 0) * weight
     similarity.eliminate_zeros()  # below the floor is noise: no need to carry it further
     return similarity
@@ -376,30 +425,34 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
     ids = m.ids[rows]
     rows_, cols_, data_ = [], [], []
 
-    def add(part: sparse.spmatrix, sign: float = 1.0) -> None:
+    def add(part: sparse.spmatrix) -> None:
         part = part.tocoo()
         rows_.append(part.row)
         cols_.append(part.col)
-        data_.append(part.data if sign > 0 else -part.data)
+        data_.append(part.data)
 
     categories, keywords = m.categories[rows], m.keywords[rows]
-    add(_capped(categories @ index.primary.T, 1, w["category_primary"]))
-    add(_capped(categories @ index.cross.T, 1, w["category_cross"]))
-    add(_capped(m.topics[rows] @ index.hits.T, 1.4, w["topic"]))
-    add(_capped(keywords @ index.in_title.T, 2, w["keyword_title"]))
-    add(_capped(keywords @ index.in_abstract.T, 3, w["keyword_abstract"]))
-    add(_capped(m.follows[rows] @ index.by_author.T, 1.5, w["author"]))
+    add(_capped(categories @ index.primary_t, 1, w["category_primary"]))
+    add(_capped(categories @ index.cross_t, 1, w["category_cross"]))
+    add(_capped(m.topics[rows] @ index.hits_t, 1.4, w["topic"]))
+    add(_capped(keywords @ index.in_title_t, 2, w["keyword_title"]))
+    add(_capped(keywords @ index.in_abstract_t, 3, w["keyword_abstract"]))
+    add(_capped(m.follows[rows] @ index.by_author_t, 1.5, w["author"]))
     add(m.institutions[rows])
-    add(_similar(m.text[rows], index.vectors, w["text"]))
-    add(_similar(m.more[rows], index.vectors, w["feedback_more"]))
-    add(_similar(m.less[rows], index.vectors, w["feedback_less"]), -1.0)
+    add(_similar(m.text[rows], index.vectors_t, w["text"]))
     # One sparse sum (duplicates add up) turned dense once.
     evidence = sparse.coo_matrix(
         (np.concatenate(data_), (np.concatenate(rows_), np.concatenate(cols_))),
         shape=(len(ids), len(index.papers)),
     ).toarray()
     excluded = m.excluded[rows]
-    hit = ((excluded @ index.in_title.T) + (excluded @ index.in_abstract.T)).tocoo()
+    for part, sign in (
+        (m.more.dense(rows, w["feedback_more"]), 1),
+        (m.less.dense(rows, w["feedback_less"]), -1),
+    ):
+        if part is not None:
+            evidence += sign * part
+    hit = ((excluded @ index.in_title_t) + (excluded @ index.in_abstract_t)).tocoo()
     evidence[hit.row, hit.col] = 0
     damping = np.where(index.is_replacement, REPLACEMENT_FACTOR, 1).astype(np.float32)
     np.multiply(evidence, damping, out=evidence, where=~m.wants_updates[rows, None])
@@ -417,9 +470,27 @@ def scores_compute(
     parents: dict[str, str] | None = None,
     chunk: int = 2000,
     index: PaperIndex | None = None,
+    workers: int | None = None,
 ) -> Iterator[Scores]:
-    """Score every profile against every paper, `chunk` profiles at a time."""
+    """Score every profile against every paper, `chunk` profiles at a time, in order.
+
+    Chunks are computed `workers` at a time (default: the machine's cores, at most 4): the
+    sparse products and array maths release the interpreter lock, and at most `workers`
+    chunks are held in memory beyond the one being consumed.
+    """
     index = index or PaperIndex(papers, profiles)
     matrices = ProfileMatrices.build(index, profiles, parents or {})
-    for start in range(0, len(profiles), chunk):
-        yield _chunk_scores(index, matrices, slice(start, start + chunk))
+    slices = [slice(start, start + chunk) for start in range(0, len(profiles), chunk)]
+    workers = workers or min(4, os.cpu_count() or 1)
+    if workers == 1 or len(slices) == 1:
+        for rows in slices:
+            yield _chunk_scores(index, matrices, rows)
+        return
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        pending: deque[Future[Scores]] = deque()
+        for rows in slices:
+            pending.append(pool.submit(_chunk_scores, index, matrices, rows))
+            if len(pending) > workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
