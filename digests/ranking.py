@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from digests.matching import author_keys_followed, author_keys_written, phrase_variants
 from digests.scoring import (
+    EMBEDDING_FLOOR,
     TEXT_FLOOR,
     WEIGHTS,
     PaperIndex,
@@ -78,6 +79,15 @@ def _similarity(vector, index: PaperIndex, position: int) -> float:
     return float((vector @ index.vectors[position].T).toarray()[0, 0])
 
 
+def _embedding_cosine(index: PaperIndex, position: int, profile: ProfileRow) -> float:
+    if index.embeddings is None or profile.embedding is None:
+        return 0.0
+    norm = float(np.linalg.norm(profile.embedding))
+    if not norm or profile.embedding.shape != index.embeddings[position].shape:
+        return 0.0
+    return float(index.embeddings[position] @ profile.embedding) / norm
+
+
 def reason_code(
     *,
     index: PaperIndex,
@@ -109,7 +119,10 @@ def reason_code(
         * min(sum(v / 100 for k, v in paper.topic_hits.items() if k in topics), 1.4),
         Reason.INSTITUTION: w["institution"]
         * any(position in index.institution_papers(i) for i in profile.institutions),
-        Reason.TEXT: w["text"] * max(_similarity(text_vector, index, position) - TEXT_FLOOR, 0),
+        Reason.TEXT: max(
+            w["text"] * max(_similarity(text_vector, index, position) - TEXT_FLOOR, 0),
+            w["embedding"] * max(_embedding_cosine(index, position, profile) - EMBEDDING_FLOOR, 0),
+        ),
         Reason.FEEDBACK: w["feedback_more"]
         * max(_similarity(more_vector, index, position) - TEXT_FLOOR, 0),
         Reason.CATEGORY: w["category_primary"] * bool(set(primary) & set(profile.categories))

@@ -50,10 +50,12 @@ WEIGHTS = {
     "category_primary": 0.18,
     "category_cross": 0.08,
     "text": 4.0,
+    "embedding": 3.0,
     "feedback_more": 3.0,
     "feedback_less": 4.0,
 }
 TEXT_FLOOR = 0.05  # cosine similarity below this is noise
+EMBEDDING_FLOOR = 0.3  # embedding cosines run higher: below this, unrelated
 REPLACEMENT_FACTOR = 0.6  # replacements rank below new papers unless the reader wants updates
 MAX_PHRASE = 6
 
@@ -77,6 +79,7 @@ class PaperRow:
     categories: list[str]
     announce_type: str = "new"
     topic_hits: dict[str, float] = field(default_factory=dict)  # slug → 0..100
+    embedding: np.ndarray | None = None  # from LLM_EMBEDDING_MODEL, when configured
 
 
 @dataclass
@@ -93,6 +96,7 @@ class ProfileRow:
     more_texts: list[str] = field(default_factory=list)
     less_texts: list[str] = field(default_factory=list)
     include_updates: bool = False
+    embedding: np.ndarray | None = None  # mean of the seed and liked papers' embeddings
 
 
 _VECTORIZER = HashingVectorizer(
@@ -189,6 +193,7 @@ class PaperIndex:
         self.hits = _weighted(topic_rows, n, len(self.topic_ids))
 
         self.vectors = text_vectors([f"{p.title}\n{p.abstract}" for p in papers])
+        self.embeddings = _unit_rows([p.embedding for p in papers])
         # Readers × vocabulary @ vocabulary × papers: transposed once, not once per chunk.
         for name in ("primary", "cross", "hits", "in_title", "in_abstract", "by_author", "vectors"):
             setattr(self, f"{name}_t", getattr(self, name).T.tocsr())
@@ -209,6 +214,18 @@ class PaperIndex:
             return set()
         candidates = set.intersection(*(self.affiliation_postings.get(t, set()) for t in wanted))
         return {i for i in candidates if any(wanted <= a for a in self.affiliations[i])}
+
+
+def _unit_rows(vectors: list[np.ndarray | None]) -> np.ndarray | None:
+    """Unit-length rows when every vector is there with one dimension, else None."""
+    if not vectors or any(v is None for v in vectors):
+        return None
+    if len({v.shape for v in vectors}) != 1:
+        return None
+    matrix = np.vstack(vectors).astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return matrix / norms
 
 
 def _binary(rows: list[tuple[int, int]], n: int, m: int) -> sparse.csr_matrix:
@@ -335,6 +352,18 @@ class TextSimilarity:
         return (np.maximum(similarity - TEXT_FLOOR, 0) * weight).astype(np.float32)
 
 
+def _profile_embeddings(profiles: list[ProfileRow], index: PaperIndex) -> np.ndarray | None:
+    if index.embeddings is None or not any(x.embedding is not None for x in profiles):
+        return None
+    matrix = np.zeros((len(profiles), index.embeddings.shape[1]), dtype=np.float32)
+    for row, x in enumerate(profiles):
+        if x.embedding is not None and x.embedding.shape == (index.embeddings.shape[1],):
+            norm = float(np.linalg.norm(x.embedding))
+            if norm:
+                matrix[row] = x.embedding / norm
+    return matrix
+
+
 @dataclass
 class ProfileMatrices:
     """Every reader's profile as sparse rows over the day's vocabularies, built once."""
@@ -350,6 +379,7 @@ class ProfileMatrices:
     more: TextSimilarity
     less: TextSimilarity
     wants_updates: np.ndarray
+    embeddings: np.ndarray | None  # readers × dimension, zero rows for readers without one
 
     @classmethod
     def build(
@@ -400,6 +430,7 @@ class ProfileMatrices:
             more=TextSimilarity.build([x.more_texts for x in profiles], index),
             less=TextSimilarity.build([x.less_texts for x in profiles], index),
             wants_updates=np.array([x.include_updates for x in profiles], dtype=bool),
+            embeddings=_profile_embeddings(profiles, index),
         )
 
 
@@ -446,6 +477,9 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
         shape=(len(ids), len(index.papers)),
     ).toarray()
     excluded = m.excluded[rows]
+    if m.embeddings is not None and index.embeddings is not None:
+        cosine = m.embeddings[rows] @ index.embeddings.T
+        evidence += WEIGHTS["embedding"] * np.maximum(cosine - EMBEDDING_FLOOR, 0)
     for part, sign in (
         (m.more.dense(rows, w["feedback_more"]), 1),
         (m.less.dense(rows, w["feedback_less"]), -1),

@@ -5,6 +5,10 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 
+import numpy as np
+from django.conf import settings
+
+from digests.embeddings import embedding_of
 from digests.lexical import LEXICAL_VERSION
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Enrichment, Feedback, Paper, Topic
@@ -42,9 +46,23 @@ def paper_rows(papers: list[Paper]) -> list[PaperRow]:
             categories=paper.categories or [paper.primary_category],
             announce_type=paper.announce_type,
             topic_hits=hits[paper.pk],
+            embedding=_embedding(paper),
         )
         for paper in papers
     ]
+
+
+def _embedding(paper: Paper) -> np.ndarray | None:
+    """The paper's vector, if it comes from the configured embedding model."""
+    model = settings.LLM_EMBEDDING_MODEL
+    if not model or paper.embedding_model != model:
+        return None
+    return embedding_of(paper)
+
+
+def _mean_embedding(papers: list[Paper]) -> np.ndarray | None:
+    vectors = [v for v in map(_embedding, papers) if v is not None]
+    return np.mean(vectors, axis=0) if vectors else None
 
 
 def _unversioned(arxiv_id: str) -> str:
@@ -57,13 +75,15 @@ def _text(paper: Paper) -> str:
 
 def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
     """Profiles with the texts of their seed papers and of their latest feedback."""
-    seeds = {
-        p.arxiv_id: _text(p)
+    seed_papers = {
+        p.arxiv_id: p
         for p in Paper.objects.filter(
             arxiv_id__in={_unversioned(seed) for s in subscribers for seed in s.profile.seed_papers}
         )
     }
+    seeds = {arxiv_id: _text(p) for arxiv_id, p in seed_papers.items()}
     feedback: dict[tuple[int, str], list[str]] = defaultdict(list)
+    liked: dict[int, list[Paper]] = defaultdict(list)
     for item in (
         Feedback.objects.filter(subscriber__in=subscribers)
         .select_related("paper")
@@ -72,6 +92,8 @@ def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
         texts = feedback[(item.subscriber_id, item.signal)]
         if len(texts) < FEEDBACK_MEMORY:
             texts.append(_text(item.paper))
+            if item.signal == Feedback.Signal.MORE:
+                liked[item.subscriber_id].append(item.paper)
     rows = []
     for subscriber in subscribers:
         profile = subscriber.profile
@@ -95,6 +117,14 @@ def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
                 more_texts=feedback[(subscriber.pk, Feedback.Signal.MORE)],
                 less_texts=feedback[(subscriber.pk, Feedback.Signal.LESS)],
                 include_updates=profile.include_updates,
+                embedding=_mean_embedding(
+                    [
+                        seed_papers[k]
+                        for k in map(_unversioned, profile.seed_papers)
+                        if k in seed_papers
+                    ]
+                    + liked[subscriber.pk]
+                ),
             )
         )
     return rows

@@ -11,6 +11,7 @@ from email import policy
 import pytest
 from django.core.management import call_command
 
+from digests.embeddings import embedding_of
 from digests.enrich import papers_enrich
 from digests.ingest import day_ingest
 from digests.lexical import LEXICAL_VERSION
@@ -268,8 +269,6 @@ def test_embeddings_are_stored_once_per_paper(demo_day, llm_stub, settings):
 
     day_enrich(date=DAY)
     day_enrich(date=DAY)
-
-    from digests.embeddings import embedding_of
 
     vectors = [embedding_of(p) for p in Paper.objects.all()]
     assert all(v is not None and v.shape == (64,) for v in vectors)

@@ -8,6 +8,7 @@ import pytest
 
 from digests.arxiv_fixtures import FakePaper, day_write
 from digests.assemble import digest_assemble
+from digests.embeddings import papers_embed
 from digests.enrich import lexical_enrich
 from digests.ingest import day_ingest
 from digests.matching import stems
@@ -148,3 +149,18 @@ def test_the_serendipity_slot_adds_one_labelled_paper_from_outside_the_profile(d
     assert surprise.reason.startswith("outside your profile: a strong paper in ")
     assert surprise.paper_id not in {i.paper_id for i in plain_items}
     assert len(curious_items) <= 5
+
+
+@pytest.mark.django_db
+def test_with_embeddings_seed_papers_pull_in_close_papers(demo_day, llm_stub, settings):
+    # given every paper embedded, and a reader whose only interest is one seed paper
+    settings.LLM_EMBEDDING_MODEL = "stub-embed"
+    assert papers_embed(list(Paper.objects.all())) == 22
+    reader = make_subscriber(seed_papers=["2606.18810v1"], min_relevance=1)
+
+    items = _items(digest_assemble(subscriber=reader, issue_date=DAY))
+
+    # then the seed itself comes first, by closeness, and others follow by the same reason
+    assert items[0].paper.arxiv_id == "2606.18810"
+    assert items[0].reason == "close to your interests and seed papers"
+    assert len(items) >= 3

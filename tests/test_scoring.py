@@ -145,6 +145,17 @@ def test_interests_and_seed_papers_rank_similar_papers_higher():
     assert reasons[0] == Reason.TEXT
 
 
+def test_embeddings_when_every_paper_has_one_rank_by_closeness_to_seed_papers():
+    near, far = np.array([1.0, 0.1, 0.0]), np.array([0.0, 0.2, 1.0])
+    papers = [paper(1, "A", embedding=far), paper(2, "B", embedding=near)]
+    profile = ProfileRow(id=1, embedding=np.array([0.9, 0.0, 0.1]))
+    relevance, reasons = score(papers, profile)
+    assert relevance[1] > 50 and relevance[0] == 0 and reasons[1] == Reason.TEXT
+    # a paper without a vector: embeddings are not used that day, nothing breaks
+    mixed, _ = score([paper(1, "A", embedding=near), paper(2, "B")], profile)
+    assert mixed == [0, 0]
+
+
 def test_less_like_this_lowers_similar_papers_and_more_raises_them():
     papers = [
         paper(1, "Scaling laws for sparse mixture of experts", "Experts routing and load balance."),
