@@ -1,25 +1,45 @@
-"""Step 6: send a digest once.
+"""Step 6: send a digest at most once.
 
 The Delivery row is claimed (queued → sending) with a conditional update before the ESP is
-called, and marked sent with the ESP's message id after, so a digest goes out at most once
-whatever retries or parallel workers do.
+called, and marked sent with the ESP's message id after. A transient ESP error (timeout, 429,
+5xx) puts it back in the queue for a later try; a permanent one (refused recipient, bad request)
+is recorded and never retried. A delivery left in "sending" by a crash is not re-sent blindly:
+`deliveries_stuck` lists it for staff, since the ESP may have sent it.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
 import logging
+from urllib.parse import quote
 
+import requests
+from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.db.models import F
+from django.db.models import F, QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
 from digests.models import Delivery, Digest
 from digests.render import digest_render
+from subscribers.tokens import unsubscribe_token
 
-__all__ = ["delivery_send"]
+__all__ = ["MAX_ATTEMPTS", "SendOutcome", "deliveries_stuck", "delivery_send", "message_build"]
 
 log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+STUCK_AFTER = dt.timedelta(minutes=30)
+TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
+
+
+class SendOutcome(enum.StrEnum):
+    SENT = "sent"
+    SKIPPED = "skipped"  # not ours to send: empty, already claimed or done, reader gone
+    RETRY = "retry"  # transient failure: queued again
+    FAILED = "failed"  # permanent failure, recorded
 
 
 def _claim(digest: Digest) -> Delivery | None:
@@ -34,35 +54,86 @@ def _claim(digest: Digest) -> Delivery | None:
     return delivery
 
 
-def _message(digest: Digest) -> EmailMultiAlternatives:
+def _unsubscribe_headers(digest: Digest) -> dict[str, str]:
+    """RFC 2369 and RFC 8058 one-click: an https URL the provider POSTs to, and a mailto."""
+    token = unsubscribe_token(subscriber_id=digest.subscriber_id)
+    url = settings.SITE_URL + reverse("subscribers:unsubscribe", args=[token])
+    sender = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
+    mailto = f"mailto:{sender}?subject={quote('unsubscribe ' + token)}"
+    return {
+        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }
+
+
+def message_build(digest: Digest) -> EmailMultiAlternatives:
+    """The digest as one message: text and HTML parts, unsubscribe headers, ESP tags."""
     rendered = digest_render(digest)
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[digest.subscriber.email],
+        headers=_unsubscribe_headers(digest),
     )
     message.attach_alternative(rendered.html, "text/html")
     # Anymail reads these; the file backend ignores them.
     message.tags = ["digest"]
-    message.metadata = {"digest_id": str(digest.pk)}
+    message.metadata = {"digest_id": str(digest.pk), "issue_date": digest.issue_date.isoformat()}
     return message
 
 
-def delivery_send(*, digest: Digest) -> Delivery | None:
-    """Send `digest` unless it was already claimed or sent; return the delivery if we sent it."""
+def _is_transient(error: Exception) -> bool:
+    if isinstance(error, AnymailRequestsAPIError):
+        return error.status_code is None or error.status_code in TRANSIENT_STATUSES
+    return isinstance(
+        error, (requests.Timeout, requests.ConnectionError, ConnectionError, TimeoutError)
+    )
+
+
+def _record(delivery: Delivery, status: str, error: str = "", message_id: str = "") -> None:
+    delivery.status = status
+    delivery.last_error = error[:2000]
+    fields = ["status", "last_error", "updated_at"]
+    if message_id or status == Delivery.Status.SENT:
+        delivery.esp_message_id = message_id
+        delivery.sent_at = timezone.now()
+        fields += ["esp_message_id", "sent_at"]
+    delivery.save(update_fields=fields)
+
+
+def delivery_send(*, digest: Digest) -> SendOutcome:
+    """Send `digest` unless it was already claimed, sent or failed for good."""
     if digest.status != Digest.Status.ASSEMBLED or not digest.subscriber.is_active:
-        return None
+        return SendOutcome.SKIPPED
     delivery = _claim(digest)
     if delivery is None:
-        return None
-    message = _message(digest)
-    message.send()
+        return SendOutcome.SKIPPED
+    message = message_build(digest)
+    try:
+        message.send()
+    except AnymailRecipientsRefused as error:
+        _record(delivery, Delivery.Status.FAILED, f"recipient refused: {error}")
+        return SendOutcome.FAILED
+    except (AnymailError, requests.RequestException, OSError) as error:
+        if _is_transient(error) and delivery.attempts < MAX_ATTEMPTS:
+            _record(delivery, Delivery.Status.QUEUED, f"try {delivery.attempts}: {error}")
+            log.warning("digest %s: transient send error, queued again: %s", digest.pk, error)
+            return SendOutcome.RETRY
+        _record(delivery, Delivery.Status.FAILED, str(error))
+        log.error("digest %s: send failed for good: %s", digest.pk, error)
+        return SendOutcome.FAILED
     status = getattr(message, "anymail_status", None)
-    delivery.esp_message_id = (status.message_id or "") if status else ""
-    delivery.status = Delivery.Status.SENT
-    delivery.sent_at = timezone.now()
-    delivery.save(update_fields=["esp_message_id", "status", "sent_at", "updated_at"])
+    if status is not None and status.status and status.status <= {"rejected", "invalid"}:
+        _record(delivery, Delivery.Status.FAILED, f"ESP refused the recipient: {status.status}")
+        return SendOutcome.FAILED
+    _record(delivery, Delivery.Status.SENT, message_id=(status.message_id or "") if status else "")
     Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
-    log.info("sent digest %s (%s items)", digest.pk, digest.items.count())
-    return delivery
+    log.info("sent digest %s", digest.pk)
+    return SendOutcome.SENT
+
+
+def deliveries_stuck(*, now: dt.datetime | None = None) -> QuerySet[Delivery]:
+    """Deliveries claimed long ago and never finished: a crash mid-send, for staff to check."""
+    cutoff = (now or timezone.now()) - STUCK_AFTER
+    return Delivery.objects.filter(status=Delivery.Status.SENDING, claimed_at__lt=cutoff)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import random
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -14,7 +16,7 @@ from django.utils import timezone
 from digests.affiliations import affiliations_fill
 from digests.assemble import digests_assemble
 from digests.brief import BriefReport, briefs_write
-from digests.delivery import delivery_send
+from digests.delivery import SendOutcome, delivery_send
 from digests.embeddings import papers_embed
 from digests.enrich import EnrichReport, enrich_languages, papers_enrich
 from digests.ingest import IngestReport, day_ingest
@@ -40,6 +42,8 @@ class SendReport:
     empty: int = 0
     sent: int = 0
     skipped: int = 0
+    failed: int = 0
+    queued: int = 0
     digest_ids: list[int] = field(default_factory=list)
 
     def summary(self) -> str:
@@ -47,6 +51,7 @@ class SendReport:
             return "no announcement to send: no digest made"
         return (
             f"digests for {self.issue_date}: {self.sent} sent, {self.empty} empty, "
+            f"{self.failed} failed, {self.queued} left queued after transient errors, "
             f"{self.skipped} already handled ({self.assembled} assembled)"
         )
 
@@ -137,14 +142,34 @@ def digests_send(
     for digest in digests:
         if digest.status == Digest.Status.EMPTY:
             report.empty += 1
-        elif delivery_send(digest=digest) is not None:
-            report.sent += 1
-            report.digest_ids.append(digest.pk)
         else:
-            report.skipped += 1
+            outcome = _send_with_retries(digest)
+            if outcome == SendOutcome.SENT:
+                report.sent += 1
+                report.digest_ids.append(digest.pk)
+            elif outcome == SendOutcome.FAILED:
+                report.failed += 1
+            elif outcome == SendOutcome.RETRY:
+                report.queued += 1
+            else:
+                report.skipped += 1
         if progress:
             progress(1)
     return report
+
+
+SEND_TRIES = 3
+SEND_BACKOFF = 1.0  # seconds before the second try; doubles, with jitter
+
+
+def _send_with_retries(digest: Digest) -> SendOutcome:
+    """Send now, trying a transient failure again a few times; beyond that it stays queued."""
+    for attempt in range(SEND_TRIES):
+        outcome = delivery_send(digest=digest)
+        if outcome != SendOutcome.RETRY or attempt == SEND_TRIES - 1:
+            return outcome
+        time.sleep(SEND_BACKOFF * 2**attempt * (1 + random.random() / 2))
+    return SendOutcome.RETRY
 
 
 def announcement_ingest_until(*, now: dt.datetime) -> tuple[IngestReport, bool]:

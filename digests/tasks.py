@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import random
+
 from celery import shared_task
 from django.utils import timezone
 
 from digests.arxiv_http import ArxivUnavailable
-from digests.delivery import delivery_send
+from digests.delivery import MAX_ATTEMPTS, SendOutcome, delivery_send
 from digests.models import Digest
 from digests.pipeline import (
     announcement_ingest_until,
@@ -54,10 +56,14 @@ def digests_send_due() -> str:
     return digests_send(issue_date=latest_issue_date(), at=timezone.now()).summary()
 
 
-@shared_task
-def digest_deliver(digest_id: int) -> bool:
+@shared_task(bind=True, max_retries=MAX_ATTEMPTS)
+def digest_deliver(self, digest_id: int) -> str:
+    """Send one digest; a transient ESP error is tried again with backoff and jitter."""
     digest = Digest.objects.select_related("subscriber").get(pk=digest_id)
-    return delivery_send(digest=digest) is not None
+    outcome = delivery_send(digest=digest)
+    if outcome == SendOutcome.RETRY:
+        raise self.retry(countdown=30 * 2**self.request.retries + random.randint(0, 30))
+    return outcome.value
 
 
 __all__ = [

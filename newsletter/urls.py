@@ -1,7 +1,7 @@
 """Top-level URL configuration."""
 
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
 from digests import views as digest_views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("", digest_views.home, name="home"),
     path("papers/<path:arxiv_id>/", digest_views.paper_detail, name="paper"),
     path("admin/", admin.site.urls),
+    path("", include("subscribers.urls")),
 ]

@@ -1,0 +1,8 @@
+from django.urls import path
+
+from subscribers import views
+
+app_name = "subscribers"
+urlpatterns = [
+    path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+]
