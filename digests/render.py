@@ -110,18 +110,40 @@ def _subject(digest: Digest, views: list[ItemView]) -> str:
     return f"arXiv digest {date}: {count} paper{'s' if count != 1 else ''} — {top}"
 
 
+GMAIL_CLIP_BYTES = 102 * 1024
+HTML_BUDGET = GMAIL_CLIP_BYTES - 2 * 1024  # room for the ESP's tracking pixel and links
+
+
+def _html(context: dict, shown: int) -> str:
+    trimmed = {**context, "items": context["items"][:shown], "more": len(context["items"]) - shown}
+    return mjml2html(render_to_string("email/digest.mjml", trimmed), disable_comments=True)
+
+
 def digest_render(digest: Digest) -> RenderedEmail:
-    """Render the digest's e-mail in the reader's language."""
+    """Render the digest's e-mail in the reader's language, its HTML under Gmail's clip size.
+
+    Past the size, the tail of the list is cut and the e-mail says how many more papers the
+    web page holds; the text part always lists every paper.
+    """
     views = item_views(digest)
     context = {
         "digest": digest,
         "items": views,
+        "more": 0,
         "brief": digest.brief,
         "site_url": settings.SITE_URL,
         "translation_off": not llm_enabled(),
     }
     with translation.override(digest.subscriber.language):
-        mjml_source = render_to_string("email/digest.mjml", context)
+        html = _html(context, len(views))
+        if len(html.encode()) > HTML_BUDGET:
+            low, high = 0, len(views)  # the most items that fit: binary search
+            while low < high:
+                middle = (low + high + 1) // 2
+                if len(_html(context, middle).encode()) <= HTML_BUDGET:
+                    low = middle
+                else:
+                    high = middle - 1
+            html = _html(context, low)
         text = render_to_string("email/digest.txt", context)
-    html = mjml2html(mjml_source, disable_comments=True)
     return RenderedEmail(subject=_subject(digest, views), html=html, text=text)

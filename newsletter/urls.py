@@ -10,4 +10,5 @@ urlpatterns = [
     path("papers/<path:arxiv_id>/", digest_views.paper_detail, name="paper"),
     path("admin/", admin.site.urls),
     path("", include("subscribers.urls")),
+    path("anymail/", include("anymail.urls")),  # ESP tracking webhooks
 ]

@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
-__all__ = ["Frequency", "InterestProfile", "Subscriber", "SubscriberStatus"]
+__all__ = ["Frequency", "InterestProfile", "Subscriber", "SubscriberStatus", "TrackingEvent"]
 
 
 class SubscriberStatus(models.TextChoices):
@@ -97,3 +97,21 @@ class InterestProfile(models.Model):
 
     def __str__(self) -> str:
         return f"profile of {self.subscriber}"
+
+
+class TrackingEvent(models.Model):
+    """An ESP tracking event already handled: the same event posted twice changes nothing."""
+
+    key = models.CharField(
+        max_length=255, unique=True, help_text="ESP event id, or a digest of it."
+    )
+    event_type = models.CharField(max_length=32)
+    esp_message_id = models.CharField(max_length=255, blank=True, db_index=True)
+    recipient = models.EmailField(blank=True)
+    received_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.recipient}"
