@@ -1,0 +1,188 @@
+"""Sending: one message per digest with both parts and the unsubscribe headers, exactly once;
+the one-click unsubscribe; tracking webhooks."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import email
+import io
+import json
+from email import policy
+
+import pytest
+from django.core.management import call_command
+
+from digests.assemble import digest_assemble
+from digests.delivery import SendOutcome, delivery_send
+from digests.ingest import day_ingest
+from digests.models import Delivery, Digest, Topic
+from digests.render import GMAIL_CLIP_BYTES
+from subscribers.models import Subscriber, TrackingEvent
+from subscribers.tokens import unsubscribe_token
+from tests.factories import make_subscriber
+
+DAY = dt.date(2026, 6, 18)
+
+
+def _messages(outbox):
+    return [
+        email.message_from_bytes(p.read_bytes(), policy=policy.default)
+        for p in sorted(outbox.glob("*.eml"))
+    ]
+
+
+@pytest.fixture
+def three_readers(catalogue):
+    post_training = Topic.objects.get(slug="post-training")
+    return [
+        make_subscriber(email=f"{name}@example.org", timezone=zone, topics=[post_training])
+        for name, zone in (
+            ("shanghai", "Asia/Shanghai"),
+            ("paris", "Europe/Paris"),
+            ("boston", "America/New_York"),
+        )
+    ]
+
+
+@pytest.mark.django_db
+def test_run_daily_writes_three_complete_messages_once(
+    recorded_arxiv, outbox_dir, three_readers, settings
+):
+    settings.SITE_URL = "https://digest.example.org"
+    call_command("run_daily", "--date", "2026-06-18", stdout=io.StringIO())
+    call_command("run_daily", "--date", "2026-06-18", stdout=io.StringIO())
+
+    messages = _messages(outbox_dir)
+    assert sorted(m["To"] for m in messages) == sorted(s.email for s in three_readers)
+    for message in messages:
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        assert len(html.encode()) < GMAIL_CLIP_BYTES
+        assert "arxiv.org/abs/" in html and "arxiv.org/abs/" in text
+        url, mailto = [part.strip(" <>") for part in message["List-Unsubscribe"].split(",")]
+        assert url.startswith("https://digest.example.org/u/")
+        assert mailto.startswith("mailto:digest@localhost?subject=unsubscribe%20")
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert Delivery.objects.filter(status="sent").count() == 3
+
+
+@pytest.mark.django_db
+def test_a_delivery_is_claimed_once(recorded_arxiv, outbox_dir):
+    day_ingest(categories=["cs.CL", "cs.AI", "cs.LG"], date=DAY)
+    reader = make_subscriber(keywords=["reinforcement learning"])
+    digest = digest_assemble(subscriber=reader, issue_date=DAY)
+    assert digest.status == "assembled"
+
+    outcomes = [delivery_send(digest=Digest.objects.get(pk=digest.pk)) for _ in range(3)]
+
+    assert outcomes == [SendOutcome.SENT, SendOutcome.SKIPPED, SendOutcome.SKIPPED]
+    assert len(_messages(outbox_dir)) == 1
+
+
+@pytest.mark.django_db
+def test_the_unsubscribe_link_shows_a_button_and_only_the_post_acts(client):
+    reader = make_subscriber(email="leaving@example.org")
+    url = f"/u/{unsubscribe_token(subscriber_id=reader.pk)}/"
+
+    page = client.get(url)
+    assert page.status_code == 200 and b'id="unsubscribe"' in page.content
+    assert Subscriber.objects.get(pk=reader.pk).status == "active"
+
+    done = client.post(url)
+    assert done.status_code == 200
+    assert Subscriber.objects.get(pk=reader.pk).status == "unsubscribed"
+
+
+@pytest.mark.django_db
+def test_rfc8058_one_click_post_unsubscribes_with_no_page_or_redirect(client):
+    reader = make_subscriber(email="oneclick@example.org")
+    url = f"/u/{unsubscribe_token(subscriber_id=reader.pk)}/"
+
+    response = client.post(url, {"List-Unsubscribe": "One-Click"})
+
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert Subscriber.objects.get(pk=reader.pk).status == "unsubscribed"
+
+
+@pytest.mark.django_db
+def test_a_tampered_unsubscribe_link_changes_nothing(client):
+    reader = make_subscriber(email="kept@example.org")
+    token = unsubscribe_token(subscriber_id=reader.pk)
+
+    response = client.post(f"/u/{token[:-2]}xx/")
+
+    assert response.status_code == 400
+    assert b"This link is not valid" in response.content
+    assert Subscriber.objects.get(pk=reader.pk).status == "active"
+
+
+def _postmark_bounce(event_id: int, message_id: str, address: str) -> dict:
+    return {
+        "RecordType": "Bounce",
+        "ID": event_id,
+        "Type": "HardBounce",
+        "TypeCode": 1,
+        "MessageID": message_id,
+        "Email": address,
+        "BouncedAt": "2026-06-19T08:00:00Z",
+        "Description": "The server was unable to deliver your message",
+        "Details": "smtp;550 5.1.1 The email account that you tried to reach does not exist.",
+        "Tag": "digest",
+        "Metadata": {"digest_id": "1"},
+        "MessageStream": "outbound",
+    }
+
+
+@pytest.fixture
+def webhook(settings, client):
+    settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook:s3cret"}
+    auth = "Basic " + base64.b64encode(b"hook:s3cret").decode()
+
+    def post(payload: dict, authorization: str | None = auth):
+        headers = {"HTTP_AUTHORIZATION": authorization} if authorization else {}
+        return client.post(
+            "/anymail/postmark/tracking/",
+            data=json.dumps(payload),
+            content_type="application/json",
+            **headers,
+        )
+
+    return post
+
+
+@pytest.mark.django_db
+def test_a_bounce_webhook_suppresses_the_address_once(webhook):
+    reader = make_subscriber(email="Gone@Example.org")
+    digest = Digest.objects.create(subscriber=reader, issue_date=DAY)
+    Delivery.objects.create(digest=digest, status="sent", esp_message_id="msg-1")
+
+    first = webhook(_postmark_bounce(42, "msg-1", "gone@example.org"))
+    again = webhook(_postmark_bounce(42, "msg-1", "gone@example.org"))
+
+    assert (first.status_code, again.status_code) == (200, 200)
+    assert Subscriber.objects.get(pk=reader.pk).status == "suppressed"
+    assert Delivery.objects.get(digest=digest).status == "bounced"
+    assert TrackingEvent.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_an_unauthenticated_webhook_is_refused_without_effect(webhook):
+    reader = make_subscriber(email="stays@example.org")
+
+    response = webhook(_postmark_bounce(43, "msg-2", "stays@example.org"), authorization=None)
+
+    assert response.status_code in {400, 401, 403}
+    assert Subscriber.objects.get(pk=reader.pk).status == "active"
+    assert TrackingEvent.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_suppressed_reader_gets_nothing_more(recorded_arxiv, outbox_dir, three_readers):
+    Subscriber.objects.filter(email="paris@example.org").update(status="suppressed")
+
+    call_command("run_daily", "--date", "2026-06-18", stdout=io.StringIO())
+
+    assert "paris@example.org" not in [m["To"] for m in _messages(outbox_dir)]
+    assert len(_messages(outbox_dir)) == 2
