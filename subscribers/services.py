@@ -5,9 +5,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from digests.models import Feedback, Paper
 from subscribers.models import Subscriber
 
-__all__ = ["subscriber_suppress", "subscriber_unsubscribe"]
+__all__ = ["feedback_record", "subscriber_suppress", "subscriber_unsubscribe"]
 
 
 @transaction.atomic
@@ -28,3 +29,13 @@ def subscriber_suppress(*, email: str) -> int:
         .exclude(status=Subscriber.Status.SUPPRESSED)
         .update(status=Subscriber.Status.SUPPRESSED)
     )
+
+
+def feedback_record(*, subscriber: Subscriber, paper: Paper, signal: str) -> Feedback:
+    """Remember "more" or "less like this"; the latest word on a paper wins."""
+    feedback, _ = Feedback.objects.update_or_create(
+        subscriber=subscriber,
+        paper=paper,
+        defaults={"signal": signal, "created_at": timezone.now()},
+    )
+    return feedback

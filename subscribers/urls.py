@@ -5,4 +5,5 @@ from subscribers import views
 app_name = "subscribers"
 urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("f/<str:token>/", views.feedback, name="feedback"),
 ]

@@ -8,9 +8,10 @@ from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from digests.models import Feedback, Paper
 from subscribers.models import Subscriber
-from subscribers.services import subscriber_unsubscribe
-from subscribers.tokens import BadToken, unsubscribe_token_read
+from subscribers.services import feedback_record, subscriber_unsubscribe
+from subscribers.tokens import BadToken, feedback_token_read, unsubscribe_token_read
 
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
 
@@ -34,3 +35,21 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
             return HttpResponse("unsubscribed\n", content_type="text/plain")
         return render(request, "subscribers/unsubscribed.html", {"subscriber": subscriber})
     return render(request, "subscribers/unsubscribe.html", {"subscriber": subscriber})
+
+
+@require_http_methods(["GET", "POST"])
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    """ "More / less like this" from an e-mail: a page with one button; the POST records it."""
+    try:
+        subscriber_id, paper_id, signal = feedback_token_read(token)
+    except BadToken:
+        return render(request, "subscribers/link_invalid.html", status=400)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    paper = Paper.objects.filter(pk=paper_id).first()
+    if subscriber is None or paper is None or signal not in Feedback.Signal.values:
+        return render(request, "subscribers/link_invalid.html", status=400)
+    context = {"paper": paper, "signal": signal, "recorded": False}
+    if request.method == "POST":
+        feedback_record(subscriber=subscriber, paper=paper, signal=signal)
+        context["recorded"] = True
+    return render(request, "subscribers/feedback.html", context)

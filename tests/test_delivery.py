@@ -16,11 +16,11 @@ from django.core.management import call_command
 from digests.assemble import digest_assemble
 from digests.delivery import SendOutcome, delivery_send
 from digests.ingest import day_ingest
-from digests.models import Delivery, Digest, Topic
+from digests.models import Delivery, Digest, Feedback, Topic
 from digests.render import GMAIL_CLIP_BYTES
 from subscribers.models import Subscriber, TrackingEvent
-from subscribers.tokens import unsubscribe_token
-from tests.factories import make_subscriber
+from subscribers.tokens import feedback_token, unsubscribe_token
+from tests.factories import make_paper, make_subscriber
 
 DAY = dt.date(2026, 6, 18)
 
@@ -186,3 +186,21 @@ def test_a_suppressed_reader_gets_nothing_more(recorded_arxiv, outbox_dir, three
 
     assert "paris@example.org" not in [m["To"] for m in _messages(outbox_dir)]
     assert len(_messages(outbox_dir)) == 2
+
+
+@pytest.mark.django_db
+def test_feedback_links_show_a_button_and_the_post_records_it(client):
+    reader = make_subscriber()
+    paper = make_paper(title="<b>Bold</b> claims")
+    url = f"/f/{feedback_token(subscriber_id=reader.pk, paper_id=paper.pk, signal='less')}/"
+
+    page = client.get(url)
+    assert page.status_code == 200 and b"&lt;b&gt;Bold&lt;/b&gt;" in page.content
+    assert Feedback.objects.count() == 0
+
+    client.post(url)
+    client.post(url)
+    assert list(Feedback.objects.values_list("subscriber_id", "paper_id", "signal")) == [
+        (reader.pk, paper.pk, "less")
+    ]
+    assert client.post(url[:-3] + "xx/").status_code == 400
