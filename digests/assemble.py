@@ -19,6 +19,7 @@ from digests.models import Digest, DigestItem, Paper, Topic
 from digests.ranking import Pick, digest_pick
 from digests.scoring import PaperIndex, ProfileRow, scores_compute
 from digests.scoring_data import paper_rows, profile_rows, topic_parents
+from newsletter.i18n import language_for_translation
 from subscribers.models import Subscriber
 
 __all__ = ["digest_assemble", "digests_assemble"]
@@ -51,7 +52,7 @@ def _digest_create(
         kind, _sep, term = pick.interest.partition(":")
         if kind in {"keyword", "author"}:
             keyword_hits.setdefault(term, []).append(rank)
-    with override(subscriber.language):
+    with override(language_for_translation(subscriber.language)):
         brief = digest_brief_compose(
             date=issue_date,
             language=subscriber.language,
@@ -110,7 +111,7 @@ def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) 
             subscriber = by_id[subscriber_id]
             profile = subscriber.profile
             names = {slug: t.name(subscriber.language) for slug, t in topics.items()}
-            with override(subscriber.language):
+            with override(language_for_translation(subscriber.language)):
                 picks = digest_pick(
                     relevance=chunk.relevance[position],
                     index=index,

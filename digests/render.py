@@ -17,6 +17,7 @@ from digests.lexical import LEXICAL_VERSION
 from digests.llm.calls import llm_enabled
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Digest, DigestItem, Enrichment, Paper
+from newsletter.i18n import language_for_translation
 
 __all__ = ["ItemView", "RenderedEmail", "digest_render", "item_views"]
 
@@ -134,7 +135,7 @@ def digest_render(digest: Digest) -> RenderedEmail:
         "site_url": settings.SITE_URL,
         "translation_off": not llm_enabled(),
     }
-    with translation.override(digest.subscriber.language):
+    with translation.override(language_for_translation(digest.subscriber.language)):
         html = _html(context, len(views))
         if len(html.encode()) > HTML_BUDGET:
             low, high = 0, len(views)  # the most items that fit: binary search

@@ -155,7 +155,7 @@ def test_two_invalid_answers_are_recorded_and_the_paper_stays_untranslated(
     text = message.get_body(("plain",)).get_content()
     assert "A Comprehensive Survey of Direct Preference Optimization" in text
     lexical = Enrichment.objects.get(prompt_version=LEXICAL_VERSION)
-    assert f"AI summary: {lexical.summary}" in text
+    assert f"AI总结： {lexical.summary}" in text  # a Chinese reader: labels in Chinese
 
 
 @pytest.mark.django_db
@@ -259,7 +259,7 @@ def test_without_a_key_papers_are_read_lexically_and_the_email_says_so(
     assert {hit["topic"] for hit in reading.topic_hits} <= slugs
     (path,) = outbox_dir.glob("*.eml")
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-    assert "Translation and AI summaries are off" in message.get_body(("plain",)).get_content()
+    assert "本服务器未开启翻译和 AI 总结" in message.get_body(("plain",)).get_content()
 
 
 @pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The Simplified Chinese catalogue: labels, reasons and the e-mail templates, without a database."""
+"""The Simplified Chinese catalogue: labels, reasons and the e-mail templates, no database."""
 
 from __future__ import annotations
 
@@ -61,7 +61,9 @@ def test_chinese_reader_codes_reach_the_zh_hans_catalogue(code):
         assert _("Today's brief") == "今日简报"
 
 
-@pytest.mark.parametrize(("code", "expected"), [("en", "en"), ("en-US", "en"), ("fr", "en"), ("", "en")])
+@pytest.mark.parametrize(
+    ("code", "expected"), [("en", "en"), ("en-US", "en"), ("fr", "en"), ("", "en")]
+)
 def test_other_reader_codes_fall_back_to_english(code, expected):
     assert language_for_translation(code) == expected
 
@@ -140,7 +142,12 @@ def test_mjml_email_shows_chinese_labels():
         mjml = render_to_string("email/digest.mjml", _context(items=1))
     assert "<mj-title>arXiv 论文日报 2026-06-18</mj-title>" in mjml
     assert "星期四, 2026-06-18 · 为 reader@example.org 精选 1 篇论文" in mjml
-    for label in ("今日简报", "<strong>专题命中</strong>", "<strong>AI总结</strong>", "<strong>备注：</strong>"):
+    for label in (
+        "今日简报",
+        "<strong>专题命中</strong>",
+        "<strong>AI总结</strong>",
+        "<strong>备注：</strong>",
+    ):
         assert label in mjml
     assert '您在 <a href="https://digest.example.org/" style="color:#6b7280">' in mjml
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 __all__ = ["AnnounceType", "Enrichment", "Paper"]
 
 
 class AnnounceType(models.TextChoices):
-    NEW = "new", "new"
-    CROSS = "cross", "cross-list"
-    REPLACE = "replace", "replacement"
-    REPLACE_CROSS = "replace-cross", "replacement of a cross-list"
+    NEW = "new", _("new")
+    CROSS = "cross", _("cross-list")
+    REPLACE = "replace", _("replacement")
+    REPLACE_CROSS = "replace-cross", _("replacement of a cross-list")
 
 
 class Paper(models.Model):
