@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 from mjml import mjml2html
 
@@ -18,6 +19,7 @@ from digests.llm.calls import llm_enabled
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Digest, DigestItem, Enrichment, Paper
 from newsletter.i18n import language_for_translation
+from subscribers.tokens import feedback_token, unsubscribe_token
 
 __all__ = ["ItemView", "RenderedEmail", "digest_render", "item_views"]
 
@@ -41,6 +43,8 @@ class ItemView:
     affiliations: list[str]
     topic_name: str
     topic_reason: str
+    more_url: str
+    less_url: str
 
 
 def _affiliation_pairs(originals: list[str], translated: list[str]) -> list[str]:
@@ -96,9 +100,18 @@ def item_views(digest: Digest) -> list[ItemView]:
                 ),
                 topic_name=item.topic.name(language) if item.topic else "",
                 topic_reason=(hit or {}).get("reason", "") if is_llm else item.reason,
+                more_url=_feedback_url(digest, item, "more"),
+                less_url=_feedback_url(digest, item, "less"),
             )
         )
     return views
+
+
+def _feedback_url(digest: Digest, item: DigestItem, signal: str) -> str:
+    token = feedback_token(
+        subscriber_id=digest.subscriber_id, paper_id=item.paper_id, signal=signal
+    )
+    return settings.SITE_URL + reverse("subscribers:feedback", args=[token])
 
 
 def _subject(digest: Digest, views: list[ItemView]) -> str:
@@ -133,6 +146,10 @@ def digest_render(digest: Digest) -> RenderedEmail:
         "more": 0,
         "brief": digest.brief,
         "site_url": settings.SITE_URL,
+        "unsubscribe_url": settings.SITE_URL
+        + reverse(
+            "subscribers:unsubscribe", args=[unsubscribe_token(subscriber_id=digest.subscriber_id)]
+        ),
         "translation_off": not llm_enabled(),
     }
     with translation.override(language_for_translation(digest.subscriber.language)):
