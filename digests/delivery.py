@@ -1,10 +1,11 @@
 """Step 6: send a digest at most once.
 
 The Delivery row is claimed (queued → sending) with a conditional update before the ESP is
-called, and marked sent with the ESP's message id after. A transient ESP error (timeout, 429,
-5xx) puts it back in the queue for a later try; a permanent one (refused recipient, bad request)
-is recorded and never retried. A delivery left in "sending" by a crash is not re-sent blindly:
-`deliveries_stuck` lists it for staff, since the ESP may have sent it.
+called, and marked sent with the ESP's message id after. A transient ESP error (429, 5xx, no
+connection) puts it back in the queue for a later try; a permanent one (refused recipient, bad
+request) is recorded and never retried. A delivery left in "sending" (a crash mid-send, or a
+request that timed out after it went out: the ESP may have sent it) is never re-sent blindly:
+`deliveries_stuck` lists it for staff.
 """
 
 from __future__ import annotations
@@ -83,12 +84,16 @@ def message_build(digest: Digest) -> EmailMultiAlternatives:
     return message
 
 
+def _is_ambiguous(error: Exception) -> bool:
+    """No answer after the request went out: the ESP may have sent it. Never retried blindly."""
+    return isinstance(error, requests.ReadTimeout)
+
+
 def _is_transient(error: Exception) -> bool:
-    if isinstance(error, AnymailRequestsAPIError):
-        return error.status_code is None or error.status_code in TRANSIENT_STATUSES
-    return isinstance(
-        error, (requests.Timeout, requests.ConnectionError, ConnectionError, TimeoutError)
-    )
+    """The ESP said "not now" (429, 5xx), or the connection never opened: safe to try again."""
+    if isinstance(error, AnymailRequestsAPIError) and error.status_code is not None:
+        return error.status_code in TRANSIENT_STATUSES
+    return isinstance(error, (requests.ConnectionError, ConnectionError))
 
 
 def _record(delivery: Delivery, status: str, error: str = "", message_id: str = "") -> None:
@@ -116,6 +121,11 @@ def delivery_send(*, digest: Digest) -> SendOutcome:
         _record(delivery, Delivery.Status.FAILED, f"recipient refused: {error}")
         return SendOutcome.FAILED
     except (AnymailError, requests.RequestException, OSError) as error:
+        if _is_ambiguous(error):
+            # Left "sending": deliveries_stuck shows it to staff, who check the ESP's log.
+            _record(delivery, Delivery.Status.SENDING, f"no answer from the ESP: {error}")
+            log.error("digest %s: no answer from the ESP; may have been sent", digest.pk)
+            return SendOutcome.FAILED
         if _is_transient(error) and delivery.attempts < MAX_ATTEMPTS:
             _record(delivery, Delivery.Status.QUEUED, f"try {delivery.attempts}: {error}")
             log.warning("digest %s: transient send error, queued again: %s", digest.pk, error)

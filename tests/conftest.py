@@ -136,3 +136,15 @@ def llm_stub(settings):
     settings.LLM_TIMEOUT = 5
     yield stub
     stub.stop()
+
+
+@pytest.fixture
+def esp(settings):
+    """A local Postmark stand-in, with Anymail's real Postmark backend pointed at it."""
+    from digests.esp_stub import esp_stub_start
+
+    stub = esp_stub_start()
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
+    settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "test-token", "POSTMARK_API_URL": stub.api_url}
+    yield stub
+    stub.stop()

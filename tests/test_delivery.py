@@ -14,9 +14,10 @@ import pytest
 from django.core.management import call_command
 
 from digests.assemble import digest_assemble
-from digests.delivery import SendOutcome, delivery_send
+from digests.delivery import SendOutcome, deliveries_stuck, delivery_send
 from digests.ingest import day_ingest
 from digests.models import Delivery, Digest, Feedback, Topic
+from digests.pipeline import digests_send
 from digests.render import GMAIL_CLIP_BYTES
 from subscribers.models import Subscriber, TrackingEvent
 from subscribers.tokens import feedback_token, unsubscribe_token
@@ -204,3 +205,67 @@ def test_feedback_links_show_a_button_and_the_post_records_it(client):
         (reader.pk, paper.pk, "less")
     ]
     assert client.post(url[:-3] + "xx/").status_code == 400
+
+
+@pytest.fixture
+def one_digest(recorded_arxiv):
+    day_ingest(categories=["cs.CL", "cs.AI", "cs.LG"], date=DAY)
+    reader = make_subscriber(email="ada@example.org", keywords=["reinforcement learning"])
+    return digest_assemble(subscriber=reader, issue_date=DAY)
+
+
+@pytest.mark.django_db
+def test_through_the_esp_the_message_carries_headers_tag_and_metadata(esp, one_digest):
+    report = digests_send(issue_date=DAY, everyone=True)
+
+    assert report.sent == 1
+    (sent,) = esp.messages
+    headers = {h["Name"]: h["Value"] for h in sent["Headers"]}
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert "/u/" in headers["List-Unsubscribe"]
+    assert sent["Tag"] == "digest"
+    assert sent["Metadata"]["digest_id"] == str(one_digest.pk)
+    assert sent["HtmlBody"] and sent["TextBody"]
+    delivery = Delivery.objects.get(digest=one_digest)
+    assert (delivery.status, delivery.esp_message_id) == ("sent", sent["MessageID"])
+
+
+@pytest.mark.django_db
+def test_an_esp_500_is_retried_and_the_digest_sent_once(esp, one_digest):
+    esp.plan("status", status=500)
+
+    report = digests_send(issue_date=DAY, everyone=True)
+
+    delivery = Delivery.objects.get(digest=one_digest)
+    assert report.sent == 1 and len(esp.messages) == 1
+    assert (delivery.status, delivery.attempts) == ("sent", 2)
+    assert [r["status"] for r in esp.requests] == [500, 200]
+
+
+@pytest.mark.django_db
+def test_a_refused_recipient_is_recorded_and_not_retried(esp, one_digest):
+    esp.refuse_addresses.add("ada@example.org")
+
+    first = digests_send(issue_date=DAY, everyone=True)
+    second = digests_send(issue_date=DAY, everyone=True)
+
+    delivery = Delivery.objects.get(digest=one_digest)
+    assert (first.failed, second.failed) == (1, 0)
+    assert delivery.status == "failed" and "recipient refused" in delivery.last_error
+    assert len(esp.requests) == 1
+
+
+@pytest.mark.django_db
+def test_an_esp_that_does_not_answer_is_never_retried_blindly(esp, one_digest, settings):
+
+    settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": 0.3}
+    esp.plan("hang", seconds=1)
+
+    digests_send(issue_date=DAY, everyone=True)
+    digests_send(issue_date=DAY, everyone=True)
+
+    delivery = Delivery.objects.get(digest=one_digest)
+    assert delivery.status == "sending" and "no answer from the ESP" in delivery.last_error
+    assert len(esp.requests) == 1  # the ESP may have sent it: not sent again
+    later = delivery.claimed_at + dt.timedelta(minutes=31)
+    assert list(deliveries_stuck(now=later)) == [delivery]
