@@ -12,6 +12,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from mjml import mjml2html
 
 from digests.lexical import LEXICAL_VERSION
@@ -115,13 +117,17 @@ def _feedback_url(digest: Digest, item: DigestItem, signal: str) -> str:
 
 
 def _subject(digest: Digest, views: list[ItemView]) -> str:
+    """The date, the number of papers and the top paper's title, in the reader's language."""
     date = digest.issue_date.isoformat()
     if not views:
-        return f"arXiv digest {date}: nothing above your threshold today"
+        return _("arXiv digest %(date)s: nothing above your threshold today") % {"date": date}
     top = views[0].translated_title or views[0].paper.title
     top = top if len(top) <= 80 else top[:77].rstrip() + "…"
-    count = len(views)
-    return f"arXiv digest {date}: {count} paper{'s' if count != 1 else ''} — {top}"
+    return ngettext(
+        "arXiv digest %(date)s: %(count)d paper — %(top)s",
+        "arXiv digest %(date)s: %(count)d papers — %(top)s",
+        len(views),
+    ) % {"date": date, "count": len(views), "top": top}
 
 
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -164,4 +170,5 @@ def digest_render(digest: Digest) -> RenderedEmail:
                     high = middle - 1
             html = _html(context, low)
         text = render_to_string("email/digest.txt", context)
-    return RenderedEmail(subject=_subject(digest, views), html=html, text=text)
+        subject = _subject(digest, views)
+    return RenderedEmail(subject=subject, html=html, text=text)

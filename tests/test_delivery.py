@@ -269,3 +269,20 @@ def test_an_esp_that_does_not_answer_is_never_retried_blindly(esp, one_digest, s
     assert len(esp.requests) == 1  # the ESP may have sent it: not sent again
     later = delivery.claimed_at + dt.timedelta(minutes=31)
     assert list(deliveries_stuck(now=later)) == [delivery]
+
+
+@pytest.mark.django_db
+def test_a_chinese_readers_subject_and_labels_are_in_chinese(recorded_arxiv, outbox_dir):
+    make_subscriber(
+        email="zh@example.org",
+        language="zh",
+        keywords=["reinforcement learning"],
+        categories=["cs.LG"],
+    )
+
+    call_command("run_daily", "--date", "2026-06-18", stdout=io.StringIO())
+
+    (message,) = _messages(outbox_dir)
+    assert message["Subject"].strip().startswith("arXiv 论文日报 2026-06-18：")
+    text = message.get_body(("plain",)).get_content()
+    assert "今日简报" in text and "关键词：reinforcement learning" in text
