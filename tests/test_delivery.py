@@ -8,10 +8,12 @@ import datetime as dt
 import email
 import io
 import json
+from concurrent.futures import ThreadPoolExecutor
 from email import policy
 
 import pytest
 from django.core.management import call_command
+from django.db import connection, connections
 
 from digests.assemble import digest_assemble
 from digests.delivery import SendOutcome, deliveries_stuck, delivery_send
@@ -286,3 +288,28 @@ def test_a_chinese_readers_subject_and_labels_are_in_chinese(recorded_arxiv, out
     assert message["Subject"].strip().startswith("arXiv 论文日报 2026-06-18：")
     text = message.get_body(("plain",)).get_content()
     assert "今日简报" in text and "关键词：reinforcement learning" in text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_senders_racing_on_the_same_digests_send_each_once(recorded_arxiv, outbox_dir):
+    if connection.vendor != "postgresql":
+        pytest.skip("racing senders need a database with row-level concurrency (PostgreSQL)")
+    # given twelve readers with assembled digests
+    day_ingest(categories=["cs.CL", "cs.AI", "cs.LG"], date=DAY)
+    readers = [make_subscriber(keywords=["reinforcement learning"]) for _ in range(12)]
+    digests = [digest_assemble(subscriber=r, issue_date=DAY) for r in readers]
+
+    def send_all() -> list[str]:
+        try:
+            return [delivery_send(digest=Digest.objects.get(pk=d.pk)).value for d in digests]
+        finally:
+            connections.close_all()
+
+    # when two senders go through the same list at the same time
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        outcomes = [o for result in pool.map(lambda _: send_all(), range(2)) for o in result]
+
+    # then every digest went out exactly once
+    assert outcomes.count("sent") == 12 and outcomes.count("skipped") == 12
+    assert sorted(m["To"] for m in _messages(outbox_dir)) == sorted(r.email for r in readers)
+    assert Delivery.objects.filter(status="sent", attempts=1).count() == 12
