@@ -13,13 +13,14 @@ import json
 import random
 import threading
 import uuid
-from collections import deque
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, get_args
+
+from digests.stub_server import Plan, ScriptedServer
 
 __all__ = ["ESPStub", "PlanKind", "esp_stub_start"]
 
@@ -51,14 +52,6 @@ _STATUS_MESSAGES = {
 
 
 @dataclass(frozen=True)
-class _Plan:
-    kind: PlanKind
-    status: int = 500
-    retry_after: float | None = None
-    seconds: float = 5.0
-
-
-@dataclass(frozen=True)
 class _Reply:
     status: int
     payload: dict[str, Any] | list[dict[str, Any]]
@@ -72,7 +65,7 @@ def _error(status: int, code: int | None, message: str, **headers: str) -> _Repl
     return _Reply(status, body, headers)
 
 
-def _status_error(plan: _Plan) -> _Reply:
+def _status_error(plan: Plan) -> _Reply:
     code, message = _STATUS_MESSAGES.get(plan.status) or (
         None,
         "Internal server error." if plan.status >= 500 else f"Request failed ({plan.status}).",
@@ -140,10 +133,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the requests are kept in `stub.requests` instead."""
 
 
-class ESPStub(ThreadingHTTPServer):
+class ESPStub(ScriptedServer):
     """A Postmark-compatible send API on 127.0.0.1; start it with `esp_stub_start`."""
 
-    daemon_threads = True
+    plan_kinds = _PLAN_KINDS
 
     def __init__(
         self,
@@ -153,45 +146,17 @@ class ESPStub(ThreadingHTTPServer):
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        super().__init__((host, port), _Handler)
+        super().__init__(host, port, _Handler)
         self.token = token
         self.messages: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.refuse_addresses: set[str] = set()
-        self._plans: deque[_Plan] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._ids = random.Random(seed)  # ids look random but repeat from run to run
 
     @property
     def api_url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
-
-    def plan(
-        self,
-        kind: PlanKind,
-        *,
-        status: int = 500,
-        retry_after: float | None = None,
-        seconds: float = 5.0,
-        times: int = 1,
-    ) -> None:
-        """Queue `times` scripted answers for the next authorised sends, before good ones again."""
-        if kind not in _PLAN_KINDS:
-            raise ValueError(f"unknown plan {kind!r}; choose from {_PLAN_KINDS}")
-        if kind == "status" and not 400 <= status <= 599:
-            raise ValueError(f"status must be an HTTP error (400-599), not {status}")
-        if times < 1:
-            raise ValueError("times must be at least 1")
-        with self._lock:
-            self._plans.extend([_Plan(kind, status, retry_after, seconds)] * times)
-
-    def stop(self) -> None:
-        """Wake planned hangs, stop serving and close the socket."""
-        self._stopping.set()
-        self.shutdown()
-        self.server_close()
 
     def answer(self, path: str, raw: bytes, headers: Message) -> _Reply | None:
         """Record one POST and answer it; None when stopped during a hang."""
@@ -220,7 +185,7 @@ class ESPStub(ThreadingHTTPServer):
         if not shape_ok or (batch and not all(isinstance(m, dict) for m in body)):
             return _error(422, 402, "Received invalid JSON input.")
         with self._lock:
-            plan = self._plans.popleft() if self._plans else None
+            plan = self.next_plan()
         if plan is not None and plan.kind == "status":
             return _status_error(plan)
         if plan is not None and plan.kind == "hang" and self._stopping.wait(plan.seconds):
@@ -232,7 +197,7 @@ class ESPStub(ThreadingHTTPServer):
         result = self._one(body, plan)
         return _Reply(200 if result["ErrorCode"] == 0 else 422, result)
 
-    def _one(self, message: dict[str, Any], plan: _Plan | None) -> dict[str, Any]:
+    def _one(self, message: dict[str, Any], plan: Plan | None) -> dict[str, Any]:
         """Postmark's answer for one message, keeping it if accepted."""
         if not isinstance(message.get("From"), str) or "@" not in message["From"]:
             return {

@@ -18,16 +18,16 @@ import struct
 import threading
 import time
 import zlib
-from collections import deque
 from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from defusedxml import ElementTree
 
 from digests.llm.prompts import DATA_BEGIN, DATA_END
+from digests.stub_server import Plan, ScriptedServer
 
 __all__ = [
     "HOSTILE_TEXT",
@@ -65,14 +65,6 @@ class _BadRequest(Exception):
     def __init__(self, message: str, param: str | None = None) -> None:
         super().__init__(message)
         self.message, self.param = message, param
-
-
-@dataclass(frozen=True)
-class _Plan:
-    kind: PlanKind
-    status: int = 500
-    retry_after: float | None = None
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -281,10 +273,10 @@ class _Handler(BaseHTTPRequestHandler):
         """Quiet: the requests are kept in `stub.requests` instead."""
 
 
-class LLMStub(ThreadingHTTPServer):
+class LLMStub(ScriptedServer):
     """An OpenAI-compatible server on 127.0.0.1; start it with `llm_stub_start`."""
 
-    daemon_threads = True
+    plan_kinds = _PLAN_KINDS
 
     def __init__(
         self,
@@ -295,7 +287,7 @@ class LLMStub(ThreadingHTTPServer):
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
-        super().__init__((host, port), _Handler)
+        super().__init__(host, port, _Handler)
         self.canned = {_normalise(title): answer for title, answer in (canned or {}).items()}
         self.api_key = api_key
         self.dimension = dimension
@@ -304,40 +296,12 @@ class LLMStub(ThreadingHTTPServer):
         self.embedding_calls = 0
         self.max_concurrent = 0
         self._active = 0
-        self._plans: deque[_Plan] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self._ids = 0
 
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/v1"
-
-    def plan(
-        self,
-        kind: PlanKind,
-        *,
-        status: int = 500,
-        retry_after: float | None = None,
-        seconds: float = 5.0,
-        times: int = 1,
-    ) -> None:
-        """Queue `times` scripted answers for the next chat requests, before good ones again."""
-        if kind not in _PLAN_KINDS:
-            raise ValueError(f"unknown plan {kind!r}; choose from {_PLAN_KINDS}")
-        if kind == "status" and not 400 <= status <= 599:
-            raise ValueError(f"status must be an HTTP error (400-599), not {status}")
-        if times < 1:
-            raise ValueError("times must be at least 1")
-        with self._lock:
-            self._plans.extend([_Plan(kind, status, retry_after, seconds)] * times)
-
-    def stop(self) -> None:
-        """Wake planned hangs, stop serving and close the socket."""
-        self._stopping.set()
-        self.shutdown()
-        self.server_close()
 
     def answer(self, path: str, body: Any, headers: Message) -> _Reply:
         """Record one POST and answer it (the HTTP handler only reads and writes)."""
@@ -372,7 +336,7 @@ class LLMStub(ThreadingHTTPServer):
         with self._lock:
             self._active += 1
             self.max_concurrent = max(self.max_concurrent, self._active)
-            plan = self._plans.popleft() if self._plans else None
+            plan = self.next_plan()
             self._ids += 1
             number = self._ids
         try:
@@ -387,7 +351,7 @@ class LLMStub(ThreadingHTTPServer):
             with self._lock:
                 self._active -= 1
 
-    def _completion(self, body: dict[str, Any], plan: _Plan | None, number: int) -> _Reply:
+    def _completion(self, body: dict[str, Any], plan: Plan | None, number: int) -> _Reply:
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise _BadRequest("'messages' must be a non-empty array.", "messages")

@@ -1,0 +1,61 @@
+"""What our local stand-ins for outside services share: a threaded HTTP server on loopback
+with a queue of scripted faults (a status, a hang, a bad answer) consumed in order."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+__all__ = ["Plan", "ScriptedServer"]
+
+
+@dataclass(frozen=True)
+class Plan:
+    kind: str
+    status: int = 500
+    retry_after: float | None = None
+    seconds: float = 5.0
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    """A loopback server whose next answers can be scripted with `plan`."""
+
+    daemon_threads = True
+    plan_kinds: tuple[str, ...] = ()
+
+    def __init__(self, host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
+        super().__init__((host, port), handler)
+        self._plans: deque[Plan] = deque()
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+
+    def plan(
+        self,
+        kind: str,
+        *,
+        status: int = 500,
+        retry_after: float | None = None,
+        seconds: float = 5.0,
+        times: int = 1,
+    ) -> None:
+        """Queue `times` scripted answers for the next requests, before good ones again."""
+        if kind not in self.plan_kinds:
+            raise ValueError(f"unknown plan {kind!r}; choose from {self.plan_kinds}")
+        if kind == "status" and not 400 <= status <= 599:
+            raise ValueError(f"status must be an HTTP error (400-599), not {status}")
+        if times < 1:
+            raise ValueError("times must be at least 1")
+        with self._lock:
+            self._plans.extend([Plan(kind, status, retry_after, seconds)] * times)
+
+    def next_plan(self) -> Plan | None:
+        """The next scripted answer, if any (call with the lock held)."""
+        return self._plans.popleft() if self._plans else None
+
+    def stop(self) -> None:
+        """Wake planned hangs, stop serving and close the socket."""
+        self._stopping.set()
+        self.shutdown()
+        self.server_close()
