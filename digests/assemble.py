@@ -87,17 +87,37 @@ def _digest_create(
     return digest
 
 
+WEEK = dt.timedelta(days=7)
+
+
 def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) -> list[Digest]:
-    """Build the digest of `issue_date` for each subscriber, or return the one that exists."""
+    """Build the digest of `issue_date` for each subscriber, or return the one that exists.
+
+    Daily readers get the day's papers; weekly readers the best of the seven days up to it.
+    """
     subscribers = list(subscribers)
     existing = {
         d.subscriber_id: d
         for d in Digest.objects.filter(subscriber__in=subscribers, issue_date=issue_date)
     }
     todo = [s for s in subscribers if s.pk not in existing]
-    if not todo:
-        return [existing[s.pk] for s in subscribers]
-    papers = list(Paper.objects.filter(announce_date=issue_date).order_by("pk"))
+    made: dict[int, Digest] = {}
+    for frequency, first_day in (
+        (Subscriber.Frequency.DAILY, issue_date),
+        (Subscriber.Frequency.WEEKLY, issue_date - WEEK + dt.timedelta(days=1)),
+    ):
+        group = [s for s in todo if s.frequency == frequency]
+        if group:
+            papers = list(
+                Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk")
+            )
+            made.update(_assemble_group(group, papers, issue_date))
+    return [existing.get(s.pk) or made[s.pk] for s in subscribers]
+
+
+def _assemble_group(
+    todo: list[Subscriber], papers: list[Paper], issue_date: dt.date
+) -> dict[int, Digest]:
     topics = {t.slug: t for t in Topic.objects.all()}
     parents = topic_parents()
     seen = _already_seen(todo, issue_date)
@@ -130,7 +150,7 @@ def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) 
                 papers=papers,
                 topics=topics,
             )
-    return [existing.get(s.pk) or made[s.pk] for s in subscribers]
+    return made
 
 
 def digest_assemble(*, subscriber: Subscriber, issue_date: dt.date) -> Digest:

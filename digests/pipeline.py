@@ -100,8 +100,12 @@ def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscri
     )
     if ready is None:
         return Subscriber.objects.none()
-    candidates = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).exclude(
-        digests__issue_date=issue_date
+    week_ago = issue_date - dt.timedelta(days=6)
+    candidates = (
+        Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+        .exclude(digests__issue_date=issue_date)
+        # weekly readers: one digest a week, the week's best
+        .exclude(frequency=Subscriber.Frequency.WEEKLY, digests__issue_date__gte=week_ago)
     )
     due_ids = [
         s.pk

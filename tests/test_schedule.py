@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digests.models import IngestDay
+from digests.assemble import digest_assemble
+from digests.models import Digest, IngestDay
 from digests.pipeline import announcement_ingest_until, subscribers_due
 from newsletter.beat import BEAT_SCHEDULE
 from newsletter.celery import app
-from tests.factories import make_subscriber
+from tests.factories import make_paper, make_subscriber
 
 DAY = dt.date(2026, 6, 18)
 UTC = dt.UTC
@@ -114,3 +115,41 @@ def test_a_stale_feed_is_retried_until_the_deadline_then_skipped(
     assert (late.status, retry_late) == ("stale", False)
     note = IngestDay.objects.get(date=dt.date(2026, 6, 19)).note
     assert note.endswith("skipped: still stale at 10:00 UTC")
+
+
+@pytest.mark.django_db
+def test_a_weekly_reader_gets_the_weeks_best_once_a_week():
+    weekly = make_subscriber(frequency="weekly", keywords=["causal discovery"], min_relevance=1)
+    daily = make_subscriber(keywords=["causal discovery"], min_relevance=1)
+    early = make_paper(title="Causal discovery, Monday", announce_date=DAY - dt.timedelta(days=3))
+    late = make_paper(title="Causal discovery, Thursday", announce_date=DAY)
+    stale = make_paper(
+        title="Causal discovery, last week", announce_date=DAY - dt.timedelta(days=7)
+    )
+
+    weekly_papers = {
+        i.paper_id for i in digest_assemble(subscriber=weekly, issue_date=DAY).items.all()
+    }
+    daily_papers = {
+        i.paper_id for i in digest_assemble(subscriber=daily, issue_date=DAY).items.all()
+    }
+
+    assert weekly_papers == {early.pk, late.pk}
+    assert stale.pk not in weekly_papers
+    assert daily_papers == {late.pk}
+    # and the next days, the weekly reader is not due again until a week has passed
+    for offset, due in ((1, False), (6, False), (7, True)):
+        day = DAY + dt.timedelta(days=offset)
+        _ingested_on(day)
+        found = subscribers_due(
+            at=dt.datetime.combine(day, dt.time(23, 0), tzinfo=UTC), issue_date=day
+        )
+        assert (weekly in found) is due, offset
+    assert Digest.objects.filter(subscriber=weekly).count() == 1
+
+
+def _ingested_on(day: dt.date) -> None:
+    at = dt.datetime.combine(day, dt.time(5, 30), tzinfo=UTC)
+    IngestDay.objects.create(
+        date=day, status=IngestDay.Status.ANNOUNCED, started_at=at, finished_at=at, ready_at=at
+    )

@@ -1,0 +1,160 @@
+"""Benchmark rendering and sending: digests rendered per second, and sends through the ESP stub.
+
+Ingests the recorded demo day (2026-06-18) from the local replay server, reads it lexically,
+times `digest_render` over `--render-readers` digests, then times `delivery_send` over `--send`
+digests through Anymail's real Postmark backend pointed at the local stub ESP. One process, so
+the rates are per core. Runs on a throw-away SQLite database unless DATABASE_URL is set.
+
+    .venv/bin/python bench/delivery.py --render-readers 200 --send 2500
+
+Sending 10,000 takes about 7-8 minutes on a 2-core machine (~45 ms each, rendering included),
+so the default sends 2,500 (~2 minutes) and prints the extrapolation to 10,000, labelled as such.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import logging
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = dt.date(2026, 6, 18)
+CATEGORIES = ["cs.AI", "cs.CL", "cs.LG"]
+HTML_LIMIT_KB = 102
+CHUNK = 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--render-readers", type=int, default=200)
+    parser.add_argument("--send", type=int, default=2500)
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
+    os.environ.setdefault("DATA_DIR", str(workdir / "data"))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
+    import django
+
+    django.setup()
+    logging.disable(logging.INFO)  # one "sent digest N" line per message would drown the result
+    from django.core.management import call_command
+    from django.test.utils import override_settings
+
+    from digests.arxiv_replay import replay_server_start
+    from digests.assemble import digests_assemble
+    from digests.delivery import SendOutcome, delivery_send
+    from digests.enrich import lexical_enrich
+    from digests.esp_stub import esp_stub_start
+    from digests.ingest import day_ingest
+    from digests.models import Paper
+    from digests.render import digest_render
+    from subscribers.models import InterestProfile, Subscriber
+
+    call_command("migrate", verbosity=0)
+
+    # The demo day, ingested from the replay server and read lexically.
+    server = replay_server_start(ROOT / "digests" / "recorded" / DAY.isoformat())
+    with override_settings(
+        ARXIV_RSS_URL=server.rss_url, ARXIV_API_URL=server.api_url, ARXIV_REQUEST_DELAY=0
+    ):
+        day_ingest(categories=CATEGORIES, date=DAY)
+    server.shutdown()
+    papers = list(Paper.objects.filter(announce_date=DAY))
+    lexical_enrich(papers)
+
+    def readers_create(prefix: str, count: int, **profile: object) -> list[Subscriber]:
+        subscribers = Subscriber.objects.bulk_create(
+            Subscriber(email=f"{prefix}{n}@example.org", status=Subscriber.Status.ACTIVE)
+            for n in range(count)
+        )
+        InterestProfile.objects.bulk_create(
+            InterestProfile(subscriber=s, **profile) for s in subscribers
+        )
+        return list(
+            Subscriber.objects.filter(email__startswith=prefix)
+            .select_related("profile")
+            .order_by("pk")
+        )
+
+    def assemble(subscribers: list[Subscriber]) -> list:
+        digests = []
+        for start in range(0, len(subscribers), CHUNK):
+            digests += digests_assemble(
+                subscribers=subscribers[start : start + CHUNK], issue_date=DAY
+            )
+        return digests
+
+    # 1. Render throughput.
+    render_readers = readers_create(
+        "render",
+        args.render_readers,
+        keywords=["reinforcement learning", "language models"],
+        categories=["cs.LG", "cs.CL"],
+        min_relevance=1,
+        max_items=20,
+    )
+    to_render = assemble(render_readers)
+    items = sum(d.items.count() for d in to_render)
+    started = time.perf_counter()
+    sizes = [len(digest_render(d).html.encode()) / 1024 for d in to_render]
+    render_seconds = time.perf_counter() - started
+
+    # 2. Sending through Anymail's Postmark backend to the local stub.
+    send_readers = readers_create(
+        "send", args.send, keywords=["language models"], categories=["cs.CL"], min_relevance=1
+    )
+    started = time.perf_counter()
+    to_send = assemble(send_readers)
+    assemble_seconds = time.perf_counter() - started
+    stub = esp_stub_start()
+    outcomes: dict[str, int] = {}
+    with override_settings(
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+        ANYMAIL={"POSTMARK_SERVER_TOKEN": "test-token", "POSTMARK_API_URL": stub.api_url},
+    ):
+        started = time.perf_counter()
+        for digest in to_send:
+            outcome = delivery_send(digest=digest)
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        send_seconds = time.perf_counter() - started
+    stub.stop()
+    send_items = sum(d.items.count() for d in to_send) / len(to_send)
+    sent = outcomes.get(SendOutcome.SENT, 0)
+    per_message = send_seconds / len(to_send)
+
+    print(f"papers in the demo day   {len(papers)} ({', '.join(CATEGORIES)})")
+    print(f"render: digests          {len(to_render)} ({items / len(to_render):.1f} items each)")
+    print(f"render: wall time        {render_seconds:.2f} s")
+    print(f"render: digests / second {len(to_render) / render_seconds:.1f} (one process, one core)")
+    print(f"render: HTML mean size   {sum(sizes) / len(sizes):.1f} KB")
+    print(
+        f"render: HTML max size    {max(sizes):.1f} KB "
+        f"({'OK' if max(sizes) < HTML_LIMIT_KB else 'OVER'} the {HTML_LIMIT_KB} KB limit)"
+    )
+    print(
+        f"send: digests assembled  {len(to_send)} in {assemble_seconds:.1f} s ({send_items:.1f} items each)"
+    )
+    print(f"send: outcomes           {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}")
+    print(f"send: wall time          {send_seconds:.1f} s (sequential)")
+    print(f"send: messages / second  {len(to_send) / send_seconds:.1f}")
+    print(
+        f"send: stub received      {len(stub.messages)} "
+        f"({'equals' if len(stub.messages) == sent else 'DIFFERS FROM'} {sent} sent)"
+    )
+    print(f"send: time per message   {per_message * 1000:.1f} ms (render + HTTP + DB)")
+    if len(to_send) < 10000:
+        print(
+            f"send: 10,000 messages    ~{per_message * 10000:.0f} s "
+            f"(extrapolated from {len(to_send)}, not measured)"
+        )
+
+
+if __name__ == "__main__":
+    main()
