@@ -21,7 +21,7 @@ from digests.llm.calls import llm_enabled
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Digest, DigestItem, Enrichment, Paper
 from newsletter.i18n import language_for_translation
-from subscribers.tokens import feedback_token, unsubscribe_token
+from subscribers.tokens import digest_token, feedback_token, unsubscribe_token
 
 __all__ = ["ItemView", "RenderedEmail", "digest_render", "item_views"]
 
@@ -152,6 +152,8 @@ def digest_render(digest: Digest) -> RenderedEmail:
         "more": 0,
         "brief": digest.brief,
         "site_url": settings.SITE_URL,
+        "view_url": settings.SITE_URL
+        + reverse("digest", args=[digest_token(digest_id=digest.pk)]),
         "unsubscribe_url": settings.SITE_URL
         + reverse(
             "subscribers:unsubscribe", args=[unsubscribe_token(subscriber_id=digest.subscriber_id)]

@@ -2,10 +2,14 @@
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import translation
 
 from digests.lexical import LEXICAL_VERSION
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
-from digests.models import Enrichment, Paper, Topic
+from digests.models import Digest, Enrichment, Paper, Topic
+from digests.render import item_views
+from newsletter.i18n import language_for_translation
+from subscribers.tokens import BadToken, digest_token_read
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -53,3 +57,14 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         for reading in readings
     ]
     return render(request, "paper.html", {"paper": paper, "readings": shown, "lexical": lexical})
+
+
+def digest_detail(request: HttpRequest, token: str) -> HttpResponse:
+    """A digest's "view in browser" page: every item, the English abstracts too."""
+    try:
+        digest_id = digest_token_read(token)
+    except BadToken:
+        return render(request, "subscribers/link_invalid.html", status=400)
+    digest = get_object_or_404(Digest.objects.select_related("subscriber"), pk=digest_id)
+    with translation.override(language_for_translation(digest.subscriber.language)):
+        return render(request, "digest.html", {"digest": digest, "items": item_views(digest)})

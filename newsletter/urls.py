@@ -8,6 +8,7 @@ from digests import views as digest_views
 urlpatterns = [
     path("", digest_views.home, name="home"),
     path("papers/<path:arxiv_id>/", digest_views.paper_detail, name="paper"),
+    path("d/<str:token>/", digest_views.digest_detail, name="digest"),
     path("admin/", admin.site.urls),
     path("", include("subscribers.urls")),
     path("anymail/", include("anymail.urls")),  # ESP tracking webhooks

@@ -45,3 +45,17 @@ def feedback_token_read(token: str) -> tuple[int, int, str]:
         return int(subscriber_id), int(paper_id), str(signal)
     except (signing.BadSignature, TypeError, ValueError):
         raise BadToken(token[:12]) from None
+
+
+_DIGEST = "digests.view"
+
+
+def digest_token(*, digest_id: int) -> str:
+    return signing.dumps(digest_id, salt=_DIGEST, compress=True)
+
+
+def digest_token_read(token: str) -> int:
+    try:
+        return int(signing.loads(token, salt=_DIGEST))
+    except (signing.BadSignature, TypeError, ValueError):
+        raise BadToken(token[:12]) from None

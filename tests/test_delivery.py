@@ -313,3 +313,25 @@ def test_two_senders_racing_on_the_same_digests_send_each_once(recorded_arxiv, o
     assert outcomes.count("sent") == 12 and outcomes.count("skipped") == 12
     assert sorted(m["To"] for m in _messages(outbox_dir)) == sorted(r.email for r in readers)
     assert Delivery.objects.filter(status="sent", attempts=1).count() == 12
+
+
+@pytest.mark.django_db
+def test_view_in_browser_shows_the_whole_digest_behind_its_signed_link(
+    recorded_arxiv, outbox_dir, client
+):
+    reader = make_subscriber(keywords=["reinforcement learning"], categories=["cs.LG"])
+    call_command("run_daily", "--date", "2026-06-18", stdout=io.StringIO())
+    (message,) = _messages(outbox_dir)
+    text = message.get_body(("plain",)).get_content()
+    url = next(
+        line.split(": ", 1)[1] for line in text.splitlines() if line.startswith("View in browser")
+    )
+    digest = Digest.objects.get(subscriber=reader)
+
+    page = client.get(url.removeprefix("http://127.0.0.1:8000"))
+
+    assert page.status_code == 200
+    body = page.content.decode()
+    for item in digest.items.select_related("paper"):
+        assert item.paper.arxiv_id in body
+    assert client.get(url.removeprefix("http://127.0.0.1:8000")[:-4] + "xx/").status_code == 400
