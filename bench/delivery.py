@@ -139,7 +139,8 @@ def main() -> None:
         f"({'OK' if max(sizes) < HTML_LIMIT_KB else 'OVER'} the {HTML_LIMIT_KB} KB limit)"
     )
     print(
-        f"send: digests assembled  {len(to_send)} in {assemble_seconds:.1f} s ({send_items:.1f} items each)"
+        f"send: digests assembled  {len(to_send)} in {assemble_seconds:.1f} s "
+        f"({send_items:.1f} items each)"
     )
     print(f"send: outcomes           {', '.join(f'{k} {v}' for k, v in sorted(outcomes.items()))}")
     print(f"send: wall time          {send_seconds:.1f} s (sequential)")
