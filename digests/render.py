@@ -152,8 +152,7 @@ def digest_render(digest: Digest) -> RenderedEmail:
         "more": 0,
         "brief": digest.brief,
         "site_url": settings.SITE_URL,
-        "view_url": settings.SITE_URL
-        + reverse("digest", args=[digest_token(digest_id=digest.pk)]),
+        "view_url": settings.SITE_URL + reverse("digest", args=[digest_token(digest_id=digest.pk)]),
         "unsubscribe_url": settings.SITE_URL
         + reverse(
             "subscribers:unsubscribe", args=[unsubscribe_token(subscriber_id=digest.subscriber_id)]

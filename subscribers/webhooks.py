@@ -2,8 +2,8 @@
 
 Anymail validates the webhook (basic auth: ANYMAIL_WEBHOOK_SECRET) and normalises each event.
 Here: deduplicate by event, suppress bounced and complaining addresses at once, and record
-delivered / opened / clicked on the digest's Delivery. An error raised here answers 500, so the
-ESP retries; a duplicate is acknowledged and ignored.
+delivered (status) and the first open and click (times) on the digest's Delivery. An error
+raised here answers 500, so the ESP retries; a duplicate is acknowledged and ignored.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import logging
 
 from anymail.signals import AnymailTrackingEvent
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from digests.models import Delivery
 from subscribers.models import TrackingEvent
@@ -56,6 +57,11 @@ def tracking_event_handle(*, event: AnymailTrackingEvent, esp_name: str) -> bool
     if event.event_type in SUPPRESSING and event.recipient:
         subscriber_suppress(email=event.recipient)
         log.info("suppressed a recipient after %s", event.event_type)
+    first_seen = {"opened": "opened_at", "clicked": "clicked_at"}.get(event.event_type)
+    if first_seen and event.message_id:
+        Delivery.objects.filter(esp_message_id=event.message_id, **{first_seen: None}).update(
+            **{first_seen: event.timestamp or timezone.now()}
+        )
     status = SUPPRESSING.get(event.event_type) or PROGRESS.get(event.event_type)
     if status and event.message_id:
         later = ORDER[ORDER.index(status) :]

@@ -335,3 +335,23 @@ def test_view_in_browser_shows_the_whole_digest_behind_its_signed_link(
     for item in digest.items.select_related("paper"):
         assert item.paper.arxiv_id in body
     assert client.get(url.removeprefix("http://127.0.0.1:8000")[:-4] + "xx/").status_code == 400
+
+
+@pytest.mark.django_db
+def test_delivered_opened_and_clicked_events_are_recorded(webhook):
+    reader = make_subscriber(email="reads@example.org")
+    digest = Digest.objects.create(subscriber=reader, issue_date=DAY)
+    Delivery.objects.create(digest=digest, status="sent", esp_message_id="msg-9")
+    base = {"MessageID": "msg-9", "Recipient": "reads@example.org", "Tag": "digest",
+            "Metadata": {}, "MessageStream": "outbound"}  # fmt: skip
+
+    webhook({**base, "RecordType": "Delivery", "DeliveredAt": "2026-06-19T08:00:01Z"})
+    webhook({**base, "RecordType": "Open", "ReceivedAt": "2026-06-19T09:00:00Z", "FirstOpen": True})
+    webhook({**base, "RecordType": "Click", "ReceivedAt": "2026-06-19T09:01:00Z",
+             "OriginalLink": "https://arxiv.org/abs/2606.18831v1"})  # fmt: skip
+
+    delivery = Delivery.objects.get(digest=digest)
+    assert delivery.status == "delivered"
+    assert delivery.opened_at == dt.datetime(2026, 6, 19, 9, 0, tzinfo=dt.UTC)
+    assert delivery.clicked_at == dt.datetime(2026, 6, 19, 9, 1, tzinfo=dt.UTC)
+    assert Subscriber.objects.get(pk=reader.pk).status == "active"

@@ -96,6 +96,8 @@ class Delivery(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     claimed_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True, help_text="First open reported.")
+    clicked_at = models.DateTimeField(null=True, blank=True, help_text="First click reported.")
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
