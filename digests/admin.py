@@ -13,6 +13,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
+from digests.delivery import deliveries_stuck
 from digests.models import (
     Delivery,
     Digest,
@@ -220,6 +221,21 @@ class DigestItemAdmin(admin.ModelAdmin):
     autocomplete_fields = ["topic"]
 
 
+class StuckFilter(admin.SimpleListFilter):
+    """Deliveries left mid-send (a crash, or an ESP that never answered): check, never resend."""
+
+    title = "needs checking"
+    parameter_name = "stuck"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "stuck in sending")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value() == "yes":
+            return queryset.filter(pk__in=deliveries_stuck().values("pk"))
+        return queryset
+
+
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
     list_display = [
@@ -227,17 +243,27 @@ class DeliveryAdmin(admin.ModelAdmin):
         "status",
         "attempts",
         "esp_message_id",
+        "last_error",
         "created_at",
         "claimed_at",
         "sent_at",
+        "opened_at",
+        "clicked_at",
     ]
     list_select_related = ["digest__subscriber"]
-    list_filter = ["status", "attempts", "sent_at", "digest__issue_date"]
+    list_filter = [StuckFilter, "status", "attempts", "sent_at", "digest__issue_date"]
     date_hierarchy = "created_at"
     search_fields = ["esp_message_id", "digest__subscriber__email"]
     raw_id_fields = ["digest"]
     # The sending step owns these: editing them by hand would break the at-most-once claim.
-    readonly_fields = ["created_at", "claimed_at", "sent_at", "updated_at"]
+    readonly_fields = [
+        "created_at",
+        "claimed_at",
+        "sent_at",
+        "opened_at",
+        "clicked_at",
+        "updated_at",
+    ]
 
 
 @admin.register(Feedback)

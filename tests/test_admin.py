@@ -309,3 +309,17 @@ def test_the_admin_refuses_an_email_differing_only_in_case(admin_client: Client)
     assert response.status_code == 200
     assert response.context["adminform"].form.errors
     assert Subscriber.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_deliveries_stuck_in_sending_are_one_click_away(admin_client):
+    stuck = make_delivery(
+        status=Delivery.Status.SENDING, claimed_at=timezone.now() - dt.timedelta(hours=2)
+    )
+    make_delivery(status=Delivery.Status.SENDING, claimed_at=timezone.now())
+    make_delivery(status=Delivery.Status.SENT)
+
+    page = admin_client.get(reverse("admin:digests_delivery_changelist") + "?stuck=yes")
+
+    assert page.status_code == 200
+    assert list(page.context["cl"].queryset) == [stuck]
