@@ -13,14 +13,12 @@ import json
 import random
 import threading
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses
-from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, get_args
 
-from digests.stub_server import Plan, ScriptedServer
+from digests.stub_server import JSONHandler, Plan, Reply, ScriptedServer
 
 __all__ = ["ESPStub", "PlanKind", "esp_stub_start"]
 
@@ -51,21 +49,14 @@ _STATUS_MESSAGES = {
 }
 
 
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    payload: dict[str, Any] | list[dict[str, Any]]
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-def _error(status: int, code: int | None, message: str, **headers: str) -> _Reply:
+def _error(status: int, code: int | None, message: str, **headers: str) -> Reply:
     body: dict[str, Any] = {"Message": message}
     if code is not None:
         body = {"ErrorCode": code, **body}
-    return _Reply(status, body, headers)
+    return Reply(status, body, headers)
 
 
-def _status_error(plan: Plan) -> _Reply:
+def _status_error(plan: Plan) -> Reply:
     code, message = _STATUS_MESSAGES.get(plan.status) or (
         None,
         "Internal server error." if plan.status >= 500 else f"Request failed ({plan.status}).",
@@ -99,10 +90,8 @@ def _recipients(message: dict[str, Any]) -> tuple[list[str], str | None]:
     return found, None
 
 
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True  # headers and body leave at once, no 40 ms stall
+class _Handler(JSONHandler):
     server: ESPStub
-    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -114,23 +103,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._send(_error(404, None, f"stub: no GET {self.path}"))
-
-    def _send(self, reply: _Reply) -> None:
-        data = json.dumps(reply.payload, ensure_ascii=False).encode()
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json; charset=utf-8")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up first (a planned hang outlived its timeout).
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the requests are kept in `stub.requests` instead."""
 
 
 class ESPStub(ScriptedServer):
@@ -158,7 +130,7 @@ class ESPStub(ScriptedServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/"
 
-    def answer(self, path: str, raw: bytes, headers: Message) -> _Reply | None:
+    def answer(self, path: str, raw: bytes, headers: Message) -> Reply | None:
         """Record one POST and answer it; None when stopped during a hang."""
         given = headers.get(AUTH_HEADER)
         record: dict[str, Any] = {"path": path, "status": None, "has_token": given is not None}
@@ -169,7 +141,7 @@ class ESPStub(ScriptedServer):
             record["status"] = None if reply is None else reply.status
         return reply
 
-    def _answer(self, path: str, raw: bytes, given: str | None) -> _Reply | None:
+    def _answer(self, path: str, raw: bytes, given: str | None) -> Reply | None:
         if given is None:
             return _error(401, 10, _MISSING_AUTH)
         if given != self.token:
@@ -193,9 +165,9 @@ class ESPStub(ScriptedServer):
         # After a hang the message is still accepted, as an ESP may accept one whose
         # sender has already given up waiting.
         if batch:
-            return _Reply(200, [self._one(message, plan) for message in body])
+            return Reply(200, [self._one(message, plan) for message in body])
         result = self._one(body, plan)
-        return _Reply(200 if result["ErrorCode"] == 0 else 422, result)
+        return Reply(200 if result["ErrorCode"] == 0 else 422, result)
 
     def _one(self, message: dict[str, Any], plan: Plan | None) -> dict[str, Any]:
         """Postmark's answer for one message, keeping it if accepted."""

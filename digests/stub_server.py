@@ -3,12 +3,45 @@ with a queue of scripted faults (a status, a hang, a bad answer) consumed in ord
 
 from __future__ import annotations
 
+import json
 import threading
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
-__all__ = ["Plan", "ScriptedServer"]
+__all__ = ["JSONHandler", "Plan", "Reply", "ScriptedServer"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    payload: dict[str, Any] | list[dict[str, Any]]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class JSONHandler(BaseHTTPRequestHandler):
+    """Answers JSON over HTTP/1.1 keep-alive, quietly; subclasses route the requests."""
+
+    disable_nagle_algorithm = True  # headers and body leave at once, no 40 ms stall
+    protocol_version = "HTTP/1.1"
+
+    def _send(self, reply: Reply) -> None:
+        data = json.dumps(reply.payload, ensure_ascii=False).encode()
+        try:
+            self.send_response(reply.status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            # The client gave up first (a planned hang outlived its timeout).
+            self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the stubs keep their own record of requests."""
 
 
 @dataclass(frozen=True)

@@ -18,16 +18,14 @@ import struct
 import threading
 import time
 import zlib
-from dataclasses import dataclass, field
 from email.message import Message
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any, Literal, get_args
 
 from defusedxml import ElementTree
 
 from digests.llm.prompts import DATA_BEGIN, DATA_END
-from digests.stub_server import Plan, ScriptedServer
+from digests.stub_server import JSONHandler, Plan, Reply, ScriptedServer
 
 __all__ = [
     "HOSTILE_TEXT",
@@ -67,13 +65,6 @@ class _BadRequest(Exception):
         self.message, self.param = message, param
 
 
-@dataclass(frozen=True)
-class _Reply:
-    status: int
-    payload: dict[str, Any]
-    headers: dict[str, str] = field(default_factory=dict)
-
-
 def _normalise(title: str) -> str:
     return " ".join(title.split())
 
@@ -89,14 +80,14 @@ def _error(
     *,
     param: str | None = None,
     headers: dict[str, str] | None = None,
-) -> _Reply:
+) -> Reply:
     kind, code, default = _ERRORS.get(status) or (
         ("server_error", None, "The server had an error while processing your request.")
         if status >= 500
         else ("invalid_request_error", None, f"Request failed ({status}).")
     )
     body = {"message": message or default, "type": kind, "param": param, "code": code}
-    return _Reply(status, {"error": body}, headers or {})
+    return Reply(status, {"error": body}, headers or {})
 
 
 def hashed_embedding(text: str, *, dimension: int = 64) -> list[float]:
@@ -239,10 +230,8 @@ def _planned_answer(kind: PlanKind, document: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
-    disable_nagle_algorithm = True  # headers and body leave at once, no 40 ms stall
+class _Handler(JSONHandler):
     server: LLMStub
-    protocol_version = "HTTP/1.1"
 
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -254,23 +243,6 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._send(_error(404, f"stub: no GET {self.path}"))
-
-    def _send(self, reply: _Reply) -> None:
-        data = json.dumps(reply.payload, ensure_ascii=False).encode()
-        try:
-            self.send_response(reply.status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for name, value in reply.headers.items():
-                self.send_header(name, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            # The client gave up first (a planned hang outlived its timeout).
-            self.close_connection = True
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the requests are kept in `stub.requests` instead."""
 
 
 class LLMStub(ScriptedServer):
@@ -303,7 +275,7 @@ class LLMStub(ScriptedServer):
         host, port = self.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def answer(self, path: str, body: Any, headers: Message) -> _Reply:
+    def answer(self, path: str, body: Any, headers: Message) -> Reply:
         """Record one POST and answer it (the HTTP handler only reads and writes)."""
         authorization = headers.get("Authorization")
         with self._lock:
@@ -332,7 +304,7 @@ class LLMStub(ScriptedServer):
             return _error(400, error.message, param=error.param)
         return _error(404, f"stub: no POST {path}")
 
-    def _chat(self, body: dict[str, Any]) -> _Reply:
+    def _chat(self, body: dict[str, Any]) -> Reply:
         with self._lock:
             self._active += 1
             self.max_concurrent = max(self.max_concurrent, self._active)
@@ -351,7 +323,7 @@ class LLMStub(ScriptedServer):
             with self._lock:
                 self._active -= 1
 
-    def _completion(self, body: dict[str, Any], plan: Plan | None, number: int) -> _Reply:
+    def _completion(self, body: dict[str, Any], plan: Plan | None, number: int) -> Reply:
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             raise _BadRequest("'messages' must be a non-empty array.", "messages")
@@ -372,7 +344,7 @@ class LLMStub(ScriptedServer):
         usage = {"prompt_tokens": _tokens(prompt), "completion_tokens": _tokens(content)}
         usage["total_tokens"] = usage["prompt_tokens"] + usage["completion_tokens"]
         message = {"role": "assistant", "content": content, "refusal": None}
-        return _Reply(
+        return Reply(
             200,
             {
                 "id": f"chatcmpl-stub-{number}",
@@ -387,7 +359,7 @@ class LLMStub(ScriptedServer):
             },
         )
 
-    def _embeddings(self, body: dict[str, Any]) -> _Reply:
+    def _embeddings(self, body: dict[str, Any]) -> Reply:
         given = body.get("input")
         texts = [given] if isinstance(given, str) else given
         if not isinstance(texts, list) or not all(isinstance(t, str) and t for t in texts):
@@ -403,7 +375,7 @@ class LLMStub(ScriptedServer):
                 encoded = base64.b64encode(struct.pack(f"<{dimension}f", *vector)).decode()
             data.append({"object": "embedding", "index": index, "embedding": encoded})
         tokens = sum(_tokens(text) for text in texts)
-        return _Reply(
+        return Reply(
             200,
             {
                 "object": "list",
