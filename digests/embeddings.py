@@ -12,7 +12,7 @@ import openai
 from django.conf import settings
 from django.utils import timezone
 
-from digests.llm.calls import CLIENT_RETRIES, llm_enabled
+from digests.llm.calls import llm_client, llm_enabled
 from digests.models import LLMUsage, Paper
 from digests.usage import usage_record
 
@@ -36,12 +36,7 @@ def papers_embed(papers: list[Paper], *, day: dt.date | None = None) -> int:
     todo = [p for p in papers if p.embedding_model != model or not p.embedding]
     if not todo:
         return 0
-    client = openai.OpenAI(
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.OPENAI_BASE_URL or None,
-        timeout=settings.LLM_TIMEOUT,
-        max_retries=CLIENT_RETRIES,
-    )
+    client = llm_client()
     done = 0
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]

@@ -18,7 +18,14 @@ from django.conf import settings
 
 from digests.llm.answers import AnswerError
 
-__all__ = ["CallResult", "TokenBudget", "chat_json", "llm_async_client", "llm_enabled"]
+__all__ = [
+    "CallResult",
+    "TokenBudget",
+    "chat_json",
+    "llm_async_client",
+    "llm_client",
+    "llm_enabled",
+]
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +37,22 @@ def llm_enabled() -> bool:
     return bool(settings.OPENAI_API_KEY)
 
 
+def _client_options() -> dict[str, Any]:
+    """OPENAI_BASE_URL, the key (kept inside the client, never logged), timeout and retries."""
+    return {
+        "api_key": settings.OPENAI_API_KEY,
+        "base_url": settings.OPENAI_BASE_URL or None,
+        "timeout": settings.LLM_TIMEOUT,
+        "max_retries": CLIENT_RETRIES,
+    }
+
+
 def llm_async_client() -> openai.AsyncOpenAI:
-    """The client for OPENAI_BASE_URL; the key stays inside it and never reaches a log."""
-    return openai.AsyncOpenAI(
-        api_key=settings.OPENAI_API_KEY,
-        base_url=settings.OPENAI_BASE_URL or None,
-        timeout=settings.LLM_TIMEOUT,
-        max_retries=CLIENT_RETRIES,
-    )
+    return openai.AsyncOpenAI(**_client_options())
+
+
+def llm_client() -> openai.OpenAI:
+    return openai.OpenAI(**_client_options())
 
 
 class TokenBudget:
