@@ -159,6 +159,9 @@ class Config:
         self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")
         self.arxiv_retry_until = _clock_time(env, "ARXIV_RETRY_UNTIL", "10:00")
         self.cache = _cache(env)
+        self.trusted_proxy_count = env.int("TRUSTED_PROXY_COUNT", default=0)
+        if self.trusted_proxy_count < 0:
+            raise _fail("TRUSTED_PROXY_COUNT", str(self.trusted_proxy_count), "must be 0 or more")
         self.arxiv_request_delay = _positive_number(env, "ARXIV_REQUEST_DELAY", 3.0, integer=False)
         self.openai_api_key = env.str("OPENAI_API_KEY", default="")
         self.openai_base_url = env.str("OPENAI_BASE_URL", default="")

@@ -50,6 +50,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "newsletter.security.ContentSecurityPolicyMiddleware",
+    "subscribers.session.SubscriberLanguageMiddleware",
 ]
 
 ROOT_URLCONF = "newsletter.urls"
@@ -65,6 +67,8 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "django.template.context_processors.i18n",
+                "subscribers.session.signed_in_context",
             ],
         },
     },
@@ -102,6 +106,25 @@ ARXIV_REQUEST_DELAY = CONFIG.arxiv_request_delay
 ARXIV_RETRY_UNTIL = CONFIG.arxiv_retry_until
 
 CACHES = {"default": CONFIG.cache}
+
+# Security. Behind HTTPS (SITE_URL https://…) and not in DEBUG: HSTS, secure cookies, redirect
+# to https; the TLS proxy in front must set X-Forwarded-Proto. Plain-http demo runs keep working.
+HTTPS = CONFIG.site_url.startswith("https://") and not DEBUG
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+SECURE_SSL_REDIRECT = HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365 if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_TRUSTED_ORIGINS = [CONFIG.site_url]
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "no-referrer"  # links carry tokens: never hand them to another page
+X_FRAME_OPTIONS = "DENY"
+SUBSCRIBER_SESSION_AGE = 60 * 60 * 24 * 14  # a magic-link session lasts two weeks at most
+TRUSTED_PROXY_COUNT = CONFIG.trusted_proxy_count
 
 OPENAI_API_KEY = CONFIG.openai_api_key
 OPENAI_BASE_URL = CONFIG.openai_base_url

@@ -11,5 +11,8 @@ urlpatterns = [
     path("d/<str:token>/", digest_views.digest_detail, name="digest"),
     path("admin/", admin.site.urls),
     path("", include("subscribers.urls")),
+    path("", include("subscribers.urls_account")),
+    path("", include("subscribers.urls_profile")),
+    path("", include("digests.urls_public")),
     path("anymail/", include("anymail.urls")),  # ESP tracking webhooks
 ]

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 REPO = Path(__file__).resolve().parent.parent
 # The real arXiv recordings are read in place (CI has ../shared beside the checkout).
@@ -148,3 +149,36 @@ def esp(settings):
     settings.ANYMAIL = {"POSTMARK_SERVER_TOKEN": "test-token", "POSTMARK_API_URL": stub.api_url}
     yield stub
     stub.stop()
+
+
+CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
+ARTIFACTS = REPO / "test-artifacts"  # screenshots of the main pages
+
+
+@pytest.fixture
+def page():
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
+    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are
+    # made from Django's own threads, the test's from this one, which Django must allow.
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser.new_page()
+        browser.close()
+        # The test's queries ran inside Playwright's greenlet context, whose connection the
+        # test-database teardown cannot see: close it here, where it is visible.
+        connections.close_all()

@@ -2,46 +2,10 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
-from django.db import connections
 
-from tests.conftest import REPO
+from tests.conftest import ARTIFACTS
 from tests.factories import make_paper, make_topic
-
-CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
-ARTIFACTS = REPO / "test-artifacts"
-
-
-@pytest.fixture
-def page():
-    from playwright.sync_api import sync_playwright
-
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
-    # Playwright's sync API runs an event loop in this thread; the live server's ORM calls are
-    # made from Django's own threads, the test's from this one, which Django must allow.
-    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser.new_page()
-        browser.close()
-        # The test's queries ran inside Playwright's greenlet context, whose connection the
-        # test-database teardown cannot see: close it here, where it is visible.
-        connections.close_all()
 
 
 @pytest.mark.browser

@@ -1,0 +1,11 @@
+"""Sign-up (double opt-in) and magic-link sign-in. Being written: see the helpers' work."""
+
+from django.http import HttpRequest, HttpResponse
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("sign-up")
+
+
+def login(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("sign-in")
