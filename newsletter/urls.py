@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("subscribers.urls")),
     path("", include("subscribers.urls_account")),
     path("", include("subscribers.urls_profile")),
+    path("", include("subscribers.urls_signin")),
     path("", include("digests.urls_public")),
     path("anymail/", include("anymail.urls")),  # ESP tracking webhooks
 ]

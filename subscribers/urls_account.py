@@ -7,5 +7,4 @@ from subscribers import views_account as views
 app_name = "account"
 urlpatterns = [
     path("subscribe/", views.signup, name="signup"),
-    path("signin/", views.login, name="login"),
 ]

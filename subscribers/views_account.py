@@ -5,7 +5,3 @@ from django.http import HttpRequest, HttpResponse
 
 def signup(request: HttpRequest) -> HttpResponse:
     return HttpResponse("sign-up")
-
-
-def login(request: HttpRequest) -> HttpResponse:
-    return HttpResponse("sign-in")
