@@ -4,7 +4,8 @@ It answers `POST /email` and `POST /email/batch` with Postmark's JSON shapes, so
 benchmarks and the demo send through `anymail.backends.postmark.EmailBackend` over real HTTP by
 pointing `ANYMAIL["POSTMARK_API_URL"]` at `ESPStub.api_url`. Accepted messages are kept in
 `stub.messages`; tests script failures with `plan()` (HTTP errors, refused recipients, delays and
-hangs) or refuse addresses for good with `stub.refuse_addresses`.
+hangs), refuse addresses for good with `stub.refuse_addresses`, or slow every send with
+`stub.latency`.
 """
 
 from __future__ import annotations
@@ -123,6 +124,7 @@ class ESPStub(ScriptedServer):
         self.messages: list[dict[str, Any]] = []
         self.requests: list[dict[str, Any]] = []
         self.refuse_addresses: set[str] = set()
+        self.latency = 0.0  # seconds every send waits before it is accepted, like a real ESP
         self._ids = random.Random(seed)  # ids look random but repeat from run to run
 
     @property
@@ -158,6 +160,8 @@ class ESPStub(ScriptedServer):
             return _error(422, 402, "Received invalid JSON input.")
         with self._lock:
             plan = self.next_plan()
+        if self.latency and self._stopping.wait(self.latency):
+            return None
         if plan is not None and plan.kind == "status":
             return _status_error(plan)
         if plan is not None and plan.kind == "hang" and self._stopping.wait(plan.seconds):

@@ -99,8 +99,18 @@ def _anymail_settings(env: environ.Env) -> dict[str, str]:
     }
 
 
-def _broker_transport_options(broker_url: str, data_dir: Path) -> dict:
-    """The serverless default broker keeps its queue as files under the data folder."""
+def _broker_transport_options(env: environ.Env, broker_url: str, data_dir: Path) -> dict:
+    """Redis: how soon a task taken by a worker that died is handed to another (acks are late,
+    so it is redelivered, and the delivery's claim makes the second run a no-op if the first
+    got through). The serverless default broker keeps its queue as files in the data folder."""
+    if broker_url.startswith(("redis://", "rediss://")):
+        seconds = int(_positive_number(env, "BROKER_VISIBILITY_TIMEOUT", 3600, integer=True))
+        return {
+            "visibility_timeout": seconds,
+            # sweep for such tasks often enough that the timeout is what decides
+            "unacked_restore_interval": max(1, min(10, seconds // 10)),
+            "unacked_restore_throttle": 1,
+        }
     if not broker_url.startswith("filesystem://"):
         return {}
     folder = data_dir / "broker"
@@ -153,7 +163,9 @@ class Config:
         )
         self.anymail = env.json("ANYMAIL", default={})
         self.anymail.update(_anymail_settings(env))
-        self.broker_transport_options = _broker_transport_options(self.broker_url, self.data_dir)
+        self.broker_transport_options = _broker_transport_options(
+            env, self.broker_url, self.data_dir
+        )
         self.arxiv_rss_url = _http_url(env, "ARXIV_RSS_URL", "https://rss.arxiv.org/rss/")
         self.arxiv_api_url = _http_url(env, "ARXIV_API_URL", "https://export.arxiv.org/api/query")
         self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")

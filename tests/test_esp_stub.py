@@ -258,3 +258,17 @@ def test_plans_refuse_what_they_cannot_do(esp: ESPStub) -> None:
         esp.plan("status", status=200)
     with pytest.raises(ValueError, match="at least 1"):
         esp.plan("refuse", times=0)
+
+
+def test_latency_slows_every_send_but_accepts_it(esp: ESPStub) -> None:
+    # given a stub that takes 0.2 s per message, as a real ESP over the internet might
+    esp.latency = 0.2
+
+    # when two messages are sent one after the other
+    started = time.monotonic()
+    digest_message().send()
+    digest_message().send()
+
+    # then both were accepted, and each waited
+    assert len(esp.messages) == 2
+    assert time.monotonic() - started >= 0.4

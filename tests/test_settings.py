@@ -158,3 +158,28 @@ def test_start_up_stops_on_a_bad_time_zone(tmp_path: Path):
     # then it exits with the variable named, not a stack of unrelated errors
     assert result.returncode != 0
     assert "TIME_ZONE='Europe/Atlantis' is not valid" in result.stderr
+
+
+def test_redis_broker_redelivers_a_dead_workers_tasks_after_the_visibility_timeout(
+    clean_env, monkeypatch
+):
+    # given a Redis broker and a short visibility timeout
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
+    monkeypatch.setenv("BROKER_VISIBILITY_TIMEOUT", "30")
+
+    # when the configuration is read
+    config = Config(environ.Env(), REPO)
+
+    # then kombu is told the timeout and sweeps often enough for it to hold
+    assert config.broker_transport_options == {
+        "visibility_timeout": 30,
+        "unacked_restore_interval": 3,
+        "unacked_restore_throttle": 1,
+    }
+
+
+def test_a_visibility_timeout_that_is_not_a_number_is_refused(clean_env, monkeypatch):
+    monkeypatch.setenv("CELERY_BROKER_URL", "redis://127.0.0.1:6379/2")
+    monkeypatch.setenv("BROKER_VISIBILITY_TIMEOUT", "soon")
+    with pytest.raises(ImproperlyConfigured, match="BROKER_VISIBILITY_TIMEOUT"):
+        Config(environ.Env(), REPO)

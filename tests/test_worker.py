@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -16,6 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from digests.assemble import digest_assemble
+from digests.delivery import deliveries_stuck
 from digests.models import Delivery, DigestItem
 from digests.tasks import digest_deliver
 from tests.conftest import REPO
@@ -27,31 +30,59 @@ def _database_url() -> str:
     return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
-@pytest.fixture
-def worker(tmp_path: Path):
-    """Start `celery worker` on a queue of its own, against the test database and broker."""
+class Worker:
+    """`celery worker` subprocesses on one queue of their own, against the test database."""
+
+    def __init__(self, tmp_path: Path, **env: str) -> None:
+        self.queue = f"test-{uuid.uuid4().hex[:8]}"
+        self.outbox = tmp_path / "worker-outbox"
+        self.tmp_path = tmp_path
+        self.env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            "EMAIL_FILE_PATH": str(self.outbox),
+            "DATA_DIR": str(tmp_path / "worker-data"),
+            **env,
+        }
+        self.processes: list[subprocess.Popen] = []
+
+    def log(self, number: int) -> Path:
+        return self.tmp_path / f"worker-{number}.log"
+
+    def start(self) -> subprocess.Popen:
+        number = len(self.processes) + 1
+        with self.log(number).open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "celery", "-A", "newsletter", "worker", "--pool", "solo",
+                 "--queues", self.queue, "--loglevel", "INFO", "--without-gossip",
+                 "--without-mingle", "--hostname", f"{self.queue}-{number}@%h"],
+                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        self.processes.append(process)
+        return process
+
+    def stop_all(self) -> None:
+        for number, process in enumerate(self.processes, start=1):
+            if process.poll() is None:
+                process.terminate()
+                process.wait(timeout=30)
+            print(f"--- worker {number}:\n" + self.log(number).read_text()[-2000:])
+
+
+def _require_postgresql() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("the worker test needs DATABASE_URL to name a PostgreSQL server")
-    queue = f"test-{uuid.uuid4().hex[:8]}"
-    outbox = tmp_path / "worker-outbox"
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-        "EMAIL_FILE_PATH": str(outbox),
-        "DATA_DIR": str(tmp_path / "worker-data"),
-    }
-    log = (tmp_path / "worker.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "newsletter", "worker", "--pool", "solo",
-         "--queues", queue, "--loglevel", "INFO", "--without-gossip", "--without-mingle"],
-        cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    yield queue, outbox
-    process.terminate()
-    process.wait(timeout=30)
-    log.close()
-    print((tmp_path / "worker.log").read_text()[-3000:])
+
+
+@pytest.fixture
+def worker(tmp_path: Path):
+    """Start one `celery worker` on a queue of its own, against the test database and broker."""
+    _require_postgresql()
+    workers = Worker(tmp_path)
+    workers.start()
+    yield workers.queue, workers.outbox
+    workers.stop_all()
 
 
 @pytest.mark.worker
@@ -87,3 +118,77 @@ def test_worker_sends_a_digest_through_the_broker(worker):
     assert message["To"] == "celery@example.org"
     assert "Sparse attention for long documents" in message["Subject"]
     print(f"worker on broker {settings.CELERY_BROKER_URL.split('://')[0]}, db {connection.vendor}")
+
+
+def _wait_for(condition, seconds: float, what: str) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {seconds} s waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_mid_send_and_restarted_loses_and_duplicates_nothing(tmp_path, esp):
+    # given ten assembled digests, an ESP that takes 0.4 s per message, and a worker on a
+    # Redis broker that hands a dead worker's task to another after 3 s
+    _require_postgresql()
+    if not settings.CELERY_BROKER_URL.startswith("redis://"):
+        pytest.skip("redelivery after a visibility timeout is the Redis broker's behaviour")
+    esp.latency = 0.4
+    workers = Worker(
+        tmp_path,
+        EMAIL_BACKEND="anymail.backends.postmark.EmailBackend",
+        ANYMAIL_POSTMARK_SERVER_TOKEN=esp.token,
+        ANYMAIL_POSTMARK_API_URL=esp.api_url,
+        BROKER_VISIBILITY_TIMEOUT="3",
+    )
+    paper = make_paper(title="Sparse attention for long documents", abstract="We sparsify.")
+    digests = [
+        digest_assemble(
+            subscriber=make_subscriber(
+                email=f"reader{n}@example.org", keywords=["sparse attention"], min_relevance=10
+            ),
+            issue_date=paper.announce_date,
+        )
+        for n in range(10)
+    ]
+    first = workers.start()
+    try:
+        for digest in digests:
+            digest_deliver.apply_async(args=[digest.pk], queue=workers.queue)
+
+        # when the worker is killed (SIGKILL: no goodbye) while the ESP holds its fourth send
+        def mid_fourth_send() -> bool:
+            with esp._lock:
+                return len(esp.requests) >= 4 and esp.requests[-1]["status"] is None
+
+        _wait_for(mid_fourth_send, 60, "the fourth send")
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        assert len(esp.requests) == 4  # nothing more left the dead worker
+        # ... and another worker starts on the same queue
+        workers.start()
+        _wait_for(
+            lambda: (
+                Delivery.objects.filter(status=Delivery.Status.SENT).count() == 9
+                and "'skipped'" in workers.log(2).read_text()
+            ),
+            90,
+            "nine sends and the redelivered task",
+        )
+    finally:
+        workers.stop_all()
+
+    # then every digest reached the ESP exactly once ...
+    sent_ids = sorted(int(m["Metadata"]["digest_id"]) for m in esp.messages)
+    assert sent_ids == sorted(d.pk for d in digests)
+    # ... nine are marked sent; the one cut off mid-send is left "sending" for staff, and its
+    # task, redelivered to the second worker, did not send it again
+    stuck = Delivery.objects.exclude(status=Delivery.Status.SENT).get()
+    assert stuck.status == Delivery.Status.SENDING
+    assert stuck.attempts == 1
+    later = stuck.claimed_at + dt.timedelta(hours=1)
+    assert list(deliveries_stuck(now=later)) == [stuck]
+    assert workers.log(2).read_text().count("'skipped'") == 1
