@@ -38,6 +38,16 @@ class Subscriber(models.Model):
     created_at = models.DateTimeField(default=now)
     confirmed_at = models.DateTimeField(null=True, blank=True)
     unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    feed_key = models.CharField(
+        max_length=64,
+        null=True,
+        blank=True,
+        unique=True,
+        help_text="Secret part of the private Atom feed's address; replaced to revoke it.",
+    )
+    signin_used_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last magic-link sign-in: links sent before it are spent."
+    )
 
     class Meta:
         ordering = ["email"]
