@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -23,7 +23,7 @@ from digests.models import Digest, DigestItem, Enrichment, Paper
 from newsletter.i18n import language_for_translation
 from subscribers.tokens import digest_token, feedback_token, unsubscribe_token
 
-__all__ = ["ItemView", "RenderedEmail", "digest_render", "item_views"]
+__all__ = ["ItemView", "RenderedEmail", "digest_mjml", "digest_render", "item_views"]
 
 
 @dataclass(frozen=True)
@@ -134,9 +134,27 @@ GMAIL_CLIP_BYTES = 102 * 1024
 HTML_BUDGET = GMAIL_CLIP_BYTES - 2 * 1024  # room for the ESP's tracking pixel and links
 
 
-def _html(context: dict, shown: int) -> str:
-    trimmed = {**context, "items": context["items"][:shown], "more": len(context["items"]) - shown}
-    return mjml2html(render_to_string("email/digest.mjml", trimmed), disable_comments=True)
+def _cards(views: list[ItemView]) -> list[str]:
+    """Each paper's MJML, rendered once: finding how many fit then only joins strings."""
+    template = get_template("email/digest_item.mjml")
+    return [template.render({"view": view}) for view in views]
+
+
+def digest_mjml(context: dict, cards: list[str] | None = None, shown: int | None = None) -> str:
+    """The e-mail's MJML source with its first `shown` papers (all by default)."""
+    cards = _cards(context["items"]) if cards is None else cards
+    shown = len(cards) if shown is None else shown
+    trimmed = {
+        **context,
+        "items": context["items"][:shown],
+        "cards": cards[:shown],
+        "more": len(context["items"]) - shown,
+    }
+    return render_to_string("email/digest.mjml", trimmed)
+
+
+def _html(context: dict, cards: list[str], shown: int) -> str:
+    return mjml2html(digest_mjml(context, cards, shown), disable_comments=True)
 
 
 def digest_render(digest: Digest) -> RenderedEmail:
@@ -160,16 +178,17 @@ def digest_render(digest: Digest) -> RenderedEmail:
         "translation_off": not llm_enabled(),
     }
     with translation.override(language_for_translation(digest.subscriber.language)):
-        html = _html(context, len(views))
+        cards = _cards(views)
+        html = _html(context, cards, len(views))
         if len(html.encode()) > HTML_BUDGET:
             low, high = 0, len(views)  # the most items that fit: binary search
             while low < high:
                 middle = (low + high + 1) // 2
-                if len(_html(context, middle).encode()) <= HTML_BUDGET:
+                if len(_html(context, cards, middle).encode()) <= HTML_BUDGET:
                     low = middle
                 else:
                     high = middle - 1
-            html = _html(context, low)
+            html = _html(context, cards, low)
         text = render_to_string("email/digest.txt", context)
         subject = _subject(digest, views)
     return RenderedEmail(subject=subject, html=html, text=text)

@@ -14,6 +14,7 @@ from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from digests.render import digest_mjml
 from newsletter.i18n import language_for_translation
 
 LOCALE = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES"
@@ -139,7 +140,7 @@ def test_empty_text_email_in_chinese():
 
 def test_mjml_email_shows_chinese_labels():
     with translation.override("zh-hans"):
-        mjml = render_to_string("email/digest.mjml", _context(items=1))
+        mjml = digest_mjml(_context(items=1))
     assert "<mj-title>arXiv 论文日报 2026-06-18</mj-title>" in mjml
     assert "星期四, 2026-06-18 · 为 reader@example.org 精选 1 篇论文" in mjml
     for label in (
