@@ -5,5 +5,6 @@ from subscribers import views
 app_name = "subscribers"
 urlpatterns = [
     path("u/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("u/<str:token>/resubscribe/", views.resubscribe, name="resubscribe"),
     path("f/<str:token>/", views.feedback, name="feedback"),
 ]

@@ -10,7 +10,11 @@ from django.views.decorators.http import require_http_methods
 
 from digests.models import Feedback, Paper
 from subscribers.models import Subscriber
-from subscribers.services import feedback_record, subscriber_unsubscribe
+from subscribers.services import (
+    feedback_record,
+    subscriber_resubscribe,
+    subscriber_unsubscribe,
+)
 from subscribers.tokens import BadToken, feedback_token_read, unsubscribe_token_read
 
 ONE_CLICK_BODY = "List-Unsubscribe=One-Click"
@@ -29,12 +33,24 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = _subscriber(token)
     if subscriber is None:
         return render(request, "subscribers/link_invalid.html", status=400)
+    context = {"subscriber": subscriber, "token": token}
     if request.method == "POST":
         subscriber_unsubscribe(subscriber=subscriber)
         if request.POST.get("List-Unsubscribe") == "One-Click":
             return HttpResponse("unsubscribed\n", content_type="text/plain")
-        return render(request, "subscribers/unsubscribed.html", {"subscriber": subscriber})
-    return render(request, "subscribers/unsubscribe.html", {"subscriber": subscriber})
+        return render(request, "subscribers/unsubscribed.html", context)
+    return render(request, "subscribers/unsubscribe.html", context)
+
+
+@require_http_methods(["GET", "POST"])
+def resubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """Undo an unsubscribe with the same signed link: a page with a button; the POST acts."""
+    subscriber = _subscriber(token)
+    if subscriber is None:
+        return render(request, "subscribers/link_invalid.html", status=400)
+    resubscribed = request.method == "POST" and subscriber_resubscribe(subscriber=subscriber)
+    context = {"subscriber": subscriber, "token": token, "resubscribed": resubscribed}
+    return render(request, "subscribers/resubscribe.html", context)
 
 
 @require_http_methods(["GET", "POST"])
