@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from digests.models import Delivery, Digest
 from digests.render import digest_render
+from newsletter.logs import log_context
 from subscribers.tokens import unsubscribe_token
 
 __all__ = ["MAX_ATTEMPTS", "SendOutcome", "deliveries_stuck", "delivery_send", "message_build"]
@@ -109,6 +110,11 @@ def _record(delivery: Delivery, status: str, error: str = "", message_id: str = 
 
 def delivery_send(*, digest: Digest) -> SendOutcome:
     """Send `digest` unless it was already claimed, sent or failed for good."""
+    with log_context(digest_id=digest.pk, subscriber_id=digest.subscriber_id):
+        return _send(digest)
+
+
+def _send(digest: Digest) -> SendOutcome:
     if digest.status != Digest.Status.ASSEMBLED or not digest.subscriber.is_active:
         return SendOutcome.SKIPPED
     delivery = _claim(digest)

@@ -171,6 +171,18 @@ class Config:
         self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")
         self.arxiv_retry_until = _clock_time(env, "ARXIV_RETRY_UNTIL", "10:00")
         self.cache = _cache(env)
+        self.log_format = env.str("LOG_FORMAT", default="plain")
+        if self.log_format not in {"plain", "json"}:
+            raise _fail("LOG_FORMAT", self.log_format, "plain or json")
+        self.log_level = env.str("LOG_LEVEL", default="INFO").upper()
+        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
+            raise _fail("LOG_LEVEL", self.log_level, "DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        self.sentry_dsn = env.str("SENTRY_DSN", default="")
+        dsn = urlsplit(self.sentry_dsn)
+        if self.sentry_dsn and (dsn.scheme not in {"http", "https"} or not dsn.username):
+            # never echo the DSN: its user part is a key
+            raise ImproperlyConfigured("SENTRY_DSN is not valid: expected https://key@host/project")
+        self.sentry_environment = env.str("SENTRY_ENVIRONMENT", default="production")
         self.trusted_proxy_count = env.int("TRUSTED_PROXY_COUNT", default=0)
         if self.trusted_proxy_count < 0:
             raise _fail("TRUSTED_PROXY_COUNT", str(self.trusted_proxy_count), "must be 0 or more")

@@ -148,8 +148,26 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "INFO"},
+    "filters": {
+        "context": {"()": "newsletter.logs.ContextFilter"},
+        "scrub_tokens": {"()": "newsletter.logs.TokenScrubber"},
+    },
+    "formatters": {
+        "plain": {"()": "newsletter.logs.PlainFormatter"},
+        "json": {"()": "newsletter.logs.JSONFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": CONFIG.log_format,
+            "filters": ["context", "scrub_tokens"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": CONFIG.log_level},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+if CONFIG.sentry_dsn:  # errors of web, worker and beat, with no personal data and no tokens
+    from newsletter.errors import sentry_init
+
+    sentry_init(dsn=CONFIG.sentry_dsn, environment=CONFIG.sentry_environment)

@@ -4,11 +4,13 @@ from django.contrib import admin
 from django.urls import include, path
 
 from digests import views as digest_views
+from newsletter import views as site_views
 
 urlpatterns = [
     path("", digest_views.home, name="home"),
     path("papers/<path:arxiv_id>/", digest_views.paper_detail, name="paper"),
     path("d/<str:token>/", digest_views.digest_detail, name="digest"),
+    path("healthz", site_views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("subscribers.urls")),
     path("", include("subscribers.urls_account")),

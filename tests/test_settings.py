@@ -183,3 +183,29 @@ def test_a_visibility_timeout_that_is_not_a_number_is_refused(clean_env, monkeyp
     monkeypatch.setenv("BROKER_VISIBILITY_TIMEOUT", "soon")
     with pytest.raises(ImproperlyConfigured, match="BROKER_VISIBILITY_TIMEOUT"):
         Config(environ.Env(), REPO)
+
+
+def test_log_and_error_reporting_settings_are_read_and_checked(clean_env, monkeypatch):
+    # given JSON logs, a level and a Sentry DSN
+    monkeypatch.setenv("LOG_FORMAT", "json")
+    monkeypatch.setenv("LOG_LEVEL", "warning")
+    monkeypatch.setenv("SENTRY_DSN", "https://abc123@sentry.example.org/4")
+
+    config = Config(environ.Env(), REPO)
+
+    assert (config.log_format, config.log_level) == ("json", "WARNING")
+    assert config.sentry_dsn == "https://abc123@sentry.example.org/4"
+    assert config.sentry_environment == "production"
+
+
+def test_a_bad_sentry_dsn_is_refused_without_echoing_its_key(clean_env, monkeypatch):
+    monkeypatch.setenv("SENTRY_DSN", "sentry.example.org/secretkey42")
+    with pytest.raises(ImproperlyConfigured, match="SENTRY_DSN") as refused:
+        Config(environ.Env(), REPO)
+    assert "secretkey42" not in str(refused.value)
+
+
+def test_an_unknown_log_format_is_refused(clean_env, monkeypatch):
+    monkeypatch.setenv("LOG_FORMAT", "xml")
+    with pytest.raises(ImproperlyConfigured, match="LOG_FORMAT"):
+        Config(environ.Env(), REPO)
