@@ -1,0 +1,161 @@
+"""The digest a profile would have received for the last announcement day, before it is saved.
+
+The profile editor's live preview. It runs the daily pipeline's own scoring and ranking
+(`scoring_data` → `scoring` → `ranking`, as `assemble` does) on a draft of the profile, and
+writes nothing: no Digest, no item.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.translation import override
+
+from digests.assemble import CHUNK, WEEK
+from digests.llm.prompts import ENRICH_PROMPT_VERSION
+from digests.models import Enrichment, Paper, Topic
+from digests.ranking import digest_pick
+from digests.scoring import PaperIndex, scores_compute
+from digests.scoring_data import paper_rows, profile_rows, topic_parents
+from newsletter.i18n import language_for_translation
+from subscribers.models import Frequency, InterestProfile, Subscriber
+
+__all__ = ["Preview", "PreviewItem", "digest_preview", "latest_announce_date"]
+
+
+@dataclass(frozen=True)
+class PreviewItem:
+    arxiv_id: str
+    url: str
+    title: str
+    translated_title: str
+    relevance: int
+    reason: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "arxiv_id": self.arxiv_id,
+            "url": self.url,
+            "title": self.title,
+            "translated_title": self.translated_title,
+            "relevance": self.relevance,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
+class Preview:
+    issue_date: dt.date | None  # None: no paper announced yet
+    considered: int  # papers of the day (or week) scored
+    items: list[PreviewItem]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "issue_date": self.issue_date.isoformat() if self.issue_date else None,
+            "considered": self.considered,
+            "items": [item.as_json() for item in self.items],
+        }
+
+
+def latest_announce_date() -> dt.date | None:
+    return Paper.objects.order_by("-announce_date").values_list("announce_date", flat=True).first()
+
+
+def _draft(
+    subscriber: Subscriber,
+    subscriber_fields: dict[str, Any],
+    profile_fields: dict[str, Any],
+    topics: list[Topic],
+) -> Subscriber:
+    """An unsaved copy of the subscriber holding the draft profile, read by `profile_rows`.
+
+    It keeps the subscriber's id, so their past feedback counts as it will tomorrow. The draft's
+    topics are put in the prefetch cache, where `profile.topics.all()` finds them without a query
+    (a many-to-many relation cannot hold unsaved choices otherwise).
+    """
+    fields = {"language": subscriber.language, "frequency": subscriber.frequency}
+    draft = Subscriber(pk=subscriber.pk, email=subscriber.email, **(fields | subscriber_fields))
+    try:
+        stored_id = subscriber.profile.pk
+    except InterestProfile.DoesNotExist:
+        stored_id = 0
+    profile = InterestProfile(pk=stored_id, subscriber=draft, **profile_fields)
+    chosen = Topic.objects.all()
+    chosen._result_cache = list(topics)
+    chosen._prefetch_done = True
+    profile._prefetched_objects_cache = {"topics": chosen}
+    draft.profile = profile
+    return draft
+
+
+def _translated_titles(papers: list[Paper], language: str) -> dict[int, str]:
+    rows = Enrichment.objects.filter(
+        paper__in=papers,
+        language=language,
+        status=Enrichment.Status.OK,
+        prompt_version=ENRICH_PROMPT_VERSION,
+    ).values_list("paper_id", "paper_version", "title")
+    versions = {p.pk: p.version for p in papers}
+    return {pid: title for pid, version, title in rows if versions.get(pid) == version and title}
+
+
+def digest_preview(
+    *,
+    subscriber: Subscriber,
+    subscriber_fields: dict[str, Any],
+    profile_fields: dict[str, Any],
+    topics: Iterable[Topic],
+) -> Preview:
+    """Rank the last announcement day's papers (its week, for weekly readers) for a draft profile.
+
+    `subscriber_fields` and `profile_fields` are what the editor's form holds; missing ones
+    fall back to the models' defaults. Papers already sent are not left out: the preview shows
+    the profile, not the reader's history.
+    """
+    issue_date = latest_announce_date()
+    if issue_date is None:
+        return Preview(issue_date=None, considered=0, items=[])
+    draft = _draft(subscriber, subscriber_fields, profile_fields, list(topics))
+    profile = draft.profile
+    first_day = issue_date
+    if draft.frequency == Frequency.WEEKLY:
+        first_day = issue_date - WEEK + dt.timedelta(days=1)
+    papers = list(Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk"))
+    parents = topic_parents()
+    rows = profile_rows([draft])
+    index = PaperIndex(paper_rows(papers), rows)
+    chunk = next(
+        iter(scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index))
+    )
+    names = {t.slug: t.name(draft.language) for t in Topic.objects.all()}
+    with override(language_for_translation(draft.language)):
+        picks = digest_pick(
+            relevance=chunk.relevance[0],
+            index=index,
+            profile=rows[0],
+            minimum=profile.min_relevance,
+            limit=profile.max_items,
+            exclude=set(),
+            parents=parents,
+            topic_names=names,
+            serendipity=profile.serendipity,
+        )
+    chosen = [papers[pick.paper] for pick in picks]
+    translated = _translated_titles(chosen, draft.language)
+    items = [
+        PreviewItem(
+            arxiv_id=paper.arxiv_id,
+            url=paper.abs_url,
+            title=paper.title,
+            translated_title=translated.get(paper.pk, "")
+            if translated.get(paper.pk) != paper.title
+            else "",
+            relevance=pick.relevance,
+            reason=pick.reason,
+        )
+        for pick, paper in zip(picks, chosen, strict=True)
+    ]
+    return Preview(issue_date=issue_date, considered=len(papers), items=items)

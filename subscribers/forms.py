@@ -1,0 +1,274 @@
+"""The sign-up form and the profile editor's form: one set of fields, checked once.
+
+Lists (keywords, authors, categories, seed papers…) are typed one per line or comma-separated;
+they come out of `cleaned_data` as lists of strings, ready for the profile's JSON fields.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from digests.arxiv_taxonomy import is_arxiv_category
+from digests.models import Topic
+from subscribers.importing import ARXIV_ID_RE
+from subscribers.models import Frequency, InterestProfile
+
+__all__ = [
+    "LANGUAGES",
+    "PROFILE_FIELDS",
+    "SIGNUP_INITIAL",
+    "SUBSCRIBER_FIELDS",
+    "EmailChangeForm",
+    "ProfileForm",
+    "SignupForm",
+    "arxiv_id_normalise",
+    "profile_initial",
+    "split_list",
+]
+
+LANGUAGES = [("en", "English"), ("zh", "中文")]
+LIST_ITEM_MAX = 200  # characters in one keyword, author, …
+LIST_MAX = 100  # entries in one list
+PROFILE_LISTS = (
+    "keywords",
+    "exclude_keywords",
+    "authors",
+    "institutions",
+    "categories",
+    "seed_papers",
+)
+SUBSCRIBER_FIELDS = ("language", "timezone", "delivery_time", "frequency")
+PROFILE_SCALARS = ("interests", "max_items", "min_relevance", "include_updates", "serendipity")
+PROFILE_FIELDS = (*PROFILE_LISTS, *PROFILE_SCALARS)
+
+_ARXIV_URL = re.compile(
+    r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<id>.+?)(?:\.pdf)?/?$",
+    re.IGNORECASE,
+)
+
+
+def split_list(text: str) -> list[str]:
+    """Entries one per line or comma-separated, trimmed, empty ones and repeats dropped."""
+    entries: list[str] = []
+    seen: set[str] = set()
+    for part in re.split(r"[\n,;]", text or ""):
+        entry = " ".join(part.split())
+        if entry and entry.lower() not in seen:
+            seen.add(entry.lower())
+            entries.append(entry)
+    return entries
+
+
+def arxiv_id_normalise(value: str) -> str:
+    """An arXiv id or URL → the id without version: ".../abs/2406.12345v2" → "2406.12345"."""
+    text = value.strip()
+    if match := _ARXIV_URL.match(text):
+        text = match["id"]
+    text = re.sub(r"^arxiv:", "", text, flags=re.IGNORECASE)
+    if not ARXIV_ID_RE.match(text):
+        raise ValidationError(
+            _("“%(value)s” is not an arXiv id or link (e.g. 2406.12345 or hep-th/9901001)."),
+            code="arxiv_id",
+            params={"value": value[:80]},
+        )
+    return re.sub(r"v\d+$", "", text)
+
+
+class ListField(forms.CharField):
+    """A textarea holding a list; `clean` returns the list."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        return "\n".join(value) if isinstance(value, list | tuple) else value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        return split_list(super().to_python(value))
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+        if len(value) > LIST_MAX:
+            raise ValidationError(
+                _("At most %(count)d entries."), code="too_many", params={"count": LIST_MAX}
+            )
+        if any(len(entry) > LIST_ITEM_MAX for entry in value):
+            raise ValidationError(
+                _("Each entry must be at most %(count)d characters."),
+                code="too_long",
+                params={"count": LIST_ITEM_MAX},
+            )
+
+
+class TopicChoiceField(forms.ModelMultipleChoiceField):
+    """Featured topics, named in the page's language."""
+
+    def label_from_instance(self, obj: Topic) -> str:
+        return obj.name(get_language() or "en")
+
+
+@cache
+def _time_zones() -> list[tuple[str, str]]:
+    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+class ProfileForm(forms.Form):
+    """Every field of a reader's profile (the e-mail address has its own form)."""
+
+    language = forms.ChoiceField(label=_("Language of the digest"), choices=LANGUAGES)
+    topics = TopicChoiceField(
+        label=_("Topics"),
+        queryset=Topic.objects.filter(featured=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    keywords = ListField(
+        label=_("Keywords"), help_text=_("One per line or comma-separated, e.g. GRPO, RLHF.")
+    )
+    exclude_keywords = ListField(
+        label=_("Keywords to avoid"), help_text=_("Papers mentioning these rank lower.")
+    )
+    authors = ListField(label=_("Authors you follow"), help_text=_("One name per line."))
+    institutions = ListField(label=_("Institutions you follow"))
+    categories = ListField(label=_("arXiv categories"), help_text=_("e.g. cs.CL, cs.AI, stat.ML."))
+    interests = forms.CharField(
+        label=_("Your interests, in your own words"),
+        required=False,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    seed_papers = ListField(
+        label=_("Papers like the ones you want"),
+        help_text=_("arXiv ids or links, one per line, e.g. 2406.12345."),
+    )
+    max_items = forms.IntegerField(
+        label=_("At most this many papers per digest"), min_value=1, max_value=200
+    )
+    min_relevance = forms.IntegerField(label=_("Minimum relevance (%)"), min_value=0, max_value=100)
+    include_updates = forms.BooleanField(
+        label=_("Also show new versions of papers"), required=False
+    )
+    serendipity = forms.BooleanField(
+        label=_("Add one strong paper from outside my profile"), required=False
+    )
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=_time_zones)
+    delivery_time = forms.TimeField(
+        label=_("Delivery time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    )
+    frequency = forms.ChoiceField(
+        label=_("Frequency"),
+        choices=[(Frequency.DAILY, _("Daily")), (Frequency.WEEKLY, _("Weekly"))],
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].widget.attrs["data-timezone"] = ""
+        if "authors" in self.fields:
+            self.fields["authors"].widget.attrs["data-authors"] = ""
+
+    def clean_categories(self) -> list[str]:
+        categories = self.cleaned_data["categories"]
+        unknown = [c for c in categories if not is_arxiv_category(c)]
+        if unknown:
+            raise ValidationError(
+                _("Unknown arXiv categories: %(codes)s."),
+                code="category",
+                params={"codes": ", ".join(unknown)},
+            )
+        return categories
+
+    def clean_seed_papers(self) -> list[str]:
+        normalised, errors = [], []
+        for value in self.cleaned_data["seed_papers"]:
+            try:
+                normalised.append(arxiv_id_normalise(value))
+            except ValidationError as error:
+                errors.append(error)
+        if errors:
+            raise ValidationError(errors)
+        return list(dict.fromkeys(normalised))
+
+    def clean_timezone(self) -> str:
+        name = self.cleaned_data["timezone"]
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValidationError(_("Unknown time zone."), code="timezone") from None
+        return name
+
+    def subscriber_fields(self) -> dict[str, Any]:
+        return {k: self.cleaned_data[k] for k in SUBSCRIBER_FIELDS if k in self.cleaned_data}
+
+    def profile_fields(self) -> dict[str, Any]:
+        return {k: self.cleaned_data[k] for k in PROFILE_FIELDS if k in self.cleaned_data}
+
+    def topic_list(self) -> list[Topic]:
+        return list(self.cleaned_data.get("topics") or [])
+
+
+def profile_initial(profile: InterestProfile) -> dict[str, Any]:
+    """The editor's starting values, from the stored profile and its subscriber."""
+    subscriber = profile.subscriber
+    initial: dict[str, Any] = {k: getattr(subscriber, k) for k in SUBSCRIBER_FIELDS}
+    initial.update({k: getattr(profile, k) for k in PROFILE_FIELDS})
+    initial["topics"] = list(profile.topics.all())
+    return initial
+
+
+SIGNUP_INITIAL = {"language": "en", "timezone": "UTC", "delivery_time": dt.time(8, 0)}
+
+
+class SignupForm(ProfileForm):
+    """What a newcomer gives us; the finer settings wait for the profile editor."""
+
+    # Declared first so it is the first field of the page.
+    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+    # A honeypot: hidden by CSS, filled only by bots that fill every field.
+    website = forms.CharField(
+        label=_("Leave this field empty"),
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
+    )
+    exclude_keywords = None
+    institutions = None
+    seed_papers = None
+    max_items = None
+    min_relevance = None
+    include_updates = None
+    serendipity = None
+
+    field_order = [
+        "email",
+        "language",
+        "topics",
+        "keywords",
+        "authors",
+        "categories",
+        "interests",
+        "timezone",
+        "delivery_time",
+        "frequency",
+    ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", SIGNUP_INITIAL)
+        super().__init__(*args, **kwargs)
+        self.fields["timezone"].widget.attrs["data-detect"] = ""
+        self.fields["timezone"].help_text = _("Detected from your browser; change it if needed.")
+
+
+class EmailChangeForm(forms.Form):
+    email = forms.EmailField(label=_("New e-mail address"), max_length=254)
