@@ -33,6 +33,8 @@ demo: setup
 
 ## serve: web, worker and beat together (Procfile), on the embedded defaults
 serve: setup
+	$(MANAGE) migrate --noinput -v0
+	$(MANAGE) collectstatic --noinput -v0
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 ## test: the whole suite against PostgreSQL, a Redis broker with a real worker, and Chromium

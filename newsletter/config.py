@@ -171,6 +171,8 @@ class Config:
         self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")
         self.arxiv_retry_until = _clock_time(env, "ARXIV_RETRY_UNTIL", "10:00")
         self.cache = _cache(env)
+        static_root = env.str("STATIC_ROOT", default="")
+        self.static_root = Path(static_root) if static_root else None
         self.log_format = env.str("LOG_FORMAT", default="plain")
         if self.log_format not in {"plain", "json"}:
             raise _fail("LOG_FORMAT", self.log_format, "plain or json")
