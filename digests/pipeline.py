@@ -19,8 +19,9 @@ from digests.brief import BriefReport, briefs_write
 from digests.delivery import SendOutcome, delivery_send
 from digests.embeddings import papers_embed
 from digests.enrich import EnrichReport, enrich_languages, papers_enrich
-from digests.ingest import IngestReport, day_ingest
-from digests.models import Digest, IngestDay, Paper, Topic
+from digests.ingest import ARXIV_TZ, IngestReport, day_ingest
+from digests.models import Digest, IngestDay, Paper, PipelineStep, Topic
+from digests.models.run import StepTimer, step_recorded
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [
@@ -126,39 +127,43 @@ def digests_send(
     report = SendReport(issue_date=issue_date)
     if issue_date is None:
         return report
-    if everyone:
-        subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
-    else:
-        subscribers = subscribers_due(at=at or timezone.now(), issue_date=issue_date)
-    digests = digests_assemble(
-        subscribers=subscribers.select_related("profile")
-        .prefetch_related("profile__topics")
-        .order_by("pk"),
-        issue_date=issue_date,
-    )
-    report.assembled = len(digests)
-    # Affiliations are read from the papers' pages only for papers someone will see.
-    affiliations_fill(
-        Paper.objects.filter(
-            digest_items__digest__in=[d for d in digests if d.status == Digest.Status.ASSEMBLED]
-        ).distinct()
-    )
-    for digest in digests:
-        if digest.status == Digest.Status.EMPTY:
-            report.empty += 1
+    with step_recorded(step=PipelineStep.ASSEMBLE, day=issue_date) as timer:
+        if everyone:
+            subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
         else:
-            outcome = _send_with_retries(digest)
-            if outcome == SendOutcome.SENT:
-                report.sent += 1
-                report.digest_ids.append(digest.pk)
-            elif outcome == SendOutcome.FAILED:
-                report.failed += 1
-            elif outcome == SendOutcome.RETRY:
-                report.queued += 1
+            subscribers = subscribers_due(at=at or timezone.now(), issue_date=issue_date)
+        digests = digests_assemble(
+            subscribers=subscribers.select_related("profile")
+            .prefetch_related("profile__topics")
+            .order_by("pk"),
+            issue_date=issue_date,
+        )
+        report.assembled = len(digests)
+        # Affiliations are read from the papers' pages only for papers someone will see.
+        affiliations_fill(
+            Paper.objects.filter(
+                digest_items__digest__in=[d for d in digests if d.status == Digest.Status.ASSEMBLED]
+            ).distinct()
+        )
+        _timer_note(timer, report, "assembled", idle=not digests)
+    with step_recorded(step=PipelineStep.SEND, day=issue_date) as timer:
+        for digest in digests:
+            if digest.status == Digest.Status.EMPTY:
+                report.empty += 1
             else:
-                report.skipped += 1
-        if progress:
-            progress(1)
+                outcome = _send_with_retries(digest)
+                if outcome == SendOutcome.SENT:
+                    report.sent += 1
+                    report.digest_ids.append(digest.pk)
+                elif outcome == SendOutcome.FAILED:
+                    report.failed += 1
+                elif outcome == SendOutcome.RETRY:
+                    report.queued += 1
+                else:
+                    report.skipped += 1
+            if progress:
+                progress(1)
+        _timer_note(timer, report, "sent", "empty", "failed", "queued", "skipped", idle=not digests)
     return report
 
 
@@ -182,7 +187,9 @@ def announcement_ingest_until(*, now: dt.datetime) -> tuple[IngestReport, bool]:
     A stale feed is retried until ARXIV_RETRY_UNTIL (UTC); then the day is skipped and its
     IngestDay row says why, for staff.
     """
-    report = day_ingest(categories=categories_needed())
+    with step_recorded(step=PipelineStep.INGEST, day=_arxiv_today()) as timer:
+        report = day_ingest(categories=categories_needed())
+        _timer_ingest(timer, report)
     if report.status != IngestDay.Status.STALE:
         return report, False
     if now.astimezone(dt.UTC).time() < settings.ARXIV_RETRY_UNTIL:
@@ -197,11 +204,18 @@ def day_enrich(
     *, date: dt.date, progress: Callable[[int], None] | None = None
 ) -> tuple[EnrichReport, BriefReport]:
     """Step 2 for one announcement day: every paper once per language, then the briefs."""
-    papers = list(Paper.objects.filter(announce_date=date))
-    languages = enrich_languages()
-    enriched = papers_enrich(papers=papers, languages=languages, day=date, progress=progress)
-    papers_embed(papers, day=date)
-    briefs = briefs_write(date=date, languages=languages)
+    with step_recorded(step=PipelineStep.ENRICH, day=date) as timer:
+        papers = list(Paper.objects.filter(announce_date=date))
+        languages = enrich_languages()
+        enriched = papers_enrich(papers=papers, languages=languages, day=date, progress=progress)
+        papers_embed(papers, day=date)
+        _timer_note(
+            timer, enriched, "papers", "enriched", "cached", "failed", "skipped", "calls",
+            "tokens_in", "tokens_out",
+        )  # fmt: skip
+    with step_recorded(step=PipelineStep.BRIEFS, day=date) as timer:
+        briefs = briefs_write(date=date, languages=languages)
+        _timer_note(timer, briefs, "written", "cached", "failed", "calls")
     IngestDay.objects.filter(date=date, ready_at=None).update(ready_at=timezone.now())
     return enriched, briefs
 
@@ -216,7 +230,9 @@ def daily_run(
 
     A day ingested earlier (run twice, or arXiv has moved on since) is sent from what we hold.
     """
-    ingest = day_ingest(categories=categories_needed(), date=date, progress=ingest_progress)
+    with step_recorded(step=PipelineStep.INGEST, day=date or _arxiv_today()) as timer:
+        ingest = day_ingest(categories=categories_needed(), date=date, progress=ingest_progress)
+        _timer_ingest(timer, ingest)
     issue_date = ingest.date if ingest.announced else None
     if issue_date is None and date is not None and latest_issue_date(date) == date:
         issue_date = date  # ingested by an earlier run
@@ -224,3 +240,23 @@ def daily_run(
         day_enrich(date=issue_date)
     send = digests_send(issue_date=issue_date, everyone=True, progress=send_progress)
     return ingest, send
+
+
+# Step timings for the staff dashboard: recorded around the steps, never changing what they do.
+
+
+def _arxiv_today() -> dt.date:
+    """The day an ingestion is filed under until its feeds say which announcement it was."""
+    return timezone.now().astimezone(ARXIV_TZ).date()
+
+
+def _timer_note(timer: StepTimer, report: object, *names: str, idle: bool = False) -> None:
+    timer.run.counts = {name: getattr(report, name) for name in names}
+    timer.idle = idle
+
+
+def _timer_ingest(timer: StepTimer, report: IngestReport) -> None:
+    if report.date is not None:
+        timer.run.day = report.date
+    _timer_note(timer, report, "status", "listed", "created", "updated", "unchanged")
+    timer.run.note = report.note[:2000]

@@ -4,6 +4,7 @@ from digests.models.brief import TopicBrief
 from digests.models.digest import Delivery, Digest, DigestItem, Feedback
 from digests.models.ingest import IngestDay, IngestStatus
 from digests.models.paper import AnnounceType, Enrichment, Paper
+from digests.models.run import PipelineStep, StepRun
 from digests.models.topic import Topic
 from digests.models.usage import LLMUsage
 
@@ -18,6 +19,8 @@ __all__ = [
     "IngestStatus",
     "LLMUsage",
     "Paper",
+    "PipelineStep",
+    "StepRun",
     "Topic",
     "TopicBrief",
 ]
