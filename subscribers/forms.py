@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import zoneinfo
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -173,8 +175,13 @@ class ProfileForm(forms.Form):
         choices=[(Frequency.DAILY, _("Daily")), (Frequency.WEEKLY, _("Weekly"))],
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, followed: Iterable[Topic] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        followed_ids = [topic.pk for topic in followed]
+        if followed_ids:  # a topic no longer featured stays on offer to those who follow it
+            self.fields["topics"].queryset = Topic.objects.filter(
+                Q(featured=True) | Q(pk__in=followed_ids)
+            )
         self.fields["timezone"].widget.attrs["data-timezone"] = ""
         if "authors" in self.fields:
             self.fields["authors"].widget.attrs["data-authors"] = ""

@@ -192,14 +192,18 @@ def confirm_check(token: str) -> Subscriber:
     return subscriber
 
 
-def subscriber_confirm(*, token: str) -> Subscriber:
-    """Confirm the address: the subscriber becomes active (again, if they had left)."""
+def subscriber_confirm(*, token: str) -> tuple[Subscriber, bool]:
+    """Confirm the address: the subscriber becomes active (again, if they had left).
+
+    Returns the subscriber and whether this link confirmed them. A link already used confirms
+    nothing more, and must not sign anyone in: it lives for days, a sign-in link for an hour.
+    """
     subscriber = confirm_check(token)
-    Subscriber.objects.filter(pk=subscriber.pk, status__in=CONFIRMABLE).update(
+    changed = Subscriber.objects.filter(pk=subscriber.pk, status__in=CONFIRMABLE).update(
         status=Status.ACTIVE, confirmed_at=timezone.now(), unsubscribed_at=None
     )
     subscriber.refresh_from_db()
-    return subscriber
+    return subscriber, bool(changed)
 
 
 def profile_update(

@@ -76,9 +76,11 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
         if request.method == "GET":
             return render(request, "subscribers/confirm.html", {"subscriber": confirm_check(token)})
-        subscriber = subscriber_confirm(token=token)
+        subscriber, confirmed_now = subscriber_confirm(token=token)
     except BadToken as error:
         return _bad_link(request, error)
+    if not confirmed_now:
+        return render(request, "subscribers/confirm_already.html", {"subscriber": subscriber})
     sign_in(request, subscriber)
     messages.success(request, _("Your subscription is confirmed. Welcome!"))
     return redirect("profile:edit")

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from digests.models import Topic
 from digests.preview import Preview, digest_preview
 from subscribers.forms import (
     PROFILE_FIELDS,
@@ -85,9 +86,9 @@ def _editor(
 def profile_edit(request: HttpRequest) -> HttpResponse:
     profile = _profile(request.subscriber)
     if request.method == "GET":
-        form = ProfileForm(initial=profile_initial(profile))
+        form = ProfileForm(initial=profile_initial(profile), followed=profile.topics.all())
         return _editor(request, profile=profile, form=form, email_form=EmailChangeForm())
-    form = ProfileForm(request.POST)
+    form = ProfileForm(request.POST, followed=profile.topics.all())
     if not form.is_valid():
         return _editor(
             request, profile=profile, form=form, email_form=EmailChangeForm(), status=400
@@ -108,7 +109,8 @@ def profile_preview(request: HttpRequest) -> JsonResponse:
     """The digest the form's profile would have received for the last announcement day."""
     if limit_hit(PREVIEW_LIMIT, str(request.subscriber.pk)):
         return JsonResponse({"error": _("Too many previews; wait a minute.")}, status=429)
-    form = ProfileForm(request.POST)
+    followed = Topic.objects.filter(profiles__subscriber=request.subscriber)
+    form = ProfileForm(request.POST, followed=followed)
     if not form.is_valid():
         errors = {
             name: [e["message"] for e in found]
@@ -131,7 +133,7 @@ def email_change(request: HttpRequest) -> HttpResponse:
     profile = _profile(subscriber)
     email_form = EmailChangeForm(request.POST)
     if not email_form.is_valid():
-        form = ProfileForm(initial=profile_initial(profile))
+        form = ProfileForm(initial=profile_initial(profile), followed=profile.topics.all())
         return _editor(request, profile=profile, form=form, email_form=email_form, status=400)
     new_email = email_form.cleaned_data["email"]
     if limit_hit(EMAIL_CHANGE_LIMIT, str(subscriber.pk)):

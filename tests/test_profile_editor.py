@@ -15,7 +15,7 @@ from django.test import Client
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from subscribers.forms import arxiv_id_normalise
 from subscribers.models import Subscriber
-from subscribers.tokens import confirm_token
+from subscribers.session import SESSION_KEY, email_fingerprint
 from tests.factories import make_enrichment, make_paper, make_subscriber, make_topic
 
 PROFILE = "/profile/"
@@ -24,9 +24,10 @@ DAY = dt.date(2026, 6, 18)
 
 
 def _sign_in(client: Client, subscriber: Subscriber) -> None:
-    """Sign in the way a reader does: by posting a link we mailed them."""
-    token = confirm_token(subscriber_id=subscriber.pk, email=subscriber.email)
-    assert client.post(f"/confirm/{token}/").status_code == 302
+    """Open the session a magic link opens (what `session.sign_in` stores)."""
+    session = client.session
+    session[SESSION_KEY] = {"id": subscriber.pk, "fp": email_fingerprint(subscriber.email)}
+    session.save()
 
 
 def _fields(**changes: str | list[str]) -> dict:
@@ -289,12 +290,7 @@ def test_the_preview_takes_the_csrf_token_in_a_header():
     # given a browser-like client that checks CSRF, signed in, holding the page's token
     reader = make_subscriber()
     client = Client(enforce_csrf_checks=True)
-    page = client.get(f"/confirm/{confirm_token(subscriber_id=reader.pk, email=reader.email)}/")
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
-    client.post(
-        f"/confirm/{confirm_token(subscriber_id=reader.pk, email=reader.email)}/",
-        {"csrfmiddlewaretoken": token},
-    )
+    _sign_in(client, reader)
     page = client.get(PROFILE)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.content.decode())[1]
 
@@ -380,3 +376,27 @@ def test_unsubscribing_from_the_editor_ends_the_session(client):
     reader.refresh_from_db()
     assert reader.status == Subscriber.Status.UNSUBSCRIBED
     assert client.get(PROFILE)["Location"] == "/signin/"
+
+
+@pytest.mark.django_db
+def test_a_followed_topic_no_longer_featured_stays_on_offer_to_its_followers(client):
+    # given a reader following a topic that was featured once, and a featured one
+    retired = make_topic(featured=False, names={"en": "Retired topic"})
+    featured = make_topic(featured=True, names={"en": "Featured topic"})
+    reader = make_subscriber(topics=[retired])
+    _sign_in(client, reader)
+
+    # when they open the editor and save it with both ticked
+    html = client.get(PROFILE).content.decode()
+    response = client.post(PROFILE, _fields(topics=[str(retired.pk), str(featured.pk)]))
+
+    # then the retired topic was offered, ticked, and is kept
+    assert re.search(rf'value="{retired.pk}"[^>]*checked', html)
+    assert "Retired topic" in html
+    assert response.status_code == 302
+    assert set(reader.profile.topics.all()) == {retired, featured}
+    # and the preview accepts it too; others are not offered it
+    assert client.post(PREVIEW, _fields(topics=[str(retired.pk)])).status_code == 200
+    other = Client()
+    _sign_in(other, make_subscriber())
+    assert "Retired topic" not in other.get(PROFILE).content.decode()

@@ -303,6 +303,26 @@ def test_a_reader_who_left_signs_up_again_and_is_back_on_confirming(client, outb
 
 
 @pytest.mark.django_db
+def test_a_used_confirmation_link_confirms_nothing_more_and_signs_nobody_in(client, outbox_dir):
+    # given a subscriber who confirmed with their link
+    client.post(SIGNUP, _form())
+    path = _link(_mails(outbox_dir)[0], r"/confirm/[^/\s]+/")
+    client.post(path)
+    confirmed_at = Subscriber.objects.get().confirmed_at
+
+    # when the same link is posted again from another browser
+    stranger = Client()
+    response = stranger.post(path)
+
+    # then it says so, offers a sign-in link, and opens no session
+    assert response.status_code == 200
+    assert b"Already confirmed" in response.content
+    assert b'href="/signin/"' in response.content
+    assert stranger.get("/profile/")["Location"] == "/signin/"
+    assert Subscriber.objects.get().confirmed_at == confirmed_at
+
+
+@pytest.mark.django_db
 def test_a_suppressed_address_cannot_be_confirmed(client):
     # given a link sent before the address bounced
     subscriber = make_subscriber(status=Subscriber.Status.SUPPRESSED)
