@@ -159,7 +159,9 @@ class ProfileForm(forms.Form):
     max_items = forms.IntegerField(
         label=_("At most this many papers per digest"), min_value=1, max_value=200
     )
-    min_relevance = forms.IntegerField(label=_("Minimum relevance (%)"), min_value=0, max_value=100)
+    min_relevance = forms.IntegerField(
+        label=_("Minimum relevance, from 0 to 100"), min_value=0, max_value=100
+    )
     include_updates = forms.BooleanField(
         label=_("Also show new versions of papers"), required=False
     )

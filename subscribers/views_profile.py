@@ -44,11 +44,11 @@ def _profile(subscriber: Subscriber) -> InterestProfile:
 def _status_text(preview: Preview) -> str:
     if preview.issue_date is None:
         return _("No papers have been announced yet.")
-    return _("Your digest for {date}: {shown} of {considered} papers.").format(
-        date=preview.issue_date.isoformat(),
-        shown=len(preview.items),
-        considered=preview.considered,
-    )
+    return _("Your digest for %(date)s: %(shown)d of %(considered)d papers.") % {
+        "date": preview.issue_date.isoformat(),
+        "shown": len(preview.items),
+        "considered": preview.considered,
+    }
 
 
 def _editor(

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
+from digests.models import Digest
 from subscribers.forms import arxiv_id_normalise
 from subscribers.models import Subscriber
 from subscribers.session import SESSION_KEY, email_fingerprint
@@ -237,11 +238,12 @@ def test_the_preview_ranks_the_matching_paper_first_and_follows_the_keywords(cli
     # when the keywords change
     second = client.post(PREVIEW, _fields(keywords="protein folding")).json()
 
-    # then so does the preview; nothing was saved
+    # then so does the preview; nothing was saved, no digest made
     assert _titles(second)[0] == "Protein folding with graph networks"
     assert "Diffusion language models" not in _titles(second)
     reader.refresh_from_db()
     assert reader.profile.keywords == []
+    assert not Digest.objects.exists()
 
 
 @pytest.mark.django_db

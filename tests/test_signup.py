@@ -91,7 +91,9 @@ def test_a_sign_up_creates_a_pending_profile_and_mails_a_confirmation(client, ou
 def test_the_confirmation_link_changes_nothing_on_get_and_confirms_on_post(client, outbox_dir):
     # given a sign-up and its mail
     client.post(SIGNUP, _form())
-    path = _link(_mails(outbox_dir)[0], r"/confirm/[^/\s]+/")
+    [mail] = _mails(outbox_dir)
+    assert mail["Subject"] == "Confirm your arXiv Digest subscription"
+    path = _link(mail, r"/confirm/[^/\s]+/")
 
     # when the link is opened (as a mail scanner would)
     page = client.get(path)
