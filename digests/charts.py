@@ -19,7 +19,6 @@ PALETTE = ["#417690", "#e0a030", "#70a050", "#c05050", "#8060b0", "#50a0a0", "#9
 WIDTH, HEIGHT = 760, 260
 LEFT, RIGHT, TOP, BOTTOM = 64, 16, 44, 36
 MAX_X_LABELS = 10
-Y_TICKS = 4
 
 
 def _number(value: float) -> str:
@@ -40,12 +39,23 @@ def nice_ceiling(value: float) -> float:
     return 10 * power  # pragma: no cover - the loop always returns
 
 
+def _scale(highest: float, *, whole: bool) -> tuple[float, int]:
+    """The top of the axis and its number of steps: round steps, never a fraction of a count."""
+    top = nice_ceiling(highest)
+    if whole and top < 5:
+        top = math.ceil(top)
+        return top, top
+    mantissa = top / 10 ** math.floor(math.log10(top))
+    return top, 4 if mantissa == 2 else 5
+
+
 @dataclass(frozen=True)
 class _Frame:
     """The plot area and the scale shared by the bars, lines and axes of one chart."""
 
     count: int
     top: float
+    ticks: int = 4
 
     @property
     def plot_width(self) -> float:
@@ -87,8 +97,8 @@ def _open(title: str) -> list[str]:
 def _axes(frame: _Frame, labels: Sequence[str], fmt: Callable[[float], str]) -> list[str]:
     parts = []
     base = TOP + frame.plot_height
-    for tick in range(Y_TICKS + 1):
-        value = frame.top * tick / Y_TICKS
+    for tick in range(frame.ticks + 1):
+        value = frame.top * tick / frame.ticks
         y = _f(frame.y(value))
         parts.append(
             f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" '
@@ -141,7 +151,9 @@ def bars_svg(
     """One bar per label, its series stacked bottom-up; `limit` draws a dashed line across."""
     names = list(series)
     totals = [sum(series[name][i] for name in names) for i in range(len(labels))]
-    frame = _Frame(count=len(labels), top=nice_ceiling(max([*totals, limit or 0, 0])))
+    whole = all(float(v).is_integer() for name in names for v in series[name])
+    top, ticks = _scale(max([*totals, limit or 0, 0]), whole=whole)
+    frame = _Frame(count=len(labels), top=top, ticks=ticks)
     parts = _open(title) + _legend(names if len(names) > 1 else [], limit_label if limit else "")
     parts += _axes(frame, labels, fmt)
     width = frame.slot * 0.7
@@ -180,8 +192,9 @@ def lines_svg(
 ) -> SafeString:
     """One line per series, a point per label."""
     names = list(series)
-    highest = max([value for name in names for value in series[name]] or [0])
-    frame = _Frame(count=len(labels), top=nice_ceiling(highest))
+    values = [value for name in names for value in series[name]]
+    top, ticks = _scale(max([*values, 0]), whole=all(float(v).is_integer() for v in values))
+    frame = _Frame(count=len(labels), top=top, ticks=ticks)
     parts = _open(title) + _legend(names) + _axes(frame, labels, fmt)
     for number, name in enumerate(names):
         colour = PALETTE[number % len(PALETTE)]
