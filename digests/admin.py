@@ -1,7 +1,9 @@
-"""Admin for the catalogue, the papers, their enrichment, the digests and the LLM spending.
+"""Admin for the papers, their enrichment, the digests and the LLM spending.
 
-Every list page fetches its related rows in the same query (`list_select_related` or an
-annotation), so its cost does not grow with the number of rows shown.
+Topics are curated in `admin_topics`, deliveries retried in `admin_delivery` (imported here so
+that the admin's autodiscovery registers them). Every list page fetches its related rows in the
+same query (`list_select_related` or an annotation), so its cost does not grow with its rows;
+inlines select their related rows too.
 """
 
 from __future__ import annotations
@@ -13,7 +15,8 @@ from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 
-from digests.delivery import deliveries_stuck
+from digests.admin_delivery import DeliveryAdmin
+from digests.admin_topics import TopicAdmin
 from digests.models import (
     Delivery,
     Digest,
@@ -23,11 +26,11 @@ from digests.models import (
     IngestDay,
     LLMUsage,
     Paper,
-    Topic,
     TopicBrief,
 )
 
 __all__ = [
+    "CategoryFilter",
     "DeliveryAdmin",
     "DigestAdmin",
     "DigestItemAdmin",
@@ -37,6 +40,8 @@ __all__ = [
     "IngestDayAdmin",
     "LLMUsageAdmin",
     "PaperAdmin",
+    "PaperDigestItemInline",
+    "PaperEnrichmentInline",
     "TopicAdmin",
     "TopicBriefAdmin",
 ]
@@ -44,55 +49,60 @@ __all__ = [
 SHORT_TITLE_LENGTH = 80
 
 
-@admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
-    list_display = [
-        "slug",
-        "english_name",
-        "languages",
-        "parent",
-        "children_count",
-        "follower_count",
-        "featured",
-        "position",
-    ]
-    list_editable = ["featured", "position"]
-    list_filter = ["featured", ("parent", admin.RelatedOnlyFieldListFilter)]
-    list_select_related = ["parent"]
-    search_fields = ["slug", "names"]
-    autocomplete_fields = ["parent"]
-    fieldsets = [
-        (None, {"fields": ["slug", "names", "descriptions", "parent"]}),
-        ("Matching", {"fields": ["categories", "keywords"]}),
-        ("Catalogue", {"fields": ["featured", "position"]}),
-    ]
+class CategoryFilter(admin.SimpleListFilter):
+    """Papers listed in a category, as primary or cross-list (a JSON list: matched as text)."""
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
-        # Two to-many counts over one join each: distinct keeps them from multiplying.
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                children_count=Count("children", distinct=True),
-                follower_count=Count("profiles", distinct=True),
-            )
+    title = "category"
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        primaries = Paper.objects.order_by("primary_category").values_list(
+            "primary_category", flat=True
         )
+        return [(code, code) for code in primaries.distinct() if code]
 
-    @admin.display(description="name (en)")
-    def english_name(self, topic: Topic) -> str:
-        return topic.name("en")
+    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
+        if self.value():
+            return queryset.filter(categories__icontains=f'"{self.value()}"')
+        return queryset
 
-    @admin.display(description="languages")
-    def languages(self, topic: Topic) -> str:
-        return " ".join(sorted(topic.names))
 
-    @admin.display(description="children", ordering="children_count")
-    def children_count(self, topic: Topic) -> int:
-        return topic.children_count
+class _ReadOnlyInline(admin.TabularInline):
+    """Shown on the page, changed by the pipeline only."""
 
-    @admin.display(description="followers", ordering="follower_count")
-    def follower_count(self, topic: Topic) -> int:
-        return topic.follower_count
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
+        return list(self.fields)
+
+
+class PaperEnrichmentInline(_ReadOnlyInline):
+    model = Enrichment
+    verbose_name_plural = "readings (enrichments)"
+    fields = [
+        "language", "paper_version", "prompt_version", "status", "title", "summary",
+        "topic_hits", "model", "tokens_in", "tokens_out", "error", "created_at",
+    ]  # fmt: skip
+    ordering = ["language", "prompt_version"]
+
+
+class PaperDigestItemInline(_ReadOnlyInline):
+    model = DigestItem
+    verbose_name_plural = "carried in digests"
+    fields = ["digest", "rank", "relevance", "topic", "reason"]
+    ordering = ["-digest__issue_date", "digest__subscriber__email"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DigestItem]:
+        # The digest's label names its subscriber, and the topic its name: no query per row.
+        return super().get_queryset(request).select_related("digest__subscriber", "topic")
 
 
 @admin.register(Paper)
@@ -104,9 +114,10 @@ class PaperAdmin(admin.ModelAdmin):
         "announce_date",
         "announce_type",
     ]
-    list_filter = ["announce_type", "primary_category"]
+    list_filter = ["announce_date", "announce_type", CategoryFilter]
     date_hierarchy = "announce_date"
-    search_fields = ["arxiv_id", "title"]
+    inlines = [PaperEnrichmentInline, PaperDigestItemInline]
+    search_fields = ["arxiv_id", "title", "authors"]
     readonly_fields = ["created_at", "updated_at", "links"]
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     fieldsets = [
@@ -219,51 +230,6 @@ class DigestItemAdmin(admin.ModelAdmin):
     search_fields = ["digest__subscriber__email", "paper__arxiv_id", "paper__title"]
     raw_id_fields = ["digest", "paper"]
     autocomplete_fields = ["topic"]
-
-
-class StuckFilter(admin.SimpleListFilter):
-    """Deliveries left mid-send (a crash, or an ESP that never answered): check, never resend."""
-
-    title = "needs checking"
-    parameter_name = "stuck"
-
-    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
-        return [("yes", "stuck in sending")]
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet) -> QuerySet:
-        if self.value() == "yes":
-            return queryset.filter(pk__in=deliveries_stuck().values("pk"))
-        return queryset
-
-
-@admin.register(Delivery)
-class DeliveryAdmin(admin.ModelAdmin):
-    list_display = [
-        "digest",
-        "status",
-        "attempts",
-        "esp_message_id",
-        "last_error",
-        "created_at",
-        "claimed_at",
-        "sent_at",
-        "opened_at",
-        "clicked_at",
-    ]
-    list_select_related = ["digest__subscriber"]
-    list_filter = [StuckFilter, "status", "attempts", "sent_at", "digest__issue_date"]
-    date_hierarchy = "created_at"
-    search_fields = ["esp_message_id", "digest__subscriber__email"]
-    raw_id_fields = ["digest"]
-    # The sending step owns these: editing them by hand would break the at-most-once claim.
-    readonly_fields = [
-        "created_at",
-        "claimed_at",
-        "sent_at",
-        "opened_at",
-        "clicked_at",
-        "updated_at",
-    ]
 
 
 @admin.register(Feedback)

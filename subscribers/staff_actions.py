@@ -1,0 +1,206 @@
+"""What staff do to a subscriber or a delivery from the admin: plain functions, one per action.
+
+The admin classes only call these and turn their answers into messages.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import override
+
+from digests.assemble import CHUNK, WEEK
+from digests.llm.prompts import ENRICH_PROMPT_VERSION
+from digests.models import Delivery, Digest, DigestItem, Enrichment, Paper, Topic
+from digests.ranking import digest_pick
+from digests.scoring import PaperIndex, scores_compute
+from digests.scoring_data import paper_rows, profile_rows, topic_parents
+from digests.tasks import digest_deliver
+from newsletter.i18n import language_for_translation
+from subscribers.models import InterestProfile, Subscriber
+from subscribers.services import subscriber_suppress
+from subscribers.signin import signin_link_send
+
+__all__ = [
+    "DayPreview",
+    "DayPreviewItem",
+    "RetryRefused",
+    "delivery_retry",
+    "subscriber_day_preview",
+    "subscriber_signin_link_resend",
+    "subscriber_staff_suppress",
+    "subscriber_unsuppress",
+]
+
+
+# Confirmed non-deliveries: the ESP refused the message, or reported it bounced.
+RETRYABLE = frozenset({Delivery.Status.FAILED, Delivery.Status.BOUNCED})
+
+
+class RetryRefused(ValueError):
+    """The delivery may not be sent again; the message says why, for staff."""
+
+
+@transaction.atomic
+def delivery_retry(*, delivery_id: int, by: str = "staff") -> Delivery:
+    """Queue again a delivery that failed for good, and send it once that is committed.
+
+    For an address fixed after a refusal or a bounce. Only those are retried: a sent or
+    delivered one went out, and a sending one may have (the ESP never answered), so none is
+    ever re-sent blindly. Attempts are kept; the old error is kept in the note.
+    """
+    delivery = (
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("digest__subscriber")
+        .get(pk=delivery_id)
+    )
+    digest, subscriber = delivery.digest, delivery.digest.subscriber
+    if delivery.status not in RETRYABLE:
+        raise RetryRefused(
+            f"{digest}: the delivery is {delivery.get_status_display()}; only a failed or "
+            "bounced delivery is retried (any other may have reached the reader)."
+        )
+    if not subscriber.is_active:
+        raise RetryRefused(
+            f"{digest}: {subscriber.email} is {subscriber.get_status_display()}; "
+            "make the subscriber active first."
+        )
+    if digest.status not in (Digest.Status.ASSEMBLED, Digest.Status.FAILED):
+        raise RetryRefused(f"{digest}: the digest is {digest.get_status_display()}.")
+    stamp = timezone.now().strftime("%Y-%m-%d %H:%M UTC")
+    delivery.last_error = f"retried by {by} at {stamp}; before: {delivery.last_error}"[:2000]
+    delivery.status = Delivery.Status.QUEUED
+    delivery.claimed_at = None
+    delivery.save(update_fields=["status", "last_error", "claimed_at", "updated_at"])
+    Digest.objects.filter(pk=digest.pk, status=Digest.Status.FAILED).update(
+        status=Digest.Status.ASSEMBLED
+    )
+    digest_id = digest.pk
+    transaction.on_commit(lambda: digest_deliver.delay(digest_id))
+    return delivery
+
+
+def subscriber_signin_link_resend(*, subscriber: Subscriber) -> bool:
+    """Mail a fresh magic link; False when the subscription may not sign in."""
+    return signin_link_send(email=subscriber.email)
+
+
+def subscriber_staff_suppress(*, subscriber: Subscriber) -> bool:
+    """Suppress the address as a bounce would; False if it already was."""
+    changed = subscriber_suppress(email=subscriber.email)
+    subscriber.refresh_from_db()
+    return bool(changed)
+
+
+@transaction.atomic
+def subscriber_unsuppress(*, subscriber: Subscriber) -> bool:
+    """Lift a suppression (the address was fixed): active if it was confirmed, else pending."""
+    changed = Subscriber.objects.filter(
+        pk=subscriber.pk, status=Subscriber.Status.SUPPRESSED
+    ).update(
+        status=Subscriber.Status.ACTIVE
+        if subscriber.confirmed_at is not None
+        else Subscriber.Status.PENDING
+    )
+    subscriber.refresh_from_db()
+    return bool(changed)
+
+
+@dataclass(frozen=True)
+class DayPreviewItem:
+    rank: int
+    paper: Paper
+    relevance: int
+    reason: str
+    topic: str
+    translated_title: str
+    summary: str
+
+
+@dataclass(frozen=True)
+class DayPreview:
+    issue_date: dt.date
+    considered: int
+    items: list[DayPreviewItem]
+    digest: Digest | None  # the digest assembled for that day, if any
+
+
+def _readings(papers: list[Paper], language: str) -> dict[int, Enrichment]:
+    """Each paper's LLM reading of its current version in `language`, when there is one."""
+    versions = {paper.pk: paper.version for paper in papers}
+    rows = Enrichment.objects.filter(
+        paper__in=list(versions),
+        language=language,
+        status=Enrichment.Status.OK,
+        prompt_version=ENRICH_PROMPT_VERSION,
+    )
+    return {r.paper_id: r for r in rows if versions[r.paper_id] == r.paper_version}
+
+
+def subscriber_day_preview(*, subscriber: Subscriber, issue_date: dt.date) -> DayPreview:
+    """Rank `issue_date`'s papers for the subscriber's saved profile, as assembly would.
+
+    The same steps as `assemble` (papers of the day or week, papers already sent left out,
+    `scores_compute`, `digest_pick`), and nothing written.
+    """
+    subscriber = (
+        Subscriber.objects.select_related("profile")
+        .prefetch_related("profile__topics")
+        .get(pk=subscriber.pk)
+    )
+    digest = Digest.objects.filter(subscriber=subscriber, issue_date=issue_date).first()
+    try:
+        profile = subscriber.profile
+    except InterestProfile.DoesNotExist:
+        return DayPreview(issue_date=issue_date, considered=0, items=[], digest=digest)
+    first_day = issue_date
+    if subscriber.frequency == Subscriber.Frequency.WEEKLY:
+        first_day = issue_date - WEEK + dt.timedelta(days=1)
+    papers = list(Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk"))
+    if not papers:
+        return DayPreview(issue_date=issue_date, considered=0, items=[], digest=digest)
+    seen = set(
+        DigestItem.objects.filter(
+            digest__subscriber=subscriber, digest__issue_date__lt=issue_date
+        ).values_list("paper_id", flat=True)
+    )
+    parents = topic_parents()
+    rows = profile_rows([subscriber])
+    index = PaperIndex(paper_rows(papers), rows)
+    chunk = next(
+        iter(scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index))
+    )
+    names = {t.slug: t.name(subscriber.language) for t in Topic.objects.all()}
+    with override(language_for_translation(subscriber.language)):
+        picks = digest_pick(
+            relevance=chunk.relevance[0],
+            index=index,
+            profile=rows[0],
+            minimum=profile.min_relevance,
+            limit=profile.max_items,
+            exclude=seen,
+            parents=parents,
+            topic_names=names,
+            serendipity=profile.serendipity,
+        )
+    chosen = [papers[pick.paper] for pick in picks]
+    readings = _readings(chosen, subscriber.language)
+    items = []
+    for rank, (pick, paper) in enumerate(zip(picks, chosen, strict=True), start=1):
+        reading = readings.get(paper.pk)
+        title = reading.title if reading and reading.title != paper.title else ""
+        items.append(
+            DayPreviewItem(
+                rank=rank,
+                paper=paper,
+                relevance=pick.relevance,
+                reason=pick.reason,
+                topic=names.get(pick.topic or "", ""),
+                translated_title=title,
+                summary=reading.summary if reading else "",
+            )
+        )
+    return DayPreview(issue_date=issue_date, considered=len(papers), items=items, digest=digest)
