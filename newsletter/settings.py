@@ -121,7 +121,9 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_TRUSTED_ORIGINS = [CONFIG.site_url]
 SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "no-referrer"  # links carry tokens: never hand them to another page
+# Links carry tokens: never hand them to another site. (Not "no-referrer": browsers then post
+# forms with "Origin: null", which Django's CSRF check refuses.)
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SUBSCRIBER_SESSION_AGE = 60 * 60 * 24 * 14  # a magic-link session lasts two weeks at most
 TRUSTED_PROXY_COUNT = CONFIG.trusted_proxy_count
