@@ -170,7 +170,8 @@ def test_the_page_shows_the_chart_the_tables_and_the_warning_of_that_day_only(
     base = float(last["enrichment"].get("y")) + float(last["enrichment"].get("height"))
     enrich_top = float(last["enrichment"].get("y"))
     assert base - float(limit.get("y1")) == pytest.approx((base - enrich_top) * BUDGET / 80_000)
-    # and the per-model table and the cost chart are there
+    # and the per-day and per-model tables and the cost chart are there
+    assert '<td class="number">73,000</td>' in page
     assert "text-embedding-3-small" in page
     cost = parse_svg(response.context["charts"][1]).findall(f".//{SVG}rect[@class='bar']")
     assert cost[-1].find(f"{SVG}title").text == "06-18: $0.0235"
