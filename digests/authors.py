@@ -11,11 +11,10 @@ from __future__ import annotations
 
 import heapq
 import re
-import threading
 import uuid
 from array import array
 from bisect import bisect_left
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -30,6 +29,7 @@ __all__ = [
     "AuthorSuggestion",
     "author_index",
     "author_index_build",
+    "author_index_refresh",
     "author_papers",
     "author_suggest",
     "name_tokens",
@@ -72,7 +72,8 @@ class AuthorSuggestion:
 class AuthorIndex:
     """Every written author key with its papers (as recency positions) and its usual spelling.
 
-    Flat arrays, not dicts of sets: compact to keep per process and quick to pickle.
+    Flat arrays (a key's slice of `positions`, a token's slice of `token_keys`), not dicts of
+    sets: compact to keep in each process and quick to pickle.
     """
 
     paper_ids: array  # recency position → paper id, newest first
@@ -81,8 +82,9 @@ class AuthorIndex:
     starts: array  # per key: where its positions begin in `positions` (len(keys) + 1 entries)
     positions: array  # recency positions, ascending within each key
     rank: array  # per key: 0 for the author with most papers, 1 for the next…
-    tokens: list[str]  # sorted name parts of every spelling
-    token_keys: array  # per token: the key it belongs to
+    tokens: list[str]  # sorted distinct name parts of every spelling
+    token_starts: array  # per token: where its keys begin in `token_keys`
+    token_keys: array  # key numbers
 
     def key_positions(self, key: str) -> array:
         i = bisect_left(self.keys, key)
@@ -90,26 +92,46 @@ class AuthorIndex:
             return array("I")
         return self.positions[self.starts[i] : self.starts[i + 1]]
 
+    def prefix_keys(self, prefix: str) -> set[int]:
+        """The keys with a name part starting with `prefix`."""
+        low = bisect_left(self.tokens, prefix)
+        high = bisect_left(self.tokens, prefix + _PREFIX_END, lo=low)
+        if low == high:
+            return set()
+        return set(self.token_keys[self.token_starts[low] : self.token_starts[high]])
+
 
 def author_index_build(papers: Iterable[tuple[int, list[str]]]) -> AuthorIndex:
-    """Index (paper id, author names) pairs given newest first."""
+    """Index (paper id, author names) pairs given newest first.
+
+    Work per distinct spelling (folding, keys, tokens) is done once: most of 100k papers'
+    author slots repeat a spelling already seen.
+    """
     paper_ids = array("q")
-    by_key: dict[str, list[int]] = defaultdict(list)
-    spellings: dict[str, Counter[str]] = defaultdict(Counter)
-    written: dict[str, set[str]] = {}  # prolific authors recur: fold each spelling once
+    by_key: dict[str, list[int]] = {}
+    written: dict[str, tuple[str, ...]] = {}  # spelling → its keys
+    slots: dict[str, int] = {}  # spelling → papers written so
     for position, (paper_id, names) in enumerate(papers):
         paper_ids.append(paper_id)
         for name in names:
             keys = written.get(name)
             if keys is None:
-                keys = written[name] = author_keys_written(name)
+                keys = written[name] = tuple(author_keys_written(name))
+                slots[name] = 0
+            slots[name] += 1
             for key in keys:
-                held = by_key[key]
-                if not held or held[-1] != position:  # a name twice on one paper counts once
+                held = by_key.get(key)
+                if held is None:
+                    by_key[key] = [position]
+                elif held[-1] != position:  # a name twice on one paper counts once
                     held.append(position)
-                spellings[key][name.strip()] += 1
     keys = sorted(by_key)
-    names = [_usual_spelling(spellings[key]) for key in keys]
+    number = {key: i for i, key in enumerate(keys)}
+    spellings: list[list[str]] = [[] for _ in keys]
+    for name, name_keys in written.items():
+        for key in name_keys:
+            spellings[number[key]].append(name)
+    names = [_usual_spelling(found, slots).strip() for found in spellings]
     starts, positions = array("I", [0]), array("I")
     for key in keys:
         positions.extend(by_key[key])
@@ -118,9 +140,18 @@ def author_index_build(papers: Iterable[tuple[int, list[str]]]) -> AuthorIndex:
     rank = array("I", bytes(4 * len(keys)))
     for place, i in enumerate(order):
         rank[i] = place
-    pairs = sorted(
-        {(token, i) for i, key in enumerate(keys) for token in _key_tokens(key, spellings[key])}
-    )
+    by_token: dict[str, list[int]] = defaultdict(list)
+    for i, key in enumerate(keys):
+        tokens = set(key[2:].split())
+        for name in spellings[i]:
+            tokens.update(name_tokens(name))
+        for token in tokens:
+            by_token[token].append(i)
+    tokens = sorted(by_token)
+    token_starts, token_keys = array("I", [0]), array("I")
+    for token in tokens:
+        token_keys.extend(by_token[token])
+        token_starts.append(len(token_keys))
     return AuthorIndex(
         paper_ids=paper_ids,
         keys=keys,
@@ -128,21 +159,15 @@ def author_index_build(papers: Iterable[tuple[int, list[str]]]) -> AuthorIndex:
         starts=starts,
         positions=positions,
         rank=rank,
-        tokens=[token for token, _ in pairs],
-        token_keys=array("I", [i for _, i in pairs]),
+        tokens=tokens,
+        token_starts=token_starts,
+        token_keys=token_keys,
     )
 
 
-def _usual_spelling(spellings: Counter[str]) -> str:
+def _usual_spelling(spellings: list[str], slots: dict[str, int]) -> str:
     """The most written form, preferring one without TeX accents ("Hajdu\\v{s}ek")."""
-    return max(spellings, key=lambda name: ("\\" not in name, spellings[name]))
-
-
-def _key_tokens(key: str, spellings: Counter[str]) -> set[str]:
-    tokens = set(key[2:].split())
-    for name in spellings:
-        tokens.update(name_tokens(name))
-    return tokens
+    return max(spellings, key=lambda name: ("\\" not in name, slots[name]))
 
 
 def _followed_positions(index: AuthorIndex, name: str) -> list[int]:
@@ -173,10 +198,8 @@ def author_suggest(
         return []
     candidates: set[int] | None = None
     for word in sorted(set(words), key=len, reverse=True):  # the most selective word first
-        low = bisect_left(index.tokens, word)
-        high = bisect_left(index.tokens, word + _PREFIX_END, lo=low)
-        found = index.token_keys[low:high]
-        candidates = set(found) if candidates is None else candidates.intersection(found)
+        found = index.prefix_keys(word)
+        candidates = found if candidates is None else candidates & found
         if not candidates:
             return []
     best = heapq.nsmallest(limit, candidates, key=index.rank.__getitem__)
@@ -188,34 +211,56 @@ def author_suggest(
     ]
 
 
-_memo: tuple[str, AuthorIndex] | None = None
-_memo_lock = threading.Lock()
+BUILD_TIMEOUT = 300  # seconds another process waits on a build before trying its own
+_DATA_KEY = "authors:index:data"  # (stamp, index): one copy only, however often rebuilt
+BUILD_LOCK_KEY = "authors:index:building"
+_memo: tuple[str, AuthorIndex] | None = None  # this process's copy of the cache's data
+
+
+def _stamp_key(latest: int) -> str:
+    return f"authors:index:stamp:{latest}"
+
+
+def _latest_paper_id() -> int:
+    return Paper.objects.aggregate(latest=Max("id"))["latest"] or 0
 
 
 def author_index() -> AuthorIndex:
     """The index of the papers held now: this process's copy, the cache's, or a fresh build.
 
     The latest paper id names the index, so a day's new papers make a new one; a stamp in the
-    cache tells a process whether its own copy is still that index (and a cleared cache is
-    never outlived by a process's copy).
+    cache tells a process whether its copy is still current (a cleared cache is never outlived
+    by a process's copy). While one request rebuilds, the others are served the last index.
     """
     global _memo
-    latest = Paper.objects.aggregate(latest=Max("id"))["latest"] or 0
-    stamp_key = f"authors:index:stamp:{latest}"
-    stamp = cache.get(stamp_key)
-    memo = _memo
-    if stamp is not None and memo is not None and memo[0] == stamp:
-        return memo[1]
-    index = cache.get(f"authors:index:{stamp}") if stamp is not None else None
-    if index is None:
-        with _memo_lock:  # one build per process at a time; others wait for it
-            stamp = cache.get(stamp_key)
-            index = cache.get(f"authors:index:{stamp}") if stamp is not None else None
-            if index is None:
-                index = author_index_build(_papers_newest_first())
-                stamp = uuid.uuid4().hex
-                cache.set(f"authors:index:{stamp}", index, INDEX_TTL)
-                cache.set(stamp_key, stamp, INDEX_TTL)
+    latest = _latest_paper_id()
+    stamp = cache.get(_stamp_key(latest))
+    if stamp is not None:
+        held = _memo if _memo is not None and _memo[0] == stamp else cache.get(_DATA_KEY)
+        if held is not None and held[0] == stamp:
+            _memo = held
+            return held[1]
+    if cache.add(BUILD_LOCK_KEY, 1, BUILD_TIMEOUT):
+        try:
+            return author_index_refresh(latest=latest)
+        finally:
+            cache.delete(BUILD_LOCK_KEY)
+    stale = _memo or cache.get(_DATA_KEY)
+    return stale[1] if stale is not None else author_index_refresh(latest=latest)
+
+
+def author_index_refresh(*, latest: int | None = None) -> AuthorIndex:
+    """Build the index of the papers held now and share it through the cache.
+
+    Seconds on 100k papers: worth calling once new papers are ingested, so that no reader
+    waits for it.
+    """
+    global _memo
+    latest = _latest_paper_id() if latest is None else latest
+    index = author_index_build(_papers_newest_first())
+    stamp = uuid.uuid4().hex
+    cache.set(_DATA_KEY, (stamp, index), None)
+    cache.set(_stamp_key(latest), stamp, INDEX_TTL)
     _memo = (stamp, index)
     return index
 

@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import F, Max, Min, Q
+from django.db.models import F
 from django.urls import reverse
 
 from digests.authors import author_index, author_papers
@@ -163,11 +163,11 @@ def _day_navigation(day: dt.date | None) -> tuple[dt.date | None, dt.date | None
         dates = Paper.objects.order_by("-announce_date").values_list("announce_date", flat=True)
         recent = list(dates.distinct()[:2])
         return (recent[0] if recent else None), (recent[1] if len(recent) > 1 else None), None
-    around = Paper.objects.aggregate(
-        previous=Max("announce_date", filter=Q(announce_date__lt=day)),
-        next=Min("announce_date", filter=Q(announce_date__gt=day)),
-    )
-    return day, around["previous"], around["next"]
+    # Two index lookups: one filtered aggregate would scan every paper.
+    dates = Paper.objects.values_list("announce_date", flat=True)
+    previous = dates.filter(announce_date__lt=day).order_by("-announce_date").first()
+    following = dates.filter(announce_date__gt=day).order_by("announce_date").first()
+    return day, previous, following
 
 
 def _day_hits(*, day: dt.date, covered: set[str]) -> dict[int, tuple[float, str]]:

@@ -7,9 +7,15 @@ import random
 import time
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 
-from digests.authors import author_index_build, author_suggest
+from digests.authors import (
+    BUILD_LOCK_KEY,
+    author_index_build,
+    author_index_refresh,
+    author_suggest,
+)
 from digests.lexical import LEXICAL_VERSION
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import AnnounceType, Enrichment, Paper, Topic
@@ -306,16 +312,21 @@ def test_topic_page_pages_by_twenty(client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("n", [5, 20])
-def test_topic_page_queries_do_not_grow_with_papers(client, django_assert_num_queries, n):
+@pytest.mark.parametrize(("params", "queries"), [({}, 5), ({"date": "2026-06-18"}, 6)])
+def test_topic_page_queries_do_not_grow_with_papers(
+    client, django_assert_num_queries, n, params, queries
+):
     # given n papers hitting the topic, each with two readings, several authors and topics
     _topics()
     for i in range(n):
         _paper(score=50 + i, topic="post-training" if i % 2 else "llm")
 
-    # when the page is rendered
-    # then it takes the same five queries: topics, days, the day's hits, papers, readings
-    with django_assert_num_queries(5):
-        response = client.get(_topic_url())
+    # when the page is rendered, for the latest day or a given one
+    # then the queries are the same for 5 and 20 papers: topics, the day (latest and previous
+    # in one query; or previous and next, one index lookup each), the day's hits, papers,
+    # readings
+    with django_assert_num_queries(queries):
+        response = client.get(_topic_url(**params))
     assert response.context["view"].count == n
 
 
@@ -533,6 +544,38 @@ def test_suggest_sees_papers_ingested_after_the_index_was_built(client, django_a
     assert _suggest(client, "yong") == [{"name": "Yongjin Yang", "papers": 2}]
     with django_assert_num_queries(1):
         _suggest(client, "yong")
+
+
+@pytest.mark.django_db
+def test_while_another_process_rebuilds_the_last_index_answers(client):
+    # given an index built, then a new paper, while another process holds the build lock
+    make_paper(authors=[{"name": "Yongjin Yang", "affiliations": []}])
+    assert _suggest(client, "yong") == [{"name": "Yongjin Yang", "papers": 1}]
+    make_paper(authors=[{"name": "Yongjin Yang", "affiliations": []}])
+    cache.add(BUILD_LOCK_KEY, 1, 60)
+
+    # when a name is asked for, and again once the build is done
+    during = _suggest(client, "yong")
+    cache.delete(BUILD_LOCK_KEY)
+    after = _suggest(client, "yong")
+
+    # then the reader is not kept waiting: the last index answers, then the new one
+    assert during == [{"name": "Yongjin Yang", "papers": 1}]
+    assert after == [{"name": "Yongjin Yang", "papers": 2}]
+
+
+@pytest.mark.django_db
+def test_refreshing_the_index_after_ingestion_spares_readers_the_build(
+    client, django_assert_num_queries
+):
+    # given papers, and the index refreshed as the pipeline would after ingesting them
+    make_paper(authors=[{"name": "Yingqi Fan", "affiliations": []}])
+    author_index_refresh()
+
+    # when a reader asks for names
+    # then only the latest paper id is read
+    with django_assert_num_queries(1):
+        assert _suggest(client, "fan") == [{"name": "Yingqi Fan", "papers": 1}]
 
 
 def test_suggest_on_100k_papers_answers_in_milliseconds():
