@@ -128,14 +128,11 @@ def topic_page_build(
     relevance = _day_hits(day=day, covered=covered) if day else {}
     ranked = sorted(relevance, key=lambda pid: (-relevance[pid][0], relevance[pid][1]))
     shown = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    name = topic.name(language)
-    other = (
-        topic.names.get("en", "") if name != topic.names.get("en") else topic.names.get("zh", "")
-    )
+    name, other_name = _topic_names(topic, language)
     return TopicPage(
         topic=topic,
         name=name,
-        other_name=other if other != name else "",
+        other_name=other_name,
         description=topic.description(language),
         subtopics=[
             topics[s].name(language)
@@ -155,6 +152,14 @@ def topic_page_build(
         page=page,
         has_next=len(ranked) > page * PAGE_SIZE,
     )
+
+
+def _topic_names(topic: Topic, language: str) -> tuple[str, str]:
+    """The name in the page's language, and the English or Chinese one beside it, as seed 003."""
+    name = topic.name(language)
+    english, chinese = topic.names.get("en", ""), topic.names.get("zh", "")
+    other = chinese if name == english else english
+    return name, other if other != name else ""
 
 
 def _day_navigation(day: dt.date | None) -> tuple[dt.date | None, dt.date | None, dt.date | None]:
