@@ -227,7 +227,7 @@ class TopicAdmin(admin.ModelAdmin):
         if upload is not None:
             context["result"] = _topics_upload(upload.read())
         elif request.method == "POST":
-            context["failure"] = "Choose a file to import."
+            context["result"] = {"failure": "Choose a file to import."}
         return TemplateResponse(request, "admin/import_export.html", context)
 
     def export_view(self, request: HttpRequest) -> HttpResponse:

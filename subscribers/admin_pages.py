@@ -85,7 +85,7 @@ def import_page(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResp
             "errors": [f"line {number}: {reason}" for number, reason in report.errors],
         }
     elif request.method == "POST":
-        context["failure"] = "Choose a file to import."
+        context["result"] = {"failure": "Choose a file to import."}
     return TemplateResponse(request, "admin/import_export.html", context)
 
 
