@@ -22,7 +22,7 @@ from digests.lexical import LEXICAL_VERSION
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.matching import author_keys_followed
 from digests.models import Enrichment, Paper, Topic
-from digests.render import _affiliation_pairs as affiliation_pairs
+from digests.render import affiliation_pairs
 from digests.scoring import expand_topics
 from newsletter.i18n import language_for_translation
 

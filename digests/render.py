@@ -23,7 +23,14 @@ from digests.models import Digest, DigestItem, Enrichment, Paper
 from newsletter.i18n import language_for_translation
 from subscribers.tokens import digest_token, feedback_token, unsubscribe_token
 
-__all__ = ["ItemView", "RenderedEmail", "digest_mjml", "digest_render", "item_views"]
+__all__ = [
+    "ItemView",
+    "RenderedEmail",
+    "affiliation_pairs",
+    "digest_mjml",
+    "digest_render",
+    "item_views",
+]
 
 
 @dataclass(frozen=True)
@@ -49,7 +56,7 @@ class ItemView:
     less_url: str
 
 
-def _affiliation_pairs(originals: list[str], translated: list[str]) -> list[str]:
+def affiliation_pairs(originals: list[str], translated: list[str]) -> list[str]:
     """ "Zhejiang University(浙江大学)", as on the reference screens, when a translation exists."""
     pairs = []
     for n, original in enumerate(originals):
@@ -97,7 +104,7 @@ def item_views(digest: Digest) -> list[ItemView]:
                 else "",
                 translated_abstract=reading.abstract if is_llm else "",
                 summary=reading.summary if reading else "",
-                affiliations=_affiliation_pairs(
+                affiliations=affiliation_pairs(
                     item.paper.affiliations, reading.affiliations if is_llm else []
                 ),
                 topic_name=item.topic.name(language) if item.topic else "",
