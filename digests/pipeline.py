@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from digests.affiliations import affiliations_fill
 from digests.assemble import digests_assemble
+from digests.authors import author_index_refresh
 from digests.brief import BriefReport, briefs_write
 from digests.delivery import SendOutcome, delivery_send
 from digests.embeddings import papers_embed
@@ -217,6 +218,7 @@ def day_enrich(
         briefs = briefs_write(date=date, languages=languages)
         _timer_note(timer, briefs, "written", "cached", "failed", "calls")
     IngestDay.objects.filter(date=date, ready_at=None).update(ready_at=timezone.now())
+    author_index_refresh()  # so the first reader of the new authors' pages does not wait for it
     return enriched, briefs
 
 

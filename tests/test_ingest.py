@@ -13,7 +13,7 @@ from django.core.management.base import CommandError
 from digests import ingest as ingest_module
 from digests.arxiv_fixtures import FakePaper, day_write
 from digests.ingest import day_ingest
-from digests.models import Digest, IngestDay, Paper
+from digests.models import Digest, IngestDay, Paper, PipelineStep, StepRun
 from digests.pipeline import daily_run
 from tests.factories import make_subscriber
 
@@ -71,6 +71,10 @@ def test_ingest_stores_every_announced_paper_once_with_its_type_and_fields(recor
     day = IngestDay.objects.get(date=DAY)
     assert (day.status, day.listed, day.created, day.api_requests) == ("announced", 22, 22, 1)
     assert len(_api_requests(recorded_arxiv)) == 1
+    # and its timing is on the staff's dashboard, under the day arXiv announced
+    run = StepRun.objects.get(step=PipelineStep.INGEST)
+    assert (run.day, run.ok) == (DAY, True)
+    assert run.finished_at >= run.started_at
 
 
 @pytest.mark.django_db

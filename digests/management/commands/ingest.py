@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.core.management.base import BaseCommand, CommandError
 
 from digests.arxiv_http import ArxivUnavailable
 from digests.ingest import day_ingest
+from digests.models import PipelineStep
+from digests.models.run import step_recorded
 from digests.pipeline import categories_needed
 from newsletter.cli import parse_date, progress_bar
 
@@ -25,9 +29,12 @@ class Command(BaseCommand):
         )
         if not wanted:
             raise CommandError("no category to ingest: no active profile or topic needs one")
+        day = parse_date(date)
         with progress_bar("ingesting") as bar:
             try:
-                report = day_ingest(categories=wanted, date=parse_date(date), progress=bar.update)
+                with step_recorded(step=PipelineStep.INGEST, day=day or dt.date.today()) as timer:
+                    report = day_ingest(categories=wanted, date=day, progress=bar.update)
+                    timer.run.day = report.date
             except ArxivUnavailable as error:
                 raise CommandError(f"{error}; what was stored stays stored, run again") from error
         self.stdout.write(report.summary())
