@@ -8,13 +8,11 @@ import logging
 import re
 import time
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 from django.test import Client
 
 from newsletter.logs import TokenScrubber
-from subscribers.logfilters import ScrubbingGunicornLogger
 from subscribers.models import Subscriber
 from subscribers.tokens import SIGNIN_LINK_AGE, signin_token, unsubscribe_token
 from tests.factories import make_subscriber
@@ -349,38 +347,3 @@ def test_a_replaced_feed_address_is_logged_without_its_key(client, caplog):
 
     [record] = [r for r in caplog.records if r.name == "django.request"]
     assert record.getMessage() == "Not Found: /feed/[token].atom"
-
-
-def test_gunicorn_access_log_lines_are_scrubbed():
-    # given gunicorn's access-log atoms for a magic link
-    token = signin_token(subscriber_id=7, email="ada@example.org")
-    logger = ScrubbingGunicornLogger(SimpleNamespace(**_gunicorn_config()))
-    environ = {
-        "REQUEST_METHOD": "GET",
-        "RAW_URI": f"/signin/{token}/",
-        "PATH_INFO": f"/signin/{token}/",
-        "QUERY_STRING": "",
-        "SERVER_PROTOCOL": "HTTP/1.1",
-    }
-    response = SimpleNamespace(status="200 OK", sent=10, headers=[])
-    request = SimpleNamespace(headers=[])
-
-    # when the atoms are built
-    atoms = logger.atoms(response, request, environ, _Elapsed())
-
-    # then the request line and path hold no token
-    assert atoms["r"] == "GET /signin/[token]/ HTTP/1.1"
-    assert atoms["U"] == "/signin/[token]/"
-    assert token not in str(atoms)
-
-
-class _Elapsed:
-    seconds = 0
-    microseconds = 1500
-
-
-def _gunicorn_config() -> dict:
-    from gunicorn.config import Config
-
-    config = Config()
-    return {name: setting.get() for name, setting in config.settings.items()}
