@@ -50,9 +50,9 @@ def test_sign_in_by_mailed_link_then_manage_the_feed_and_data(
     page.wait_for_url(live_server.url + "/profile/")
     assert "/signin/" not in page.url
 
-    # when they create their private feed on the data page
-    response = page.goto(live_server.url + "/my-data/")
-    assert response is not None and response.status == 200
+    # when they follow the profile's link to their data and create their private feed
+    page.click("#mydata")
+    page.wait_for_url(live_server.url + "/my-data/")
     page.click("#feed-create")
     feed_url = page.locator("#feed-url").input_value()
     page.screenshot(path=str(ARTIFACTS / "mydata.png"), full_page=True)
