@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.utils import timezone
+from kombu import Connection
 
 __all__ = ["Health", "health_check"]
 
@@ -42,15 +43,13 @@ def _database() -> dict:
 
 
 def _broker() -> dict:
-    from newsletter.celery import app
-
     url = settings.CELERY_BROKER_URL
     scheme = url.split("://", 1)[0]
     if scheme == "filesystem":
         folder = Path(settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("data_folder_in", ""))
         return {"ok": folder.is_dir(), "transport": scheme}
     try:
-        with app.connection_for_write() as conn:
+        with Connection(url, connect_timeout=BROKER_TIMEOUT) as conn:
             conn.ensure_connection(max_retries=1, timeout=BROKER_TIMEOUT)
         return {"ok": True, "transport": scheme}
     except Exception as error:
