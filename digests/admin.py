@@ -199,7 +199,7 @@ class DigestAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_select_related = ["subscriber", "delivery"]
-    list_filter = ["status"]
+    list_filter = ["status", "delivery__status", "issue_date"]
     date_hierarchy = "issue_date"
     search_fields = ["subscriber__email"]
     raw_id_fields = ["subscriber"]
