@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import random
 from urllib.parse import quote
 
 import requests
@@ -28,11 +29,19 @@ from digests.render import digest_render
 from newsletter.logs import log_context
 from subscribers.tokens import unsubscribe_token
 
-__all__ = ["MAX_ATTEMPTS", "SendOutcome", "deliveries_stuck", "delivery_send", "message_build"]
+__all__ = [
+    "SendOutcome",
+    "deliveries_stuck",
+    "delivery_send",
+    "message_build",
+    "retry_delay",
+    "send_deadline",
+]
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
+RETRY_FIRST = dt.timedelta(seconds=30)
+RETRY_LONGEST = dt.timedelta(minutes=15)
 STUCK_AFTER = dt.timedelta(minutes=30)
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
 
@@ -97,10 +106,28 @@ def _is_transient(error: Exception) -> bool:
     return isinstance(error, (requests.ConnectionError, ConnectionError))
 
 
-def _record(delivery: Delivery, status: str, error: str = "", message_id: str = "") -> None:
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff with jitter: 30 s, 1 min, 2 min … at most 15 min between tries."""
+    base = min(RETRY_LONGEST, RETRY_FIRST * 2 ** max(0, attempts - 1))
+    return base * (1 + random.random() / 4)
+
+
+def send_deadline(digest: Digest) -> dt.datetime:
+    """Past this, a digest the ESP keeps refusing "for now" is given up and recorded failed."""
+    return digest.created_at + dt.timedelta(hours=settings.SEND_DEADLINE_HOURS)
+
+
+def _record(
+    delivery: Delivery,
+    status: str,
+    error: str = "",
+    message_id: str = "",
+    next_attempt_at: dt.datetime | None = None,
+) -> None:
     delivery.status = status
     delivery.last_error = error[:2000]
-    fields = ["status", "last_error", "updated_at"]
+    delivery.next_attempt_at = next_attempt_at
+    fields = ["status", "last_error", "next_attempt_at", "updated_at"]
     if message_id or status == Delivery.Status.SENT:
         delivery.esp_message_id = message_id
         delivery.sent_at = timezone.now()
@@ -132,10 +159,15 @@ def _send(digest: Digest) -> SendOutcome:
             _record(delivery, Delivery.Status.SENDING, f"no answer from the ESP: {error}")
             log.error("digest %s: no answer from the ESP; may have been sent", digest.pk)
             return SendOutcome.FAILED
-        if _is_transient(error) and delivery.attempts < MAX_ATTEMPTS:
-            _record(delivery, Delivery.Status.QUEUED, f"try {delivery.attempts}: {error}")
+        now = timezone.now()
+        if _is_transient(error) and now < send_deadline(digest):
+            retry_at = now + retry_delay(delivery.attempts)
+            note = f"try {delivery.attempts}: {error}"
+            _record(delivery, Delivery.Status.QUEUED, note, next_attempt_at=retry_at)
             log.warning("digest %s: transient send error, queued again: %s", digest.pk, error)
             return SendOutcome.RETRY
+        if _is_transient(error):
+            error = f"still failing at the deadline ({settings.SEND_DEADLINE_HOURS} h): {error}"
         _record(delivery, Delivery.Status.FAILED, str(error))
         log.error("digest %s: send failed for good: %s", digest.pk, error)
         return SendOutcome.FAILED

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import random
-
 from celery import shared_task
 from django.utils import timezone
 
 from digests.arxiv_http import ArxivUnavailable
-from digests.delivery import MAX_ATTEMPTS, SendOutcome, delivery_send
+from digests.delivery import SendOutcome, delivery_send
 from digests.models import Digest
 from digests.pipeline import (
     announcement_ingest_until,
@@ -56,13 +54,15 @@ def digests_send_due() -> str:
     return digests_send(issue_date=latest_issue_date(), at=timezone.now()).summary()
 
 
-@shared_task(bind=True, max_retries=MAX_ATTEMPTS)
+@shared_task(bind=True, max_retries=None)
 def digest_deliver(self, digest_id: int) -> str:
-    """Send one digest; a transient ESP error is tried again with backoff and jitter."""
+    """Send one digest; a transient ESP error is tried again at the delivery's next attempt
+    time (backoff with jitter), until SEND_DEADLINE_HOURS, when it is recorded failed."""
     digest = Digest.objects.select_related("subscriber").get(pk=digest_id)
     outcome = delivery_send(digest=digest)
     if outcome == SendOutcome.RETRY:
-        raise self.retry(countdown=30 * 2**self.request.retries + random.randint(0, 30))
+        retry_at = digest.delivery.next_attempt_at
+        raise self.retry(countdown=max(1.0, (retry_at - timezone.now()).total_seconds()))
     return outcome.value
 
 

@@ -171,6 +171,10 @@ class Config:
         self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")
         self.arxiv_retry_until = _clock_time(env, "ARXIV_RETRY_UNTIL", "10:00")
         self.cache = _cache(env)
+        self.send_deadline_hours = _positive_number(env, "SEND_DEADLINE_HOURS", 12, integer=False)
+        self.send_chunk_size = int(_positive_number(env, "SEND_CHUNK_SIZE", 500, integer=True))
+        if self.send_chunk_size < 1:
+            raise _fail("SEND_CHUNK_SIZE", str(self.send_chunk_size), "must be at least 1")
         static_root = env.str("STATIC_ROOT", default="")
         self.static_root = Path(static_root) if static_root else None
         self.log_format = env.str("LOG_FORMAT", default="plain")

@@ -139,6 +139,9 @@ LLM_TIMEOUT = CONFIG.llm_timeout
 LLM_PRICE_INPUT = CONFIG.llm_price_input  # USD per million input tokens
 LLM_PRICE_OUTPUT = CONFIG.llm_price_output  # USD per million output tokens
 
+SEND_DEADLINE_HOURS = CONFIG.send_deadline_hours  # transient ESP errors retried until then
+SEND_CHUNK_SIZE = CONFIG.send_chunk_size  # subscribers per Celery task of the daily fan-out
+
 CELERY_BROKER_URL = CONFIG.broker_url
 CELERY_BROKER_TRANSPORT_OPTIONS = CONFIG.broker_transport_options
 CELERY_TASK_IGNORE_RESULT = True

@@ -14,9 +14,10 @@ from email import policy
 import pytest
 from django.core.management import call_command
 from django.db import connection, connections
+from django.utils import timezone
 
 from digests.assemble import digest_assemble
-from digests.delivery import SendOutcome, deliveries_stuck, delivery_send
+from digests.delivery import SendOutcome, deliveries_stuck, delivery_send, retry_delay
 from digests.ingest import day_ingest
 from digests.models import Delivery, Digest, Feedback, Topic
 from digests.pipeline import digests_send
@@ -242,6 +243,42 @@ def test_an_esp_500_is_retried_and_the_digest_sent_once(esp, one_digest):
     assert report.sent == 1 and len(esp.messages) == 1
     assert (delivery.status, delivery.attempts) == ("sent", 2)
     assert [r["status"] for r in esp.requests] == [500, 200]
+
+
+@pytest.mark.django_db
+def test_an_esp_down_is_retried_later_with_backoff_until_the_deadline(esp, one_digest, settings):
+    # given an ESP answering 503 to everything
+    settings.SEND_DEADLINE_HOURS = 6
+    esp.plan("status", status=503, times=50)
+
+    # when the digest is sent once
+    before = timezone.now()
+    first = delivery_send(digest=one_digest)
+
+    # then it is queued again with a next try 30-38 s away (backoff with jitter)
+    delivery = Delivery.objects.get(digest=one_digest)
+    assert first == SendOutcome.RETRY
+    assert delivery.status == "queued" and delivery.attempts == 1
+    wait = (delivery.next_attempt_at - before).total_seconds()
+    assert 30 <= wait <= 38
+    # a later try waits longer, and never more than about 15 minutes
+    assert retry_delay(3) >= dt.timedelta(minutes=2)
+    assert dt.timedelta(minutes=15) <= retry_delay(12) <= dt.timedelta(minutes=19)
+
+    # when the deadline has passed and it fails again
+    Digest.objects.filter(pk=one_digest.pk).update(
+        created_at=timezone.now() - dt.timedelta(hours=6, minutes=1)
+    )
+    one_digest.refresh_from_db()
+    last = delivery_send(digest=one_digest)
+
+    # then it is recorded as failed, saying why, and never tried again
+    delivery.refresh_from_db()
+    assert last == SendOutcome.FAILED
+    assert delivery.status == "failed" and delivery.next_attempt_at is None
+    assert delivery.last_error.startswith("still failing at the deadline (6 h)")
+    assert delivery_send(digest=one_digest) == SendOutcome.SKIPPED
+    assert len(esp.requests) == 2 and esp.messages == []
 
 
 @pytest.mark.django_db
