@@ -3,26 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import random
-import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from digests.affiliations import affiliations_fill
-from digests.assemble import digests_assemble
 from digests.authors import author_index_refresh
 from digests.brief import BriefReport, briefs_write
-from digests.delivery import SendOutcome, delivery_send
 from digests.embeddings import papers_embed
 from digests.enrich import EnrichReport, enrich_languages, papers_enrich
 from digests.ingest import ARXIV_TZ, IngestReport, day_ingest
-from digests.models import Digest, IngestDay, Paper, PipelineStep, Topic
+from digests.models import IngestDay, Paper, PipelineStep, Topic
 from digests.models.run import StepTimer, step_recorded
+from digests.sending import SEND_TRIES, SendReport, chunk_send, id_chunks, subscriber_ids_due
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [
@@ -35,27 +29,6 @@ __all__ = [
     "latest_issue_date",
     "subscribers_due",
 ]
-
-
-@dataclass
-class SendReport:
-    issue_date: dt.date | None
-    assembled: int = 0
-    empty: int = 0
-    sent: int = 0
-    skipped: int = 0
-    failed: int = 0
-    queued: int = 0
-    digest_ids: list[int] = field(default_factory=list)
-
-    def summary(self) -> str:
-        if self.issue_date is None:
-            return "no announcement to send: no digest made"
-        return (
-            f"digests for {self.issue_date}: {self.sent} sent, {self.empty} empty, "
-            f"{self.failed} failed, {self.queued} left queued after transient errors, "
-            f"{self.skipped} already handled ({self.assembled} assembled)"
-        )
 
 
 def categories_needed() -> set[str]:
@@ -78,43 +51,9 @@ def latest_issue_date(on_or_before: dt.date | None = None) -> dt.date | None:
     return days.order_by("-date").values_list("date", flat=True).first()
 
 
-def _last_delivery_moment(at: dt.datetime, zone: ZoneInfo, delivery_time: dt.time) -> dt.datetime:
-    """The latest moment <= `at` when the reader's local clock showed `delivery_time`."""
-    local = at.astimezone(zone)
-    moment = dt.datetime.combine(local.date(), delivery_time, tzinfo=zone)
-    if moment > local:
-        moment = dt.datetime.combine(
-            local.date() - dt.timedelta(days=1), delivery_time, tzinfo=zone
-        )
-    return moment
-
-
 def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscriber]:
-    """Active subscribers with no digest yet whose delivery time has come since the day was ready.
-
-    An announcement reaches each reader at the first local delivery time after it was
-    ingested and enriched: the next morning, wherever they are.
-    """
-    ready = (
-        IngestDay.objects.filter(date=issue_date, status=IngestDay.Status.ANNOUNCED)
-        .values_list("ready_at", flat=True)
-        .first()
-    )
-    if ready is None:
-        return Subscriber.objects.none()
-    week_ago = issue_date - dt.timedelta(days=6)
-    candidates = (
-        Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
-        .exclude(digests__issue_date=issue_date)
-        # weekly readers: one digest a week, the week's best
-        .exclude(frequency=Subscriber.Frequency.WEEKLY, digests__issue_date__gte=week_ago)
-    )
-    due_ids = [
-        s.pk
-        for s in candidates.only("pk", "timezone", "delivery_time")
-        if _last_delivery_moment(at, ZoneInfo(s.timezone), s.delivery_time) >= ready
-    ]
-    return Subscriber.objects.filter(pk__in=due_ids)
+    """Active subscribers whose digest of `issue_date` is due at `at` (see subscriber_ids_due)."""
+    return Subscriber.objects.filter(pk__in=subscriber_ids_due(at=at, issue_date=issue_date))
 
 
 def digests_send(
@@ -124,62 +63,23 @@ def digests_send(
     at: dt.datetime | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> SendReport:
-    """Assemble and send the digest of `issue_date` to every subscriber due (or `everyone`)."""
+    """Assemble and send, in the foreground, the digest of `issue_date` to every subscriber due
+    (or `everyone`), chunk after chunk, as the workers would share it."""
     report = SendReport(issue_date=issue_date)
     if issue_date is None:
         return report
-    with step_recorded(step=PipelineStep.ASSEMBLE, day=issue_date) as timer:
-        if everyone:
-            subscribers = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
-        else:
-            subscribers = subscribers_due(at=at or timezone.now(), issue_date=issue_date)
-        digests = digests_assemble(
-            subscribers=subscribers.select_related("profile")
-            .prefetch_related("profile__topics")
-            .order_by("pk"),
-            issue_date=issue_date,
+    if everyone:
+        active = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).order_by("pk")
+        ids = list(active.values_list("pk", flat=True))
+    else:
+        ids = subscriber_ids_due(at=at or timezone.now(), issue_date=issue_date)
+    for chunk in id_chunks(ids, settings.SEND_CHUNK_SIZE):
+        report.add(
+            chunk_send(
+                issue_date=issue_date, subscriber_ids=chunk, tries=SEND_TRIES, progress=progress
+            )
         )
-        report.assembled = len(digests)
-        # Affiliations are read from the papers' pages only for papers someone will see.
-        affiliations_fill(
-            Paper.objects.filter(
-                digest_items__digest__in=[d for d in digests if d.status == Digest.Status.ASSEMBLED]
-            ).distinct()
-        )
-        _timer_note(timer, report, "assembled", idle=not digests)
-    with step_recorded(step=PipelineStep.SEND, day=issue_date) as timer:
-        for digest in digests:
-            if digest.status == Digest.Status.EMPTY:
-                report.empty += 1
-            else:
-                outcome = _send_with_retries(digest)
-                if outcome == SendOutcome.SENT:
-                    report.sent += 1
-                    report.digest_ids.append(digest.pk)
-                elif outcome == SendOutcome.FAILED:
-                    report.failed += 1
-                elif outcome == SendOutcome.RETRY:
-                    report.queued += 1
-                else:
-                    report.skipped += 1
-            if progress:
-                progress(1)
-        _timer_note(timer, report, "sent", "empty", "failed", "queued", "skipped", idle=not digests)
     return report
-
-
-SEND_TRIES = 3
-SEND_BACKOFF = 1.0  # seconds before the second try; doubles, with jitter
-
-
-def _send_with_retries(digest: Digest) -> SendOutcome:
-    """Send now, trying a transient failure again a few times; beyond that it stays queued."""
-    for attempt in range(SEND_TRIES):
-        outcome = delivery_send(digest=digest)
-        if outcome != SendOutcome.RETRY or attempt == SEND_TRIES - 1:
-            return outcome
-        time.sleep(SEND_BACKOFF * 2**attempt * (1 + random.random() / 2))
-    return SendOutcome.RETRY
 
 
 def announcement_ingest_until(*, now: dt.datetime) -> tuple[IngestReport, bool]:

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from celery import shared_task
 from django.utils import timezone
 
 from digests.arxiv_http import ArxivUnavailable
 from digests.delivery import SendOutcome, delivery_send
-from digests.models import Digest
+from digests.models import Delivery, Digest
+from digests.models.run import beat_tick_claim
 from digests.pipeline import (
     announcement_ingest_until,
     daily_run,
     day_enrich,
-    digests_send,
     latest_issue_date,
 )
+from digests.sending import chunk_send, send_plan
 
 RETRY_SECONDS = 15 * 60
 
@@ -28,6 +31,10 @@ def pipeline_run_daily() -> str:
 @shared_task(bind=True, max_retries=None)
 def announcement_ingest(self) -> str:
     """Ingest today's announcement; stale feeds and an unreachable arXiv are tried again."""
+    if not self.request.retries and not beat_tick_claim(
+        task="announcement_ingest", slot=timezone.now().date().isoformat()
+    ):
+        return "today's ingestion was already started by another beat"
     try:
         report, try_again = announcement_ingest_until(now=timezone.now())
     except ArxivUnavailable as error:
@@ -49,9 +56,38 @@ def day_enrich_latest() -> str:
     return f"{enriched.summary()}; {briefs.summary()}"
 
 
+def _quarter_hour(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:") + f"{moment.minute // 15 * 15:02d}"
+
+
 @shared_task
 def digests_send_due() -> str:
-    return digests_send(issue_date=latest_issue_date(), at=timezone.now()).summary()
+    """Every 15 minutes: hand the due subscribers to the workers in chunks, and overdue retries.
+
+    Only the first beat's tick runs; a second beat's duplicate finds it taken."""
+    now = timezone.now()
+    if not beat_tick_claim(task="digests_send_due", slot=_quarter_hour(now)):
+        return "this tick was already handled"
+    plan = send_plan(issue_date=latest_issue_date(), now=now)
+    for chunk in plan.chunks:
+        digests_send_chunk.delay(plan.issue_date.isoformat(), chunk)
+    for digest_id in plan.retry_digest_ids:
+        digest_deliver.delay(digest_id)
+    return plan.summary()
+
+
+@shared_task
+def digests_send_chunk(issue_date: str, subscriber_ids: list[int]) -> str:
+    """One worker's share: assemble and send these subscribers' digests; retries scheduled."""
+    report = chunk_send(issue_date=dt.date.fromisoformat(issue_date), subscriber_ids=subscriber_ids)
+    retry_at = dict(
+        Delivery.objects.filter(digest_id__in=report.retry_ids).values_list(
+            "digest_id", "next_attempt_at"
+        )
+    )
+    for digest_id, eta in retry_at.items():
+        digest_deliver.apply_async(args=[digest_id], eta=eta)
+    return report.summary()
 
 
 @shared_task(bind=True, max_retries=None)
@@ -70,6 +106,7 @@ __all__ = [
     "announcement_ingest",
     "day_enrich_latest",
     "digest_deliver",
+    "digests_send_chunk",
     "digests_send_due",
     "pipeline_run_daily",
 ]

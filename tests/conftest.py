@@ -86,7 +86,7 @@ def _empty_cache():
 def _quick_retries(monkeypatch) -> None:
     """Retries keep their count and order in tests, not their seconds of backoff."""
     monkeypatch.setattr("digests.arxiv_http.BACKOFF_INITIAL", 0.01)
-    monkeypatch.setattr("digests.pipeline.SEND_BACKOFF", 0.01)
+    monkeypatch.setattr("digests.sending.SEND_BACKOFF", 0.01)
 
 
 def pytest_report_header(config) -> list[str]:

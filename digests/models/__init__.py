@@ -4,12 +4,13 @@ from digests.models.brief import TopicBrief
 from digests.models.digest import Delivery, Digest, DigestItem, Feedback
 from digests.models.ingest import IngestDay, IngestStatus
 from digests.models.paper import AnnounceType, Enrichment, Paper
-from digests.models.run import PipelineStep, StepRun
+from digests.models.run import BeatTick, PipelineStep, StepRun
 from digests.models.topic import Topic
 from digests.models.usage import LLMUsage
 
 __all__ = [
     "AnnounceType",
+    "BeatTick",
     "Delivery",
     "Digest",
     "DigestItem",

@@ -7,10 +7,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from django.db import models
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 
-__all__ = ["PipelineStep", "StepRun", "StepTimer", "step_recorded"]
+__all__ = [
+    "BeatTick",
+    "PipelineStep",
+    "StepRun",
+    "StepTimer",
+    "beat_tick_claim",
+    "step_recorded",
+]
 
 
 class PipelineStep(models.TextChoices):
@@ -83,3 +90,31 @@ def step_recorded(*, step: str, day: dt.date) -> Iterator[StepTimer]:
         else:
             run.finished_at = timezone.now()
             run.save(update_fields=["day", "finished_at", "ok", "counts", "note"])
+
+
+class BeatTick(models.Model):
+    """One tick of the schedule, claimed by the first beat to send it: a second beat started
+    by mistake finds the tick taken and its duplicate task does nothing."""
+
+    task = models.CharField(max_length=64)
+    slot = models.CharField(max_length=32, help_text="The tick: a date, or a quarter hour.")
+    claimed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-claimed_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["task", "slot"], name="beat_tick_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task} {self.slot}"
+
+
+def beat_tick_claim(*, task: str, slot: str) -> bool:
+    """True for the first caller of this (task, slot), False for every later one."""
+    try:
+        with transaction.atomic():
+            BeatTick.objects.create(task=task, slot=slot)
+    except IntegrityError:
+        return False
+    return True
