@@ -172,7 +172,7 @@ class EnrichmentAdmin(admin.ModelAdmin):
         "created_at",
     ]
     list_select_related = ["paper"]
-    list_filter = ["status", "language", "prompt_version", "model"]
+    list_filter = ["status", "language", "prompt_version", "model", "paper__announce_date"]
     date_hierarchy = "created_at"
     search_fields = ["paper__arxiv_id", "paper__title", "error"]
     raw_id_fields = ["paper"]

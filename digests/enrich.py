@@ -150,8 +150,14 @@ class _Job:
 
 
 def _catalogue(language: str) -> list[dict[str, str]]:
+    """The topics as the model sees them; their keywords say what the staff mean by each."""
     return [
-        {"slug": t.slug, "name": t.name(language), "description": t.description(language)}
+        {
+            "slug": t.slug,
+            "name": t.name(language),
+            "description": t.description(language),
+            "keywords": ", ".join(t.keywords),
+        }
         for t in Topic.objects.all()
     ]
 

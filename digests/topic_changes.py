@@ -37,7 +37,7 @@ __all__ = [
 ]
 
 LEXICAL_FIELDS = frozenset({"slug", "keywords", "categories"})
-LLM_FIELDS = frozenset({"slug", "names", "descriptions"})  # what enrich's catalogue shows
+LLM_FIELDS = frozenset({"slug", "names", "descriptions", "keywords"})  # enrich's catalogue
 WATCHED_FIELDS = LEXICAL_FIELDS | LLM_FIELDS
 
 

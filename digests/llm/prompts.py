@@ -89,7 +89,7 @@ def enrich_messages(
     topics: list[dict[str, str]],
     schema_in_prompt: str | None = None,
 ) -> list[dict[str, str]]:
-    """Messages for one paper in one language; `topics` are {slug, name, description}."""
+    """Messages for one paper in one language; `topics` are {slug, name, description, keywords}."""
     system = ENRICH_SYSTEM.format(begin=DATA_BEGIN, end=DATA_END)
     if schema_in_prompt:
         system += f"\nThe JSON object must match this JSON schema:\n{schema_in_prompt}"
