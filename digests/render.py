@@ -29,6 +29,7 @@ __all__ = [
     "affiliation_pairs",
     "digest_mjml",
     "digest_render",
+    "digest_subject",
     "item_views",
 ]
 
@@ -123,7 +124,7 @@ def _feedback_url(digest: Digest, item: DigestItem, signal: str) -> str:
     return settings.SITE_URL + reverse("subscribers:feedback", args=[token])
 
 
-def _subject(digest: Digest, views: list[ItemView]) -> str:
+def digest_subject(digest: Digest, views: list[ItemView]) -> str:
     """The date, the number of papers and the top paper's title, in the reader's language."""
     date = digest.issue_date.isoformat()
     if not views:
@@ -197,5 +198,5 @@ def digest_render(digest: Digest) -> RenderedEmail:
                     high = middle - 1
             html = _html(context, cards, low)
         text = render_to_string("email/digest.txt", context)
-        subject = _subject(digest, views)
+        subject = digest_subject(digest, views)
     return RenderedEmail(subject=subject, html=html, text=text)

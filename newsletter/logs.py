@@ -25,7 +25,7 @@ _context: contextvars.ContextVar[dict[str, object]] = contextvars.ContextVar("lo
 # Any path segment or query value that looks like a signed token or a random key: 20+ characters
 # of the URL-safe alphabet Django's signing and `secrets.token_urlsafe` use. arXiv ids, slugs and
 # author names are shorter or hold other characters.
-_TOKEN_SEGMENT = re.compile(r"(?<=/)[A-Za-z0-9_\-:]{20,}(?=[/?.\s\"']|$)")
+_TOKEN_SEGMENT = re.compile(r"(?<=/)\.?[A-Za-z0-9_\-:]{20,}(?=[/?.\s\"']|$)")
 _TOKEN_QUERY = re.compile(r"(?<=[?&])((?:token|key|sig)=)[^&\s\"']+")
 
 

@@ -18,8 +18,7 @@ from django.utils.feedgenerator import Atom1Feed
 from django.utils.translation import gettext as _
 
 from digests.models import Digest
-from digests.render import _subject as digest_subject
-from digests.render import item_views
+from digests.render import digest_subject, item_views
 from newsletter.i18n import language_for_translation
 from subscribers.models import Subscriber
 from subscribers.tokens import digest_token

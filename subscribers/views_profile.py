@@ -12,6 +12,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from digests.models import Topic
@@ -44,7 +45,11 @@ def _profile(subscriber: Subscriber) -> InterestProfile:
 def _status_text(preview: Preview) -> str:
     if preview.issue_date is None:
         return _("No papers have been announced yet.")
-    return _("Your digest for %(date)s: %(shown)d of %(considered)d papers.") % {
+    return ngettext(
+        "Your digest for %(date)s: %(shown)d of %(considered)d paper.",
+        "Your digest for %(date)s: %(shown)d of %(considered)d papers.",
+        preview.considered,
+    ) % {
         "date": preview.issue_date.isoformat(),
         "shown": len(preview.items),
         "considered": preview.considered,

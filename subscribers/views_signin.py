@@ -20,7 +20,8 @@ from subscribers.feed import feed_build, feed_key_remove, feed_key_rotate, feed_
 from subscribers.mydata import subscriber_delete, subscriber_export
 from subscribers.ratelimit import Limit, client_ip, limit_hit
 from subscribers.session import current_subscriber, sign_in, sign_out, subscriber_required
-from subscribers.signin import SpentToken, signin_link_check, signin_link_send, signin_link_use
+from subscribers.signin import SpentToken, signin_link_check, signin_link_use
+from subscribers.tasks import signin_link_deliver
 from subscribers.tokens import BadToken, ExpiredToken
 
 SIGNIN_PER_IP = Limit(scope="signin-ip", count=20, seconds=60 * 10)
@@ -47,7 +48,7 @@ def signin_request(request: HttpRequest) -> HttpResponse:
         if limit_hit(SIGNIN_PER_IP, client_ip(request)) or limit_hit(SIGNIN_PER_ADDRESS, email):
             return render(request, "subscribers/signin_limited.html", status=429)
         if not form.cleaned_data["website"]:
-            signin_link_send(email=email)
+            signin_link_deliver.delay(email)  # nothing was written: no commit to wait for
         return render(request, "subscribers/signin_sent.html", {"email": email})
     return render(request, "subscribers/signin.html", {"form": form})
 

@@ -83,6 +83,20 @@ def _empty_cache():
 
 
 @pytest.fixture(autouse=True)
+def _celery_eager(request):
+    """Tasks run in the caller's thread (Celery's testing mode), except in the tests marked
+    `worker`, which send them through the real broker to a real worker process."""
+    from newsletter.celery import app
+
+    if request.node.get_closest_marker("worker"):
+        yield
+        return
+    app.conf.task_always_eager, app.conf.task_eager_propagates = True, True
+    yield
+    app.conf.task_always_eager, app.conf.task_eager_propagates = False, False
+
+
+@pytest.fixture(autouse=True)
 def _quick_retries(monkeypatch) -> None:
     """Retries keep their count and order in tests, not their seconds of backoff."""
     monkeypatch.setattr("digests.arxiv_http.BACKOFF_INITIAL", 0.01)
