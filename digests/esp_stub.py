@@ -1,6 +1,7 @@
 """A local stand-in for Postmark's send API, for Anymail's real Postmark backend.
 
-It answers `POST /email` and `POST /email/batch` with Postmark's JSON shapes, so the tests, the
+It answers `POST /email` and `POST /email/batch` with Postmark's JSON shapes (and the outbound
+message search, `GET /messages/outbound`, by metadata), so the tests, the
 benchmarks and the demo send through `anymail.backends.postmark.EmailBackend` over real HTTP by
 pointing `ANYMAIL["POSTMARK_API_URL"]` at `ESPStub.api_url`. Accepted messages are kept in
 `stub.messages`; tests script failures with `plan()` (HTTP errors, refused recipients, delays and
@@ -18,6 +19,7 @@ from datetime import UTC, datetime
 from email.message import Message
 from email.utils import getaddresses
 from typing import Any, Literal, get_args
+from urllib.parse import parse_qsl, urlsplit
 
 from digests.stub_server import JSONHandler, Plan, Reply, ScriptedServer
 
@@ -103,7 +105,7 @@ class _Handler(JSONHandler):
         self._send(reply)
 
     def do_GET(self) -> None:
-        self._send(_error(404, None, f"stub: no GET {self.path}"))
+        self._send(self.server.search(self.path, self.headers))
 
 
 class ESPStub(ScriptedServer):
@@ -142,6 +144,44 @@ class ESPStub(ScriptedServer):
         with self._lock:
             record["status"] = None if reply is None else reply.status
         return reply
+
+    def search(self, raw_path: str, headers: Message) -> Reply:
+        """Postmark's outbound message search: `GET /messages/outbound?count&offset&metadata_…`."""
+        given = headers.get(AUTH_HEADER)
+        if given != self.token:
+            return _error(401, 10, _MISSING_AUTH if given is None else _WRONG_AUTH)
+        parts = urlsplit(raw_path)
+        if parts.path != "/messages/outbound":
+            return _error(404, None, f"stub: no GET {parts.path}")
+        query = dict(parse_qsl(parts.query))
+        try:
+            count, offset = int(query["count"]), int(query["offset"])
+        except (KeyError, ValueError):
+            return _error(422, 1000, "The 'count' and 'offset' parameters are required.")
+        wanted = {k[len("metadata_") :]: v for k, v in query.items() if k.startswith("metadata_")}
+        with self._lock:
+            found = [
+                m
+                for m in self.messages
+                if all((m.get("Metadata") or {}).get(k) == v for k, v in wanted.items())
+            ]
+        page = found[::-1][offset : offset + count]  # newest first, as Postmark lists them
+        return Reply(
+            200,
+            {
+                "TotalCount": len(found),
+                "Messages": [
+                    {
+                        "MessageID": m["MessageID"],
+                        "To": [{"Email": a} for a in _recipients(m)[0]],
+                        "Subject": m.get("Subject", ""),
+                        "Metadata": m.get("Metadata") or {},
+                        "Status": "Sent",
+                    }
+                    for m in page
+                ],
+            },
+        )
 
     def _answer(self, path: str, raw: bytes, given: str | None) -> Reply | None:
         if given is None:

@@ -17,6 +17,7 @@ from digests.pipeline import (
     day_enrich,
     latest_issue_date,
 )
+from digests.reconcile import deliveries_reconcile
 from digests.sending import chunk_send, send_plan
 
 RETRY_SECONDS = 15 * 60
@@ -68,12 +69,13 @@ def digests_send_due() -> str:
     now = timezone.now()
     if not beat_tick_claim(task="digests_send_due", slot=_quarter_hour(now)):
         return "this tick was already handled"
+    settled = deliveries_reconcile(now=now)
     plan = send_plan(issue_date=latest_issue_date(), now=now)
     for chunk in plan.chunks:
         digests_send_chunk.delay(plan.issue_date.isoformat(), chunk)
-    for digest_id in plan.retry_digest_ids:
+    for digest_id in [*plan.retry_digest_ids, *settled.requeued]:
         digest_deliver.delay(digest_id)
-    return plan.summary()
+    return f"{plan.summary()}; {settled.summary()}"
 
 
 @shared_task
