@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import logging
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -35,6 +36,8 @@ __all__ = [
     "papers_enrich",
 ]
 
+log = logging.getLogger(__name__)
+
 CHUNK_PER_SLOT = 4  # jobs per concurrency slot between two database writes
 
 
@@ -50,6 +53,7 @@ class EnrichReport:
     failed: int = 0
     skipped: int = 0
     llm: bool = True
+    outage: str = ""  # why the run stopped calling the LLM
 
     def summary(self) -> str:
         if not self.llm:
@@ -62,6 +66,7 @@ class EnrichReport:
             f"({', '.join(self.languages)}): {self.cached} cached, {self.failed} failed, "
             f"{self.skipped} skipped for the budget; {self.calls} calls, "
             f"{self.tokens_in}+{self.tokens_out} tokens"
+            + (f"; stopped early: {self.outage}" if self.outage else "")
         )
 
 
@@ -260,7 +265,19 @@ def papers_enrich(
     chunk = max(1, settings.LLM_CONCURRENCY * CHUNK_PER_SLOT)
     for start in range(0, len(jobs), chunk):
         batch = jobs[start : start + chunk]
+        if report.outage:
+            # The LLM is down: the rest is not sent to it, so the day is ready on time; the
+            # papers go out untranslated and a later run reads them.
+            for job in batch:
+                _store(job, CallResult(error=f"not tried: {report.outage}"))
+            report.failed += len(batch)
+            if progress:
+                progress(len(batch))
+            continue
         results = asyncio.run(_answer_all(batch, catalogues, budget))
+        if all(r.unavailable for r in results):
+            report.outage = f"the LLM was unavailable ({results[0].error})"[:300]
+            log.error("enrichment stopped for this run: %s", report.outage)
         for job, result in zip(batch, results, strict=True):
             outcome = _store(job, result)
             setattr(report, outcome, getattr(report, outcome) + 1)

@@ -55,6 +55,7 @@ class ItemView:
     topic_reason: str
     more_url: str
     less_url: str
+    ai_read: bool = False  # the model's reading in the reader's language is there
 
 
 def affiliation_pairs(originals: list[str], translated: list[str]) -> list[str]:
@@ -112,6 +113,7 @@ def item_views(digest: Digest) -> list[ItemView]:
                 topic_reason=(hit or {}).get("reason", "") if is_llm else item.reason,
                 more_url=_feedback_url(digest, item, "more"),
                 less_url=_feedback_url(digest, item, "less"),
+                ai_read=is_llm and reading.language == language,
             )
         )
     return views
@@ -184,6 +186,9 @@ def digest_render(digest: Digest) -> RenderedEmail:
             "subscribers:unsubscribe", args=[unsubscribe_token(subscriber_id=digest.subscriber_id)]
         ),
         "translation_off": not llm_enabled(),
+        # The LLM was down or out of budget when the day was read: those papers go out on
+        # time, in English, and the e-mail says so.
+        "untranslated": sum(not view.ai_read for view in views) if llm_enabled() else 0,
     }
     with translation.override(language_for_translation(digest.subscriber.language)):
         cards = _cards(views)

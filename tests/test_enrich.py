@@ -17,7 +17,7 @@ from digests.ingest import day_ingest
 from digests.lexical import LEXICAL_VERSION
 from digests.llm import calls as llm_calls
 from digests.llm.prompts import DATA_BEGIN, DATA_END, ENRICH_PROMPT_VERSION
-from digests.models import Enrichment, LLMUsage, Paper, Topic, TopicBrief
+from digests.models import Digest, Enrichment, LLMUsage, Paper, Topic, TopicBrief
 from digests.pipeline import day_enrich
 from tests.factories import make_subscriber
 
@@ -293,3 +293,37 @@ def test_hostile_model_output_is_escaped_on_the_paper_page(demo_day, llm_stub, c
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert 'href="https://evil.example' not in page
     assert paper.title in page
+
+
+@pytest.mark.django_db
+def test_an_llm_outage_stops_the_calls_and_the_digest_goes_out_in_english_with_a_note(
+    demo_day, llm_stub, settings, monkeypatch, outbox_dir
+):
+    # given an LLM answering 503 to everything, past the client's own retries
+    monkeypatch.setattr(llm_calls, "CLIENT_RETRIES", 0)
+    settings.LLM_CONCURRENCY = 2
+    llm_stub.plan("status", status=503, times=500)
+    _readers(1)
+
+    # when the day is enriched, then sent
+    report = papers_enrich(papers=demo_day, languages=["zh"], day=DAY)
+    call_command("send_digests", "--date", "2026-06-18", "--now", stdout=io.StringIO())
+
+    # then only the first batch was tried: the rest was not sent to a server that is down
+    batch = settings.LLM_CONCURRENCY * 4
+    assert llm_stub.chat_calls == batch
+    assert report.failed == 22 and report.enriched == 0
+    assert report.outage.startswith("the LLM was unavailable (InternalServerError")
+    assert "stopped early: the LLM was unavailable" in report.summary()
+    assert (
+        Enrichment.objects.filter(
+            prompt_version=ENRICH_PROMPT_VERSION, error__startswith="not tried: the LLM"
+        ).count()
+        == 22 - batch
+    )
+    # and the digest went out, in English, saying why
+    [path] = outbox_dir.glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    papers = Digest.objects.get().items.count()
+    assert f"今天有 {papers} 篇论文未能及时翻译和总结，暂以英文显示" in text

@@ -78,6 +78,7 @@ class CallResult:
     value: Any = None
     error: str = ""
     budget_spent: bool = False
+    unavailable: bool = False  # the server did not answer or was down (after the client's retries)
     tokens_in: int = 0
     tokens_out: int = 0
     calls: int = 0
@@ -95,6 +96,14 @@ def _response_format(name: str, schema: dict[str, Any]) -> dict[str, Any]:
             "json_schema": {"name": name, "schema": schema, "strict": True},
         }
     return {"type": "json_object"}
+
+
+def _is_outage(error: openai.APIError) -> bool:
+    """No answer, a timeout, a 5xx or a 429 that outlived the client's own retries."""
+    if isinstance(error, openai.APIConnectionError):  # includes APITimeoutError
+        return True
+    status = getattr(error, "status_code", None)
+    return status is not None and (status >= 500 or status == 429)
 
 
 async def chat_json(
@@ -128,6 +137,7 @@ async def chat_json(
         except openai.APIError as error:
             budget.settle(estimate, 0)
             result.error = f"{type(error).__name__}: {getattr(error, 'message', error)}"
+            result.unavailable = _is_outage(error)
             return result
         usage = response.usage
         used_in = usage.prompt_tokens if usage else 0
