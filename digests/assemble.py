@@ -22,7 +22,7 @@ from digests.scoring_data import paper_rows, profile_rows, topic_parents
 from newsletter.i18n import language_for_translation
 from subscribers.models import Subscriber
 
-__all__ = ["digest_assemble", "digests_assemble"]
+__all__ = ["digest_assemble", "digests_assemble", "picks_for"]
 
 CHUNK = 2000
 
@@ -156,3 +156,40 @@ def _assemble_group(
 def digest_assemble(*, subscriber: Subscriber, issue_date: dt.date) -> Digest:
     """Build one subscriber's digest for `issue_date` (see `digests_assemble`)."""
     return digests_assemble(subscribers=[subscriber], issue_date=issue_date)[0]
+
+
+def picks_for(
+    *, subscriber: Subscriber, issue_date: dt.date, exclude: set[int]
+) -> tuple[list[Paper], list[Pick]]:
+    """What assembly would pick for one reader (saved or a draft), writing nothing.
+
+    The papers of the day (of the week, for weekly readers) and the picks into them, ranked as
+    `digests_assemble` ranks: for the profile editor's live preview and staff's preview.
+    """
+    first_day = issue_date
+    if subscriber.frequency == Subscriber.Frequency.WEEKLY:
+        first_day = issue_date - WEEK + dt.timedelta(days=1)
+    papers = list(Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk"))
+    if not papers:
+        return [], []
+    profile = subscriber.profile
+    parents = topic_parents()
+    rows = profile_rows([subscriber])
+    index = PaperIndex(paper_rows(papers), rows)
+    chunk = next(
+        iter(scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index))
+    )
+    names = {t.slug: t.name(subscriber.language) for t in Topic.objects.all()}
+    with override(language_for_translation(subscriber.language)):
+        picks = digest_pick(
+            relevance=chunk.relevance[0],
+            index=index,
+            profile=rows[0],
+            minimum=profile.min_relevance,
+            limit=profile.max_items,
+            exclude=exclude,
+            parents=parents,
+            topic_names=names,
+            serendipity=profile.serendipity,
+        )
+    return papers, picks

@@ -12,16 +12,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.utils.translation import override
-
-from digests.assemble import CHUNK, WEEK
+from digests.assemble import picks_for
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Enrichment, Paper, Topic
-from digests.ranking import digest_pick
-from digests.scoring import PaperIndex, scores_compute
-from digests.scoring_data import paper_rows, profile_rows, topic_parents
-from newsletter.i18n import language_for_translation
-from subscribers.models import Frequency, InterestProfile, Subscriber
+from subscribers.models import InterestProfile, Subscriber
 
 __all__ = ["Preview", "PreviewItem", "digest_preview", "latest_announce_date"]
 
@@ -119,30 +113,7 @@ def digest_preview(
     if issue_date is None:
         return Preview(issue_date=None, considered=0, items=[])
     draft = _draft(subscriber, subscriber_fields, profile_fields, list(topics))
-    profile = draft.profile
-    first_day = issue_date
-    if draft.frequency == Frequency.WEEKLY:
-        first_day = issue_date - WEEK + dt.timedelta(days=1)
-    papers = list(Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk"))
-    parents = topic_parents()
-    rows = profile_rows([draft])
-    index = PaperIndex(paper_rows(papers), rows)
-    chunk = next(
-        iter(scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index))
-    )
-    names = {t.slug: t.name(draft.language) for t in Topic.objects.all()}
-    with override(language_for_translation(draft.language)):
-        picks = digest_pick(
-            relevance=chunk.relevance[0],
-            index=index,
-            profile=rows[0],
-            minimum=profile.min_relevance,
-            limit=profile.max_items,
-            exclude=set(),
-            parents=parents,
-            topic_names=names,
-            serendipity=profile.serendipity,
-        )
+    papers, picks = picks_for(subscriber=draft, issue_date=issue_date, exclude=set())
     chosen = [papers[pick.paper] for pick in picks]
     translated = _translated_titles(chosen, draft.language)
     items = [

@@ -10,17 +10,12 @@ from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import override
 
-from digests.assemble import CHUNK, WEEK
+from digests.assemble import picks_for
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Delivery, Digest, DigestItem, Enrichment, Paper, Topic
-from digests.ranking import digest_pick
-from digests.scoring import PaperIndex, scores_compute
-from digests.scoring_data import paper_rows, profile_rows, topic_parents
 from digests.tasks import digest_deliver
-from newsletter.i18n import language_for_translation
-from subscribers.models import InterestProfile, Subscriber
+from subscribers.models import Subscriber
 from subscribers.services import subscriber_suppress
 from subscribers.signin import signin_link_send
 
@@ -143,8 +138,7 @@ def _readings(papers: list[Paper], language: str) -> dict[int, Enrichment]:
 def subscriber_day_preview(*, subscriber: Subscriber, issue_date: dt.date) -> DayPreview:
     """Rank `issue_date`'s papers for the subscriber's saved profile, as assembly would.
 
-    The same steps as `assemble` (papers of the day or week, papers already sent left out,
-    `scores_compute`, `digest_pick`), and nothing written.
+    Assembly's own ranking (`picks_for`), papers already sent left out, and nothing written.
     """
     subscriber = (
         Subscriber.objects.select_related("profile")
@@ -152,40 +146,17 @@ def subscriber_day_preview(*, subscriber: Subscriber, issue_date: dt.date) -> Da
         .get(pk=subscriber.pk)
     )
     digest = Digest.objects.filter(subscriber=subscriber, issue_date=issue_date).first()
-    try:
-        profile = subscriber.profile
-    except InterestProfile.DoesNotExist:
-        return DayPreview(issue_date=issue_date, considered=0, items=[], digest=digest)
-    first_day = issue_date
-    if subscriber.frequency == Subscriber.Frequency.WEEKLY:
-        first_day = issue_date - WEEK + dt.timedelta(days=1)
-    papers = list(Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk"))
-    if not papers:
+    if not hasattr(subscriber, "profile"):
         return DayPreview(issue_date=issue_date, considered=0, items=[], digest=digest)
     seen = set(
         DigestItem.objects.filter(
             digest__subscriber=subscriber, digest__issue_date__lt=issue_date
         ).values_list("paper_id", flat=True)
     )
-    parents = topic_parents()
-    rows = profile_rows([subscriber])
-    index = PaperIndex(paper_rows(papers), rows)
-    chunk = next(
-        iter(scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index))
-    )
+    papers, picks = picks_for(subscriber=subscriber, issue_date=issue_date, exclude=seen)
+    if not papers:
+        return DayPreview(issue_date=issue_date, considered=0, items=[], digest=digest)
     names = {t.slug: t.name(subscriber.language) for t in Topic.objects.all()}
-    with override(language_for_translation(subscriber.language)):
-        picks = digest_pick(
-            relevance=chunk.relevance[0],
-            index=index,
-            profile=rows[0],
-            minimum=profile.min_relevance,
-            limit=profile.max_items,
-            exclude=seen,
-            parents=parents,
-            topic_names=names,
-            serendipity=profile.serendipity,
-        )
     chosen = [papers[pick.paper] for pick in picks]
     readings = _readings(chosen, subscriber.language)
     items = []
