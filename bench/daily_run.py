@@ -1,0 +1,564 @@
+"""Benchmark the daily run at scale: N subscribers, 2,000 papers, real Celery workers.
+
+    .venv/bin/python bench/daily_run.py [--subscribers 1000 10000 [100000]] [--workers 2]
+        [--pool prefork|solo] [--chunk-size 500] [--enrich llm|lexical] [--esp-latency 0.005]
+
+What runs, as in production: a throw-away PostgreSQL database (`bench_daily_run`, created,
+migrated and dropped by the script), Redis DB 10 as the broker (flushed first), the local
+Postmark-compatible stub ESP and the local OpenAI-compatible LLM stub, both served from this
+process, and `--workers` real `celery worker` processes (`--pool prefork --concurrency 1` each,
+or `--pool solo`) sending through Anymail's Postmark backend.
+
+The day: 2,000 synthetic papers (vocabulary, authors and categories from bench/scoring.py's
+`Corpus`) written as an arXiv day with `day_write` and INGESTED THROUGH THE REPLAY SERVER with
+`day_ingest`, then ENRICHED THROUGH THE LLM STUB with `day_enrich` (one call per paper and
+language, en and zh, plus the topic briefs; `--enrich lexical` reads them lexically instead).
+Each N gets N new subscribers with varied profiles (topics, keywords, authors, institutions,
+categories, free text; en/zh; eight time zones; delivery times 06:00-09:30; 85% daily, 15%
+weekly). Ingestion and enrichment happen once, before the first N, and are not timed.
+
+Timed: the production fan-out. The day is marked ready 25 hours ago (so every subscriber's
+local delivery time has come: all N are due in one tick, where production spreads them over the
+day's quarter-hour ticks), `digests_send_due` runs once in this process and puts one
+`digests_send_chunk` task per SEND_CHUNK_SIZE subscribers on the broker, and the clock stops
+when every due digest is SENT, EMPTY or FAILED in the database.
+
+Peak memory: VmHWM (the kernel's peak-RSS mark) from /proc/<pid>/status of each worker process
+and of its pool child, sampled every 0.5 s while it runs; for this process, VmHWM reset before
+each N (so it is that N's peak). Figures are from a 2-core machine shared with other people's
+test runs: treat them as noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import logging
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._workers import (
+    MemorySampler,
+    database_create,
+    database_drop,
+    process_stop,
+    redis_flush,
+    self_peak_mib,
+    self_peak_reset,
+    signals_deferred,
+    sigterm_interrupts,
+    wait_until,
+)
+from bench.scoring import Corpus
+
+ROOT = Path(__file__).resolve().parent.parent
+DAY = dt.date(2026, 6, 18)
+PAPERS = 2000
+DATABASE = "bench_daily_run"
+BROKER_DB = 10
+SEED = 20260618
+ESTIMATE_FOR = 100_000
+ZONES = (
+    "Asia/Shanghai",
+    "Asia/Shanghai",
+    "Asia/Tokyo",
+    "Asia/Kolkata",
+    "Europe/Berlin",
+    "Europe/London",
+    "America/New_York",
+    "America/Los_Angeles",
+    "UTC",
+)
+DELIVERY_TIMES = [dt.time(hour, minute) for hour in range(6, 10) for minute in (0, 30)]
+
+
+@dataclass
+class RunResult:
+    subscribers: int
+    due: int
+    chunks: int
+    wall: float
+    statuses: dict[str, int]
+    delivery_statuses: dict[str, int]
+    received: int
+    distinct: int
+    llm_calls_while_sending: int
+    created_seconds: float
+    peak_bench_mib: float
+    peaks_mib: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def done(self) -> int:
+        return sum(self.statuses.get(s, 0) for s in ("sent", "empty", "failed"))
+
+
+class SlimMessages(list):
+    """The stub ESP's message list, keeping only the recipient and the digest id of each
+    message: 100,000 full HTML bodies would not fit in memory."""
+
+    def append(self, message: dict[str, Any]) -> None:
+        metadata = message.get("Metadata") or {}
+        super().append({"To": message.get("To"), "digest_id": metadata.get("digest_id")})
+
+
+# ---------------------------------------------------------------- the day: papers and readers
+
+
+def day_papers_write(corpus: Corpus, folder: Path) -> tuple[Path, list[str]]:
+    """Write the synthetic day in arXiv's formats; return its folder and its categories."""
+    from digests.arxiv_fixtures import FakePaper, day_write
+
+    papers = []
+    for row in corpus.papers(PAPERS):
+        replacement = row.announce_type.startswith("replace")
+        affiliations = row.affiliations or [""]
+        papers.append(
+            FakePaper(
+                arxiv_id=f"2606.{10000 + row.id:05d}",
+                title=row.title,
+                abstract=row.abstract,
+                version=2 if replacement else 1,
+                announce_type="replace" if replacement else "new",
+                categories=row.categories,
+                # every author has an affiliation from the API: no HTML page to read
+                authors=[
+                    (name, [affiliations[k % len(affiliations)]])
+                    for k, name in enumerate(row.authors)
+                ],
+            )
+        )
+    categories = sorted({c for paper in papers for c in paper.categories})
+    return day_write(folder, DAY, papers), categories
+
+
+def day_ingest_and_enrich(folder: Path, categories: list[str], enrich: str, llm_url: str) -> str:
+    """Ingest the day from the replay server, then enrich it; return a one-line account."""
+    from django.test.utils import override_settings
+
+    from digests.arxiv_replay import replay_server_start
+    from digests.enrich import lexical_enrich
+    from digests.ingest import day_ingest
+    from digests.models import IngestDay, Paper
+    from digests.pipeline import day_enrich
+
+    server = replay_server_start(folder)
+    started = time.perf_counter()
+    with override_settings(
+        ARXIV_RSS_URL=server.rss_url, ARXIV_API_URL=server.api_url, ARXIV_REQUEST_DELAY=0
+    ):
+        ingested = day_ingest(categories=categories, date=DAY)
+    server.shutdown()
+    ingest_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    if enrich == "llm":
+        with override_settings(OPENAI_API_KEY="bench", OPENAI_BASE_URL=llm_url):
+            enriched, briefs = day_enrich(date=DAY)
+        how = f"{enriched.summary()}; {briefs.summary()}"
+    else:
+        lexical_enrich(list(Paper.objects.filter(announce_date=DAY)))
+        IngestDay.objects.filter(date=DAY).update(ready_at=dt.datetime.now(dt.UTC))
+        how = "read lexically (no LLM)"
+    enrich_seconds = time.perf_counter() - started
+    return (
+        f"ingested {ingested.created} papers from the replay server in {ingest_seconds:.1f} s "
+        f"({len(categories)} category feeds); enriched in {enrich_seconds:.1f} s: {how}"
+    )
+
+
+def subscribers_create(corpus: Corpus, count: int, rng: random.Random) -> None:
+    """`count` active subscribers with varied profiles, in bulk."""
+    from django.utils import timezone
+
+    from digests.models import Topic
+    from subscribers.models import InterestProfile, Subscriber
+
+    now = timezone.now()
+    profiles = corpus.profiles(count, corpus.texts(20))
+    batch = 5000
+    for start in range(0, count, batch):
+        subscribers = Subscriber.objects.bulk_create(
+            Subscriber(
+                email=f"reader{start + k}@bench.example.org",
+                status=Subscriber.Status.ACTIVE,
+                confirmed_at=now,
+                language=rng.choice(("en", "en", "en", "zh", "zh")),
+                timezone=rng.choice(ZONES),
+                delivery_time=rng.choice(DELIVERY_TIMES),
+                frequency=(
+                    Subscriber.Frequency.WEEKLY
+                    if rng.random() < 0.15
+                    else Subscriber.Frequency.DAILY
+                ),
+            )
+            for k in range(min(batch, count - start))
+        )
+        InterestProfile.objects.bulk_create(
+            InterestProfile(
+                subscriber=subscriber,
+                keywords=row.keywords,
+                exclude_keywords=row.exclude_keywords,
+                authors=row.authors,
+                institutions=row.institutions,
+                categories=row.categories,
+                interests=row.interests,
+                include_updates=row.include_updates,
+                max_items=rng.randint(10, 25),
+                min_relevance=rng.randint(20, 50),
+            )
+            for subscriber, row in zip(subscribers, profiles[start : start + batch], strict=True)
+        )
+    topic_ids = dict(Topic.objects.values_list("slug", "pk"))
+    profile_ids = dict(InterestProfile.objects.values_list("subscriber__email", "pk"))
+    through = InterestProfile.topics.through
+    through.objects.bulk_create(
+        (
+            through(
+                interestprofile_id=profile_ids[f"reader{k}@bench.example.org"],
+                topic_id=topic_ids[slug],
+            )
+            for k, row in enumerate(profiles)
+            for slug in row.topics
+            if slug in topic_ids
+        ),
+        batch_size=5000,
+    )
+
+
+def readers_reset() -> None:
+    """Remove the previous N's subscribers with their digests and deliveries, and the beat's
+    claimed ticks (the next tick would otherwise find its quarter hour taken)."""
+    from django.db import connection
+
+    from digests.models.run import BeatTick
+    from subscribers.models import Subscriber
+
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {Subscriber._meta.db_table}, {BeatTick._meta.db_table} CASCADE")
+
+
+# ---------------------------------------------------------------- the workers
+
+
+def workers_start(
+    count: int, pool: str, env: dict[str, str], logs: Path, processes: list[subprocess.Popen]
+) -> None:
+    """Start `count` celery workers, each in a session of its own, into `processes` (the
+    caller's list, so that it can stop them whatever happens); wait until each is ready."""
+    for number in range(1, count + 1):
+        log = logs / f"worker-{number}.log"
+        command = [
+            sys.executable, "-m", "celery", "-A", "newsletter", "worker", "--pool", pool,
+            "--concurrency", "1", "--loglevel", "INFO", "--without-gossip", "--without-mingle",
+            "--hostname", f"bench{number}@%h",
+        ]  # fmt: skip
+        with log.open("w") as out:
+            processes.append(
+                subprocess.Popen(
+                    command,
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,  # Ctrl-C reaches us only; we stop them in order
+                )
+            )
+    for number, process in enumerate(processes, start=1):
+        log = logs / f"worker-{number}.log"
+
+        def ready(log: Path = log, process: subprocess.Popen = process) -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"{log.name}: the worker exited:\n{log.read_text()[-2000:]}")
+            return " ready." in log.read_text()
+
+        wait_until(ready, seconds=120, what=f"worker {number} to be ready")
+
+
+def workers_stop(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()  # all warm shutdowns at once, then wait for each
+    for process in processes:
+        process_stop(process, timeout=30)
+
+
+# ---------------------------------------------------------------- one N
+
+
+def digest_counts() -> tuple[dict[str, int], dict[str, int]]:
+    from django.db.models import Count
+
+    from digests.models import Delivery, Digest
+
+    digests = Digest.objects.filter(issue_date=DAY).values_list("status").annotate(n=Count("pk"))
+    deliveries = (
+        Delivery.objects.filter(digest__issue_date=DAY)
+        .values_list("status")
+        .annotate(n=Count("pk"))
+    )
+    return dict(digests), dict(deliveries)
+
+
+def send_and_wait(
+    due: int, processes: list[subprocess.Popen], logs: Path, timeout: float
+) -> tuple[float, int, dict[str, int], dict[str, int]]:
+    """Run the beat task once, then wait for every due digest to be final; the wall time."""
+    from digests.tasks import digests_send_due
+
+    started = time.perf_counter()
+    summary = digests_send_due.apply().get()
+    if "already handled" in summary:
+        raise RuntimeError(f"digests_send_due did nothing: {summary}")
+    chunks = int(summary.split(" in ")[1].split()[0]) if " in " in summary else 0
+    last_note = started
+    while True:
+        statuses, deliveries = digest_counts()
+        final = sum(statuses.get(s, 0) for s in ("sent", "empty", "failed"))
+        if final >= due:
+            return time.perf_counter() - started, chunks, statuses, deliveries
+        now = time.perf_counter()
+        if now - started > timeout:
+            raise TimeoutError(f"{final} of {due} digests final after {timeout:.0f} s")
+        for number, process in enumerate(processes, start=1):
+            if process.poll() is not None:
+                tail = (logs / f"worker-{number}.log").read_text()[-2000:]
+                raise RuntimeError(f"worker {number} died mid-run:\n{tail}")
+        if now - last_note > 15:
+            print(f"  ... {final}/{due} digests final after {now - started:.0f} s", file=sys.stderr)
+            last_note = now
+        time.sleep(0.5)
+
+
+def run_one(
+    count: int, *, corpus: Corpus, args: argparse.Namespace, env: dict[str, str], stubs: dict
+) -> RunResult:
+    from django.utils import timezone
+
+    from digests.models import IngestDay
+    from digests.sending import subscriber_ids_due
+
+    readers_reset()
+    redis_flush(BROKER_DB)
+    started = time.perf_counter()
+    subscribers_create(corpus, count, random.Random(SEED + count))
+    created = time.perf_counter() - started
+    if not IngestDay.objects.filter(date=DAY).exists():
+        print(stubs["prepare"](), flush=True)
+    now = timezone.now()
+    IngestDay.objects.filter(date=DAY).update(ready_at=now - dt.timedelta(hours=25))
+    due = len(subscriber_ids_due(at=now, issue_date=DAY))
+
+    esp, llm = stubs["esp"], stubs["llm"]
+    esp.messages = SlimMessages()
+    esp.requests.clear()
+    chat_before = llm.chat_calls
+    logs = Path(env["DATA_DIR"]).parent
+    processes: list[subprocess.Popen] = []
+    try:
+        workers_start(args.workers, args.pool, env, logs, processes)
+        sampler = MemorySampler(
+            {p.pid: f"worker {n}" for n, p in enumerate(processes, start=1)},
+            child_label="pool child",
+        ).start()
+        self_peak_reset()
+        timeout = args.timeout or 300 + count * 0.2
+        wall, chunks, statuses, deliveries = send_and_wait(due, processes, logs, timeout)
+        peak_bench = self_peak_mib()
+        peaks = sampler.stop()
+    finally:
+        workers_stop(processes)
+    ids = [m["digest_id"] for m in esp.messages]
+    return RunResult(
+        subscribers=count,
+        due=due,
+        chunks=chunks,
+        wall=wall,
+        statuses=statuses,
+        delivery_statuses=deliveries,
+        received=len(ids),
+        distinct=len(set(ids)),
+        llm_calls_while_sending=llm.chat_calls - chat_before,
+        created_seconds=created,
+        peak_bench_mib=peak_bench,
+        peaks_mib=peaks,
+    )
+
+
+def report(r: RunResult, *, papers: int, chunk_size: int, workers: int, pool: str) -> None:
+    sent = r.statuses.get("sent", 0)
+    match = "OK" if r.received == sent else "MISMATCH"
+    duplicates = r.received - r.distinct
+    print()
+    print(f"N subscribers          {r.subscribers:,} (created untimed, {r.created_seconds:.1f} s)")
+    print(f"papers                 {papers:,} announced on {DAY}")
+    print(f"due                    {r.due:,} in {r.chunks} chunks of {chunk_size}")
+    print(f"workers                {workers} × celery worker --pool {pool} --concurrency 1")
+    print(f"wall time              {r.wall:.1f} s (beat task enqueued → last digest final)")
+    print(f"digests / second       {r.done / r.wall:.1f}")
+    print(
+        f"digests                {sum(r.statuses.values()):,} assembled: {sent:,} sent, "
+        f"{r.statuses.get('empty', 0):,} empty, {r.statuses.get('failed', 0):,} failed, "
+        f"{r.statuses.get('assembled', 0):,} still assembled"
+    )
+    print(f"deliveries             {json.dumps(r.delivery_statuses, sort_keys=True)}")
+    print(f"stub ESP received      {r.received:,} messages vs {sent:,} sent: {match}")
+    print(f"duplicate sends        {duplicates} ({'OK' if duplicates == 0 else 'DUPLICATES'})")
+    print(f"LLM calls while sending {r.llm_calls_while_sending} (enrichment is per paper)")
+    print(
+        f"peak RSS, this process {r.peak_bench_mib:.0f} MiB (while sending: beat task, polling, "
+        f"stub ESP; includes what ingestion and enrichment left resident)"
+    )
+    for label, mib in sorted(r.peaks_mib.items()):
+        print(f"peak RSS, {label:<33} {mib:.0f} MiB")
+
+
+def summary(results: list[RunResult]) -> None:
+    print()
+    print("summary")
+    print(f"{'N':>9} {'due':>9} {'wall s':>8} {'digests/s':>10} {'sent':>8} {'empty':>7} "
+          f"{'failed':>7} {'dupes':>6} {'stub=sent':>9} {'max worker MiB':>15}")  # fmt: skip
+    for r in results:
+        sent = r.statuses.get("sent", 0)
+        worker_peak = max(r.peaks_mib.values(), default=0.0)
+        print(
+            f"{r.subscribers:>9,} {r.due:>9,} {r.wall:>8.1f} {r.done / r.wall:>10.1f} "
+            f"{sent:>8,} {r.statuses.get('empty', 0):>7,} {r.statuses.get('failed', 0):>7,} "
+            f"{r.received - r.distinct:>6} {'OK' if r.received == sent else 'MISMATCH':>9} "
+            f"{worker_peak:>15.0f}"
+        )
+    if any(r.subscribers == ESTIMATE_FOR for r in results):
+        return
+    base = max(results, key=lambda r: r.subscribers)
+    estimate = base.wall * ESTIMATE_FOR / base.subscribers
+    print(
+        f"{ESTIMATE_FOR:>9,}  ESTIMATE, not run: ~{estimate:.0f} s (~{estimate / 60:.0f} min) of "
+        f"sending, linear from N={base.subscribers:,}\n"
+        f"{'':>11}(chunks are independent; worker memory is per chunk, not per N)"
+    )
+
+
+# ---------------------------------------------------------------- main
+
+
+def environment(workdir: Path, args: argparse.Namespace, database_url: str) -> dict[str, str]:
+    """The variables this process and the workers share (the workers get the stubs' too)."""
+    return {
+        "DATABASE_URL": database_url,
+        "CELERY_BROKER_URL": redis_flush(BROKER_DB),
+        "DATA_DIR": str(workdir / "data"),
+        "SEND_CHUNK_SIZE": str(args.chunk_size),
+        "ARXIV_REQUEST_DELAY": "0",
+        "LLM_DAILY_TOKEN_BUDGET": str(10**12),
+        "LLM_CONCURRENCY": "8",
+        "LOG_LEVEL": "WARNING",
+        "SECRET_KEY": "bench-daily-run-not-secret",
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--pool", choices=("prefork", "solo"), default="prefork")
+    parser.add_argument("--chunk-size", type=int, default=500, help="SEND_CHUNK_SIZE")
+    parser.add_argument("--enrich", choices=("llm", "lexical"), default="llm")
+    parser.add_argument("--esp-latency", type=float, default=0.005, help="seconds per send")
+    parser.add_argument("--timeout", type=float, help="per N (default 300 s + 0.2 s × N)")
+    args = parser.parse_args()
+    sigterm_interrupts()
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-daily-run-"))
+    (workdir / "data").mkdir()
+    stubs: dict[str, Any] = {}
+    results: list[RunResult] = []
+    created_database = False
+    try:
+        database_url = database_create(DATABASE)
+        created_database = True
+        shared = environment(workdir, args, database_url)
+        os.environ.update(shared)
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
+        import django
+
+        django.setup()
+        logging.disable(logging.INFO)
+        for name in ("httpx", "httpx2", "openai"):
+            logging.getLogger(name).setLevel(logging.WARNING)
+        from django.conf import settings
+        from django.core.management import call_command
+
+        from digests.catalogue.topics import topics_import
+        from digests.esp_stub import esp_stub_start
+        from digests.llm.stub import llm_stub_start
+
+        call_command("migrate", verbosity=0)
+        catalogue = Path(settings.BASE_DIR) / "digests" / "catalogue" / "default_topics.json"
+        topics_import(data=json.loads(catalogue.read_text("utf-8")))
+        corpus = Corpus(SEED)
+        folder, categories = day_papers_write(corpus, workdir / "days")
+        stubs["esp"] = esp_stub_start()
+        stubs["esp"].latency = args.esp_latency
+        stubs["llm"] = llm_stub_start()
+        stubs["prepare"] = lambda: day_ingest_and_enrich(
+            folder, categories, args.enrich, stubs["llm"].base_url
+        )
+        processes_env = {
+            **os.environ,
+            **shared,
+            "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
+            "ANYMAIL_POSTMARK_SERVER_TOKEN": stubs["esp"].token,
+            "ANYMAIL_POSTMARK_API_URL": stubs["esp"].api_url,
+            "LOG_LEVEL": "INFO",
+        }
+        if args.enrich == "llm":
+            processes_env |= {"OPENAI_API_KEY": "bench", "OPENAI_BASE_URL": stubs["llm"].base_url}
+        print(
+            f"machine                {os.cpu_count()} cores, shared with other test runs "
+            f"(noisy figures); ESP stub latency {args.esp_latency * 1000:.0f} ms"
+        )
+        for count in args.subscribers:
+            result = run_one(count, corpus=corpus, args=args, env=processes_env, stubs=stubs)
+            results.append(result)
+            report(
+                result,
+                papers=PAPERS,
+                chunk_size=args.chunk_size,
+                workers=args.workers,
+                pool=args.pool,
+            )
+        summary(results)
+    except KeyboardInterrupt:
+        print("\ninterrupted: tearing down", file=sys.stderr)
+        raise SystemExit(130) from None
+    finally:
+        with signals_deferred():
+            teardown(stubs, created_database, workdir)
+
+
+def teardown(stubs: dict[str, Any], created_database: bool, workdir: Path) -> None:
+    """Stop the stubs, close Django's connections, drop the database, empty the broker DB."""
+    for name in ("esp", "llm"):
+        if name in stubs:
+            stubs[name].stop()
+    if "django" in sys.modules:
+        from django.db import connections
+
+        connections.close_all()
+    if created_database:
+        database_drop(DATABASE)
+    redis_flush(BROKER_DB)
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
