@@ -19,7 +19,7 @@ Scenarios, each POSTing to /subscribe/ or /signin/:
 
 Mail: sign-up confirmations are sent in the request by the default e-mail backend, one .eml
 file each in a temporary EMAIL_FILE_PATH: they are counted. A sign-in enqueues
-`signin_link_deliver` on the broker (CELERY_BROKER_URL = Redis DB 12) and answers at once; no
+`signin_link_deliver` on the broker (CELERY_BROKER_URL = Redis DB 13) and answers at once; no
 worker runs here, so the tasks stay queued: they are counted on the broker and then flushed.
 Figures are from a 2-core machine shared with other people's test runs: treat them as noisy.
 """
@@ -63,7 +63,7 @@ from bench._workers import (
 
 ROOT = Path(__file__).resolve().parent.parent
 DATABASE = "bench_signup_load"
-CACHE_DB, BROKER_DB = 11, 12
+CACHE_DB, BROKER_DB = 11, 13  # not 12: tests/test_faults.py uses it
 TOKEN_FIELD = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 TIMEOUT = 30
 TARGET = "target@example.org"  # the address of the per-address sign-up scenario
