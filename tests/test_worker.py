@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import os
 import signal
-import subprocess
-import sys
 import time
-import uuid
 from email import policy
 from pathlib import Path
 
@@ -21,53 +17,8 @@ from digests.assemble import digest_assemble
 from digests.delivery import deliveries_stuck
 from digests.models import Delivery, DigestItem
 from digests.tasks import digest_deliver
-from tests.conftest import REPO
 from tests.factories import make_paper, make_subscriber
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-class Worker:
-    """`celery worker` subprocesses on one queue of their own, against the test database."""
-
-    def __init__(self, tmp_path: Path, **env: str) -> None:
-        self.queue = f"test-{uuid.uuid4().hex[:8]}"
-        self.outbox = tmp_path / "worker-outbox"
-        self.tmp_path = tmp_path
-        self.env = {
-            **os.environ,
-            "DATABASE_URL": _database_url(),
-            "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-            "EMAIL_FILE_PATH": str(self.outbox),
-            "DATA_DIR": str(tmp_path / "worker-data"),
-            **env,
-        }
-        self.processes: list[subprocess.Popen] = []
-
-    def log(self, number: int) -> Path:
-        return self.tmp_path / f"worker-{number}.log"
-
-    def start(self) -> subprocess.Popen:
-        number = len(self.processes) + 1
-        with self.log(number).open("w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "newsletter", "worker", "--pool", "solo",
-                 "--queues", self.queue, "--loglevel", "INFO", "--without-gossip",
-                 "--without-mingle", "--hostname", f"{self.queue}-{number}@%h"],
-                cwd=REPO, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-            )  # fmt: skip
-        self.processes.append(process)
-        return process
-
-    def stop_all(self) -> None:
-        for number, process in enumerate(self.processes, start=1):
-            if process.poll() is None:
-                process.terminate()
-                process.wait(timeout=30)
-            print(f"--- worker {number}:\n" + self.log(number).read_text()[-2000:])
+from tests.workers import Worker
 
 
 def _require_postgresql() -> None:
