@@ -40,7 +40,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-RETRY_FIRST = dt.timedelta(seconds=30)
 RETRY_LONGEST = dt.timedelta(minutes=15)
 STUCK_AFTER = dt.timedelta(minutes=30)
 TRANSIENT_STATUSES = {408, 429, 500, 502, 503, 504}
@@ -107,8 +106,10 @@ def _is_transient(error: Exception) -> bool:
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
-    """Exponential backoff with jitter: 30 s, 1 min, 2 min … at most 15 min between tries."""
-    base = min(RETRY_LONGEST, RETRY_FIRST * 2 ** max(0, attempts - 1))
+    """Exponential backoff with jitter: 30 s, 1 min, 2 min … (SEND_RETRY_FIRST_SECONDS first)
+    at most 15 min between tries."""
+    first = dt.timedelta(seconds=settings.SEND_RETRY_FIRST_SECONDS)
+    base = min(RETRY_LONGEST, first * 2 ** max(0, attempts - 1))
     return base * (1 + random.random() / 4)
 
 

@@ -83,6 +83,11 @@ class ScriptedServer(ThreadingHTTPServer):
         with self._lock:
             self._plans.extend([Plan(kind, status, retry_after, seconds)] * times)
 
+    def plan_clear(self) -> None:
+        """Drop every scripted answer still queued: good answers from the next request on."""
+        with self._lock:
+            self._plans.clear()
+
     def next_plan(self) -> Plan | None:
         """The next scripted answer, if any (call with the lock held)."""
         return self._plans.popleft() if self._plans else None

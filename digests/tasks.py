@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from celery import shared_task
+from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from digests.arxiv_http import ArxivUnavailable
@@ -78,7 +79,12 @@ def digests_send_due() -> str:
     return f"{plan.summary()}; {settled.summary()}"
 
 
-@shared_task
+# A database that drops the connection mid-task: the task runs again soon (its work is claimed
+# row by row, so a second run only does what the first did not).
+DB_HICCUPS = (OperationalError, InterfaceError)
+
+
+@shared_task(autoretry_for=DB_HICCUPS, retry_backoff=5, retry_backoff_max=120, max_retries=5)
 def digests_send_chunk(issue_date: str, subscriber_ids: list[int]) -> str:
     """One worker's share: assemble and send these subscribers' digests; retries scheduled."""
     report = chunk_send(issue_date=dt.date.fromisoformat(issue_date), subscriber_ids=subscriber_ids)
@@ -92,7 +98,9 @@ def digests_send_chunk(issue_date: str, subscriber_ids: list[int]) -> str:
     return report.summary()
 
 
-@shared_task(bind=True, max_retries=None)
+@shared_task(
+    bind=True, max_retries=None, autoretry_for=DB_HICCUPS, retry_backoff=5, retry_backoff_max=120
+)
 def digest_deliver(self, digest_id: int) -> str:
     """Send one digest; a transient ESP error is tried again at the delivery's next attempt
     time (backoff with jitter), until SEND_DEADLINE_HOURS, when it is recorded failed."""

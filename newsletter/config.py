@@ -172,6 +172,9 @@ class Config:
         self.arxiv_retry_until = _clock_time(env, "ARXIV_RETRY_UNTIL", "10:00")
         self.cache = _cache(env)
         self.send_deadline_hours = _positive_number(env, "SEND_DEADLINE_HOURS", 12, integer=False)
+        self.send_retry_first_seconds = _positive_number(
+            env, "SEND_RETRY_FIRST_SECONDS", 30, integer=False
+        )
         self.send_chunk_size = int(_positive_number(env, "SEND_CHUNK_SIZE", 500, integer=True))
         if self.send_chunk_size < 1:
             raise _fail("SEND_CHUNK_SIZE", str(self.send_chunk_size), "must be at least 1")

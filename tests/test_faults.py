@@ -19,9 +19,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from digests.delivery import RETRY_FIRST
 from digests.esp_stub import ESPStub
 from digests.models import Delivery, Digest, IngestDay
+from digests.reconcile import RECONCILE_AFTER, deliveries_reconcile
 from digests.sending import RETRY_GRACE, SendPlan, send_plan
 from digests.tasks import digest_deliver, digests_send_chunk
 from subscribers.models import Subscriber
@@ -100,6 +100,12 @@ def _assert_each_digest_sent_once(esp: ESPStub, readers: list[Subscriber], *, cu
     assert at_esp == sorted(d.pk for d in digests)  # each once, none missing
     left = Delivery.objects.exclude(status=SENT).values_list("status", "attempts")
     assert list(left) == [(SENDING, 1)] * cut_off
+    # and the one cut off mid-send is settled by the ESP's log at the next tick: sent, once
+    settled = deliveries_reconcile(now=timezone.now() + RECONCILE_AFTER + dt.timedelta(minutes=1))
+    assert (settled.confirmed, settled.requeued, settled.unknown) == (cut_off, [], 0)
+    assert Delivery.objects.exclude(status=SENT).count() == 0
+    with esp._lock:
+        assert len(esp.messages) == len(readers)
 
 
 @pytest.mark.worker
@@ -219,7 +225,8 @@ def test_a_redis_broker_restarted_mid_run_loses_its_queue_and_the_next_tick_reco
     _assert_each_digest_sent_once(esp, readers, cut_off=0)
 
 
-OUTAGE = 20.0  # seconds the ESP answers 500; shorter than the first retry's backoff
+OUTAGE = 60.0  # seconds the ESP answers 500
+RETRY_FIRST = "2"  # seconds before a refused send's first retry (then 4, 8, 16, 32, 64…)
 
 
 @pytest.mark.worker
@@ -227,21 +234,18 @@ OUTAGE = 20.0  # seconds the ESP answers 500; shorter than the first retry's bac
 def test_an_esp_answering_500_for_a_while_delays_each_digest_and_sends_it_once(
     broker, tmp_path: Path, esp: ESPStub, settings
 ):
-    """Bound: 75 s of waits (about 40 s: the first retry comes 30–37.5 s after the first try).
-    Each refused digest is queued again with its next attempt time and retried by Celery (a task
-    with an ETA, through the broker), not at once: the retry comes after the outage."""
-    assert RETRY_FIRST.total_seconds() > OUTAGE
+    """Bound: 110 s of waits (about 65–80 s). Each refused digest is queued again with its next
+    attempt time and retried by Celery (a task with an ETA, through the broker) with backoff:
+    several refusals during the minute, then one send after it."""
     # given six readers due in two chunks and an ESP that answers 500 for OUTAGE seconds
     readers = _readers_due(6, settings, chunk=3)
     esp.latency = 0.1
     esp.plan("status", status=500, times=1000)
 
-    def esp_back() -> None:
-        with esp._lock:
-            esp._plans.clear()
-
-    back = threading.Timer(OUTAGE, esp_back)
-    workers = Worker(tmp_path, broker_url=broker, **_esp_env(esp))
+    back = threading.Timer(OUTAGE, esp.plan_clear)
+    workers = Worker(
+        tmp_path, broker_url=broker, SEND_RETRY_FIRST_SECONDS=RETRY_FIRST, **_esp_env(esp)
+    )
     workers.start()
     try:
         # when the day's chunks go to the worker during the outage
@@ -256,12 +260,16 @@ def test_an_esp_answering_500_for_a_while_delays_each_digest_and_sends_it_once(
             "six deliveries refused and queued again",
         )
         assert Delivery.objects.filter(next_attempt_at__isnull=True).count() == 0
-        # ... and sent by its retry, after the outage
-        wait_for(lambda: _sent(6), 60, "the six retries sent")
+        # ... tried again with backoff while it lasts, and sent once after it
+        wait_for(lambda: _sent(6), 110, "the six retries sent")
         assert time.monotonic() - started >= OUTAGE
     finally:
         back.cancel()
         workers.stop_all()
     _assert_each_digest_sent_once(esp, readers, cut_off=0)
-    assert sorted(Delivery.objects.values_list("attempts", flat=True)) == [2] * 6
-    assert [r["status"] for r in esp.requests] == [500] * 6 + [200] * 6
+    attempts = list(Delivery.objects.values_list("attempts", flat=True))
+    assert all(4 <= n <= 8 for n in attempts), attempts  # backoff: a few tries, not a storm
+    statuses = [r["status"] for r in esp.requests]
+    assert statuses.count(200) == 6
+    assert statuses.count(500) == sum(attempts) - 6
+    assert statuses[-6:] == [200] * 6

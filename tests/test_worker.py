@@ -16,6 +16,7 @@ from django.db import connection
 from digests.assemble import digest_assemble
 from digests.delivery import deliveries_stuck
 from digests.models import Delivery, DigestItem
+from digests.reconcile import deliveries_reconcile
 from digests.tasks import digest_deliver
 from tests.factories import make_paper, make_subscriber
 from tests.workers import Worker
@@ -135,11 +136,16 @@ def test_a_worker_killed_mid_send_and_restarted_loses_and_duplicates_nothing(tmp
     # then every digest reached the ESP exactly once ...
     sent_ids = sorted(int(m["Metadata"]["digest_id"]) for m in esp.messages)
     assert sent_ids == sorted(d.pk for d in digests)
-    # ... nine are marked sent; the one cut off mid-send is left "sending" for staff, and its
-    # task, redelivered to the second worker, did not send it again
+    # ... nine are marked sent; the one cut off mid-send is left "sending", and its task,
+    # redelivered to the second worker, did not send it again
     stuck = Delivery.objects.exclude(status=Delivery.Status.SENT).get()
     assert stuck.status == Delivery.Status.SENDING
     assert stuck.attempts == 1
     later = stuck.claimed_at + dt.timedelta(hours=1)
     assert list(deliveries_stuck(now=later)) == [stuck]
     assert workers.log(2).read_text().count("'skipped'") == 1
+    # ... until the next tick asks the ESP's log, which has it: sent, with the ESP's id
+    assert deliveries_reconcile(now=later).confirmed == 1
+    stuck.refresh_from_db()
+    assert stuck.status == Delivery.Status.SENT
+    assert stuck.esp_message_id in {m["MessageID"] for m in esp.messages}
