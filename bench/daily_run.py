@@ -97,6 +97,7 @@ class RunResult:
     created_seconds: float
     peak_bench_mib: float
     peaks_mib: dict[str, float] = field(default_factory=dict)
+    steps: dict[str, tuple[int, float]] = field(default_factory=dict)  # step: (runs, seconds)
 
     @property
     def done(self) -> int:
@@ -309,6 +310,23 @@ def digest_counts() -> tuple[dict[str, int], dict[str, int]]:
     return dict(digests), dict(deliveries)
 
 
+def step_seconds(since: dt.datetime) -> dict[str, tuple[int, float]]:
+    """The workers' recorded assemble and send steps since `since`: (runs, total seconds)."""
+    from digests.models import PipelineStep
+    from digests.models.run import StepRun
+
+    totals: dict[str, tuple[int, float]] = {}
+    runs = StepRun.objects.filter(
+        started_at__gte=since,
+        step__in=[PipelineStep.ASSEMBLE, PipelineStep.SEND],
+        finished_at__isnull=False,
+    )
+    for step, started, finished in runs.values_list("step", "started_at", "finished_at"):
+        count, seconds = totals.get(step, (0, 0.0))
+        totals[step] = (count + 1, seconds + (finished - started).total_seconds())
+    return totals
+
+
 def send_and_wait(
     due: int, processes: list[subprocess.Popen], logs: Path, timeout: float
 ) -> tuple[float, int, dict[str, int], dict[str, int]]:
@@ -375,6 +393,7 @@ def run_one(
         wall, chunks, statuses, deliveries = send_and_wait(due, processes, logs, timeout)
         peak_bench = self_peak_mib()
         peaks = sampler.stop()
+        steps = step_seconds(now)
     finally:
         workers_stop(processes)
     ids = [m["digest_id"] for m in esp.messages]
@@ -391,6 +410,7 @@ def run_one(
         created_seconds=created,
         peak_bench_mib=peak_bench,
         peaks_mib=peaks,
+        steps=steps,
     )
 
 
@@ -413,6 +433,11 @@ def report(r: RunResult, *, papers: int, chunk_size: int, workers: int, pool: st
     print(f"deliveries             {json.dumps(r.delivery_statuses, sort_keys=True)}")
     print(f"stub ESP received      {r.received:,} messages vs {sent:,} sent: {match}")
     print(f"duplicate sends        {duplicates} ({'OK' if duplicates == 0 else 'DUPLICATES'})")
+    for step, (runs, seconds) in sorted(r.steps.items()):
+        print(
+            f"worker step {step:<11}{seconds:.1f} s in {runs} chunks ({seconds / runs:.1f} s "
+            f"per chunk, {seconds * 1000 / max(r.due, 1):.0f} ms per digest)"
+        )
     print(f"LLM calls while sending {r.llm_calls_while_sending} (enrichment is per paper)")
     print(
         f"peak RSS, this process {r.peak_bench_mib:.0f} MiB (while sending: beat task, polling, "
