@@ -153,7 +153,7 @@ class ProfileForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     seed_papers = ListField(
-        label=_("Papers like the ones you want"),
+        label=_("Example papers (seed papers)"),
         help_text=_("arXiv ids or links, one per line, e.g. 2406.12345."),
     )
     max_items = forms.IntegerField(
