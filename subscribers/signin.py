@@ -11,15 +11,14 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.core.signing import b62_decode
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from newsletter.i18n import language_for_translation
+from subscribers.mail import reader_mail_send
 from subscribers.models import Subscriber
 from subscribers.session import SIGNED_IN_STATUSES, email_fingerprint
 from subscribers.tokens import SIGNIN_LINK_AGE, BadToken, signin_token, signin_token_read
@@ -56,17 +55,17 @@ def signin_link_send(*, email: str) -> bool:
     context = {
         "url": settings.SITE_URL + reverse("signin:land", args=[token]),
         "minutes": SIGNIN_LINK_AGE // 60,
-        "site_url": settings.SITE_URL,
     }
     with translation.override(language_for_translation(subscriber.language)):
-        message = EmailMultiAlternatives(
-            subject=_("Your sign-in link for arXiv Digest"),
-            body=render_to_string("email/signin.txt", context),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[subscriber.email],
-        )
-        message.attach_alternative(render_to_string("email/signin.html", context), "text/html")
-    message.send()
+        subject = _("Your sign-in link for arXiv Digest")
+    reader_mail_send(
+        to=subscriber.email,
+        language=subscriber.language,
+        subject=subject,
+        template="signin",
+        context=context,
+        html=True,
+    )
     return True
 
 

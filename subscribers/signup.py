@@ -13,15 +13,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
 from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from digests.models import Topic
 from newsletter.i18n import language_for_translation
+from subscribers.mail import reader_mail_send
 from subscribers.models import InterestProfile, Subscriber
 from subscribers.session import email_fingerprint
 from subscribers.tokens import (
@@ -65,29 +64,11 @@ def _site_link(name: str, token: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, args=[token])
 
 
-def _mail_send(
-    *, to: str, language: str, subject: str, template: str, context: dict[str, Any], html: bool
-) -> None:
-    """Render `email/<template>.txt` (and `.html`) in the reader's language and send it."""
-    with translation.override(language_for_translation(language)):
-        context = {**context, "site_url": settings.SITE_URL}
-        message = EmailMultiAlternatives(
-            subject=str(subject),
-            body=render_to_string(f"email/{template}.txt", context),
-            to=[to],
-        )
-        if html:
-            message.attach_alternative(
-                render_to_string(f"email/{template}.html", context), "text/html"
-            )
-    message.send()
-
-
 def _confirm_mail_send(subscriber: Subscriber) -> None:
     token = confirm_token(subscriber_id=subscriber.pk, email=subscriber.email)
     with translation.override(language_for_translation(subscriber.language)):
         subject = _("Confirm your arXiv Digest subscription")
-    _mail_send(
+    reader_mail_send(
         to=subscriber.email,
         language=subscriber.language,
         subject=subject,
@@ -104,7 +85,7 @@ def _manage_mail_send(subscriber: Subscriber) -> None:
     token = signin_token(subscriber_id=subscriber.pk, email=subscriber.email)
     with translation.override(language_for_translation(subscriber.language)):
         subject = _("Your arXiv Digest subscription")
-    _mail_send(
+    reader_mail_send(
         to=subscriber.email,
         language=subscriber.language,
         subject=subject,
@@ -234,7 +215,7 @@ def subscriber_email_change_request(*, subscriber: Subscriber, new_email: str) -
     )
     with translation.override(language_for_translation(subscriber.language)):
         subject = _("Confirm your new address for arXiv Digest")
-    _mail_send(
+    reader_mail_send(
         to=new_email,
         language=subscriber.language,
         subject=subject,
