@@ -16,6 +16,8 @@ COPY pyproject.toml README.md ./
 COPY newsletter newsletter
 COPY subscribers subscribers
 COPY digests digests
+COPY pages pages
+COPY staff staff
 COPY templates templates
 COPY locale locale
 COPY manage.py Procfile ./

@@ -23,7 +23,7 @@ demo: setup
 	$(MANAGE) migrate --noinput -v0
 	$(MANAGE) collectstatic --noinput -v0
 	$(MANAGE) import_topics digests/catalogue/default_topics.json
-	$(MANAGE) import_subscribers subscribers/fixtures/demo_subscribers.jsonl
+	$(MANAGE) import_subscribers devtools/recorded/demo_subscribers.jsonl
 	$(MANAGE) run_recorded_day
 	@echo
 	@echo "  site:   $(DEMO_URL)/   (staff: $(DEMO_URL)/admin/ after 'manage.py createsuperuser')"

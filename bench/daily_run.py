@@ -118,7 +118,7 @@ class SlimMessages(list):
 
 def day_papers_write(corpus: Corpus, folder: Path) -> tuple[Path, list[str]]:
     """Write the synthetic day in arXiv's formats; return its folder and its categories."""
-    from digests.arxiv_fixtures import FakePaper, day_write
+    from devtools.arxiv_fixtures import FakePaper, day_write
 
     papers = []
     for row in corpus.papers(PAPERS):
@@ -147,11 +147,11 @@ def day_ingest_and_enrich(folder: Path, categories: list[str], enrich: str, llm_
     """Ingest the day from the replay server, then enrich it; return a one-line account."""
     from django.test.utils import override_settings
 
-    from digests.arxiv_replay import replay_server_start
+    from devtools.arxiv_replay import replay_server_start
+    from digests.daily import day_enrich
     from digests.enrich import lexical_enrich
     from digests.ingest import day_ingest
     from digests.models import IngestDay, Paper
-    from digests.pipeline import day_enrich
 
     server = replay_server_start(folder)
     started = time.perf_counter()
@@ -362,8 +362,8 @@ def run_one(
 ) -> RunResult:
     from django.utils import timezone
 
+    from digests.fanout import subscriber_ids_due
     from digests.models import IngestDay
-    from digests.sending import subscriber_ids_due
 
     readers_reset()
     redis_flush(BROKER_DB)
@@ -522,9 +522,9 @@ def main() -> None:
         from django.conf import settings
         from django.core.management import call_command
 
+        from devtools.esp_stub import esp_stub_start
+        from devtools.llm_stub import llm_stub_start
         from digests.catalogue.topics import topics_import
-        from digests.esp_stub import esp_stub_start
-        from digests.llm.stub import llm_stub_start
 
         call_command("migrate", verbosity=0)
         catalogue = Path(settings.BASE_DIR) / "digests" / "catalogue" / "default_topics.json"

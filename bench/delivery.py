@@ -48,11 +48,11 @@ def main() -> None:
     from django.core.management import call_command
     from django.test.utils import override_settings
 
-    from digests.arxiv_replay import replay_server_start
+    from devtools.arxiv_replay import replay_server_start
+    from devtools.esp_stub import esp_stub_start
     from digests.assemble import digests_assemble
     from digests.delivery import SendOutcome, delivery_send
     from digests.enrich import lexical_enrich
-    from digests.esp_stub import esp_stub_start
     from digests.ingest import day_ingest
     from digests.models import Paper
     from digests.render import digest_render
@@ -61,7 +61,7 @@ def main() -> None:
     call_command("migrate", verbosity=0)
 
     # The demo day, ingested from the replay server and read lexically.
-    server = replay_server_start(ROOT / "digests" / "recorded" / DAY.isoformat())
+    server = replay_server_start(ROOT / "devtools" / "recorded" / DAY.isoformat())
     with override_settings(
         ARXIV_RSS_URL=server.rss_url, ARXIV_API_URL=server.api_url, ARXIV_REQUEST_DELAY=0
     ):

@@ -262,13 +262,13 @@ def main() -> None:
     from django.db.models import Sum
     from django.test.utils import override_settings
 
+    from devtools.llm_stub import llm_stub_start
     from digests.catalogue.topics import topics_import
+    from digests.daily import day_enrich
     from digests.enrich import lexical_enrich, papers_enrich
-    from digests.lexical import LEXICAL_VERSION
-    from digests.llm.stub import llm_stub_start
+    from digests.llm.usage import tokens_cost
     from digests.models import Enrichment, LLMUsage, Paper, TopicBrief
-    from digests.pipeline import day_enrich
-    from digests.usage import tokens_cost
+    from digests.scoring.lexical import LEXICAL_VERSION
     from subscribers.models import Subscriber
 
     for name in ("httpx", "httpx2", "openai"):  # one INFO line per request otherwise

@@ -41,9 +41,9 @@ def main() -> None:
     from django.core.management import call_command
     from django.test.utils import override_settings
 
+    from devtools.arxiv_fixtures import FakePaper, day_write
+    from devtools.arxiv_replay import replay_server_start
     from digests import ingest
-    from digests.arxiv_fixtures import FakePaper, day_write
-    from digests.arxiv_replay import replay_server_start
     from digests.models import Paper
 
     call_command("migrate", verbosity=0)

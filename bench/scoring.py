@@ -29,7 +29,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digests.scoring import PaperIndex, PaperRow, ProfileRow, scores_compute
+from digests.scoring.compute import PaperIndex, PaperRow, ProfileRow, scores_compute
 
 TARGET_SUBSCRIBERS, TARGET_PAPERS = 100_000, 2_000
 TARGET_SECONDS, TARGET_MIB = 10.0, 2048.0

@@ -132,8 +132,8 @@ def database_prepare() -> dict[str, tuple[int, int]]:
     from django.core.management import call_command
     from django.db import connections
 
-    from subscribers.views_account import SIGNUP_PER_ADDRESS, SIGNUP_PER_IP
-    from subscribers.views_signin import SIGNIN_PER_ADDRESS, SIGNIN_PER_IP
+    from subscribers.views.account import SIGNUP_PER_ADDRESS, SIGNUP_PER_IP
+    from subscribers.views.signin import SIGNIN_PER_ADDRESS, SIGNIN_PER_IP
 
     call_command("migrate", verbosity=0)
     call_command("collectstatic", "--noinput", verbosity=0)

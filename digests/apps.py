@@ -6,9 +6,22 @@ class DigestsConfig(AppConfig):
     verbose_name = "Digests"
 
     def ready(self) -> None:
-        # Models are importable only once the registry is ready, hence the import here.
-        from django.contrib import admin
+        # Models are importable only once the registry is ready, hence the imports here.
+        from anymail.signals import tracking
 
-        from digests.admin_site import admin_urls_extend
+        from digests.arxiv.taxonomy import is_arxiv_category
+        from digests.models import Topic
+        from digests.personal_data import personal_data
+        from digests.preview import digest_preview
+        from digests.tracking import on_tracking
+        from subscribers.papers_side import PapersSide, papers_side_provide
 
-        admin_urls_extend(admin.site)
+        tracking.connect(on_tracking, dispatch_uid="digests.tracking")
+        papers_side_provide(
+            PapersSide(
+                topic_model=Topic,
+                category_known=is_arxiv_category,
+                profile_preview=digest_preview,
+                personal_data=personal_data,
+            )
+        )

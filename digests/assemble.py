@@ -17,8 +17,8 @@ from django.utils.translation import override
 from digests.brief import digest_brief_compose
 from digests.models import Digest, DigestItem, Paper, Topic
 from digests.ranking import Pick, digest_pick
-from digests.scoring import PaperIndex, ProfileRow, scores_compute
-from digests.scoring_data import paper_rows, profile_rows, topic_parents
+from digests.scoring.compute import PaperIndex, ProfileRow, scores_compute
+from digests.scoring.inputs import paper_rows, profile_rows, topic_parents
 from newsletter.i18n import language_for_translation
 from subscribers.models import Subscriber
 

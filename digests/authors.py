@@ -1,10 +1,10 @@
 """Authors of the ingested papers: name suggestions and each author's papers, newest first.
 
-Both read one in-memory index of every paper's authors, keyed as `digests.matching` keys names
-(so "L. Mazzaschi" meets "Lorenzo Mazzaschi" the way the scorer lets it). Scanning the authors
-of 100k papers takes seconds, so the index is built once per batch of new papers: shared through
-the Django cache (Redis when configured) and kept in each process; a request costs one indexed
-query (the latest paper id) and a dictionary-free binary search.
+Both read one in-memory index of every paper's authors, keyed as `digests.scoring.matching`
+keys names (so "L. Mazzaschi" meets "Lorenzo Mazzaschi" the way the scorer lets it). Scanning the
+authors of 100k papers takes seconds, so the index is built once per batch of new papers:
+shared through the Django cache (Redis when configured) and kept in each process; a request
+costs one indexed query (the latest paper id) and a dictionary-free binary search.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from django.core.cache import cache
 from django.db.models import Max
 
-from digests.matching import author_keys_followed, author_keys_written, fold
 from digests.models import Paper
+from digests.scoring.matching import author_keys_followed, author_keys_written, fold
 
 __all__ = [
     "AuthorIndex",

@@ -20,8 +20,8 @@ from django.utils.translation import gettext as _
 from digests.llm.answers import BriefAnswer, brief_answer_parse, json_schema
 from digests.llm.calls import TokenBudget, chat_json, llm_async_client, llm_enabled
 from digests.llm.prompts import BRIEF_PROMPT_VERSION, ENRICH_PROMPT_VERSION, brief_messages
+from digests.llm.usage import tokens_spent, usage_record
 from digests.models import Enrichment, LLMUsage, Paper, Topic, TopicBrief
-from digests.usage import tokens_spent, usage_record
 from subscribers.models import Subscriber
 
 __all__ = ["BriefReport", "briefs_write", "digest_brief_compose", "topic_papers"]

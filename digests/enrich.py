@@ -20,12 +20,17 @@ from django.conf import settings
 from django.db.models import Count
 from django.utils import timezone
 
-from digests.lexical import LEXICAL_VERSION, TopicTerms, extractive_summary, lexical_topic_hits
 from digests.llm.answers import EnrichAnswer, enrich_answer_parse, json_schema
 from digests.llm.calls import CallResult, TokenBudget, chat_json, llm_async_client, llm_enabled
 from digests.llm.prompts import ENRICH_PROMPT_VERSION, enrich_messages
+from digests.llm.usage import tokens_spent, usage_record
 from digests.models import Enrichment, LLMUsage, Paper, Topic
-from digests.usage import tokens_spent, usage_record
+from digests.scoring.lexical import (
+    LEXICAL_VERSION,
+    TopicTerms,
+    extractive_summary,
+    lexical_topic_hits,
+)
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [

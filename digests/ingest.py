@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from digests.arxiv_http import PoliteSession, polite_retry
+from digests.arxiv.client import PoliteSession, polite_retry
 from digests.models import AnnounceType, IngestDay, Paper
 from digests.text import clean_text
 

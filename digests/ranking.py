@@ -12,8 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 from django.utils.translation import gettext as _
 
-from digests.matching import author_keys_followed, author_keys_written, phrase_variants
-from digests.scoring import (
+from digests.scoring.compute import (
     EMBEDDING_FLOOR,
     TEXT_FLOOR,
     WEIGHTS,
@@ -24,6 +23,7 @@ from digests.scoring import (
     expand_topics,
     text_vectors,
 )
+from digests.scoring.matching import author_keys_followed, author_keys_written, phrase_variants
 
 __all__ = ["Pick", "digest_pick", "reason_code", "reason_for"]
 

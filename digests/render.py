@@ -16,10 +16,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from mjml import mjml2html
 
-from digests.lexical import LEXICAL_VERSION
 from digests.llm.calls import llm_enabled
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Digest, DigestItem, Enrichment, Paper
+from digests.scoring.lexical import LEXICAL_VERSION
 from newsletter.i18n import language_for_translation
 from subscribers.tokens import digest_token, feedback_token, unsubscribe_token
 
@@ -123,7 +123,7 @@ def _feedback_url(digest: Digest, item: DigestItem, signal: str) -> str:
     token = feedback_token(
         subscriber_id=digest.subscriber_id, paper_id=item.paper_id, signal=signal
     )
-    return settings.SITE_URL + reverse("subscribers:feedback", args=[token])
+    return settings.SITE_URL + reverse("public:feedback", args=[token])
 
 
 def digest_subject(digest: Digest, views: list[ItemView]) -> str:
@@ -180,7 +180,8 @@ def digest_render(digest: Digest) -> RenderedEmail:
         "more": 0,
         "brief": digest.brief,
         "site_url": settings.SITE_URL,
-        "view_url": settings.SITE_URL + reverse("digest", args=[digest_token(digest_id=digest.pk)]),
+        "view_url": settings.SITE_URL
+        + reverse("public:digest", args=[digest_token(digest_id=digest.pk)]),
         "unsubscribe_url": settings.SITE_URL
         + reverse(
             "subscribers:unsubscribe", args=[unsubscribe_token(subscriber_id=digest.subscriber_id)]

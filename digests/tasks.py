@@ -8,18 +8,18 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
-from digests.arxiv_http import ArxivUnavailable
-from digests.delivery import SendOutcome, delivery_send
-from digests.models import Delivery, Digest
-from digests.models.run import beat_tick_claim
-from digests.pipeline import (
+from digests.arxiv.client import ArxivUnavailable
+from digests.daily import (
     announcement_ingest_until,
     daily_run,
     day_enrich,
     latest_issue_date,
 )
+from digests.delivery import SendOutcome, delivery_send
+from digests.fanout import chunk_send, send_plan
+from digests.models import Delivery, Digest
+from digests.models.run import beat_tick_claim
 from digests.reconcile import deliveries_reconcile
-from digests.sending import chunk_send, send_plan
 
 RETRY_SECONDS = 15 * 60
 

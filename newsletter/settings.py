@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import secrets
 from pathlib import Path
 
@@ -29,7 +30,7 @@ DEBUG = CONFIG.debug
 ALLOWED_HOSTS = CONFIG.allowed_hosts
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "staff.apps.StaffAdminConfig",  # django.contrib.admin, with the staff site as its default
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -38,7 +39,13 @@ INSTALLED_APPS = [
     "anymail",
     "subscribers",
     "digests",
+    "pages",
+    "staff.apps.StaffConfig",
 ]
+# The stand-ins for tests, benches and the demo (`run_recorded_day`): present in a checkout,
+# absent from the image and from an installed package.
+if importlib.util.find_spec("devtools") is not None:
+    INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",

@@ -19,10 +19,9 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from digests.arxiv_taxonomy import is_arxiv_category
-from digests.models import Topic
 from subscribers.importing import ARXIV_ID_RE
 from subscribers.models import Frequency, InterestProfile
+from subscribers.papers_side import papers_side
 
 __all__ = [
     "LANGUAGES",
@@ -118,7 +117,7 @@ class ListField(forms.CharField):
 class TopicChoiceField(forms.ModelMultipleChoiceField):
     """Featured topics, named in the page's language."""
 
-    def label_from_instance(self, obj: Topic) -> str:
+    def label_from_instance(self, obj: Any) -> str:
         return obj.name(get_language() or "en")
 
 
@@ -133,7 +132,7 @@ class ProfileForm(forms.Form):
     language = forms.ChoiceField(label=_("Language of the digest"), choices=LANGUAGES)
     topics = TopicChoiceField(
         label=_("Topics"),
-        queryset=Topic.objects.filter(featured=True),
+        queryset=None,  # the featured topics, set per form: the catalogue is `digests`'
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
@@ -177,20 +176,20 @@ class ProfileForm(forms.Form):
         choices=[(Frequency.DAILY, _("Daily")), (Frequency.WEEKLY, _("Weekly"))],
     )
 
-    def __init__(self, *args: Any, followed: Iterable[Topic] = (), **kwargs: Any) -> None:
+    def __init__(self, *args: Any, followed: Iterable[Any] = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         followed_ids = [topic.pk for topic in followed]
-        if followed_ids:  # a topic no longer featured stays on offer to those who follow it
-            self.fields["topics"].queryset = Topic.objects.filter(
-                Q(featured=True) | Q(pk__in=followed_ids)
-            )
+        # A topic no longer featured stays on offer to those who follow it.
+        self.fields["topics"].queryset = papers_side().topic_model._default_manager.filter(
+            Q(featured=True) | Q(pk__in=followed_ids)
+        )
         self.fields["timezone"].widget.attrs["data-timezone"] = ""
         if "authors" in self.fields:
             self.fields["authors"].widget.attrs["data-authors"] = ""
 
     def clean_categories(self) -> list[str]:
         categories = self.cleaned_data["categories"]
-        unknown = [c for c in categories if not is_arxiv_category(c)]
+        unknown = [c for c in categories if not papers_side().category_known(c)]
         if unknown:
             raise ValidationError(
                 _("Unknown arXiv categories: %(codes)s."),
@@ -224,7 +223,7 @@ class ProfileForm(forms.Form):
     def profile_fields(self) -> dict[str, Any]:
         return {k: self.cleaned_data[k] for k in PROFILE_FIELDS if k in self.cleaned_data}
 
-    def topic_list(self) -> list[Topic]:
+    def topic_list(self) -> list[Any]:
         return list(self.cleaned_data.get("topics") or [])
 
 

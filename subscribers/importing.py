@@ -19,12 +19,13 @@ from typing import Any, NamedTuple
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from digests.models import Topic
 from newsletter.reports import ImportCounts
 from subscribers.models import Frequency, InterestProfile, Subscriber, SubscriberStatus
+from subscribers.papers_side import papers_side
 
 __all__ = [
     "ImportReport",
@@ -208,7 +209,9 @@ def subscriber_from_json(
         if slugs is not None:
             if known_topics is None:
                 known_topics = set(
-                    Topic.objects.filter(slug__in=slugs).values_list("slug", flat=True)
+                    papers_side()
+                    .topic_model._default_manager.filter(slug__in=slugs)
+                    .values_list("slug", flat=True)
                 )
             missing = [slug for slug in dict.fromkeys(slugs) if slug not in known_topics]
             if missing:
@@ -257,7 +260,7 @@ def _apply_status(subscriber: Subscriber, record: SubscriberRecord, *, now: dt.d
         subscriber.unsubscribed_at = None
 
 
-def _upsert(record: SubscriberRecord, *, topics_by_slug: dict[str, Topic]) -> bool:
+def _upsert(record: SubscriberRecord, *, topics_by_slug: dict[str, Model]) -> bool:
     """Write one record; return True when it created the subscriber."""
     # Filtering on Lower("email") lets the database use the unique index on lower(email).
     subscriber = (
@@ -302,7 +305,9 @@ def subscribers_import(
 ) -> ImportReport:
     """Upsert one subscriber per JSON line; `progress(1)` is called after each line."""
     report = ImportReport()
-    topics_by_slug = {topic.slug: topic for topic in Topic.objects.all()}
+    topics_by_slug = {
+        topic.slug: topic for topic in papers_side().topic_model._default_manager.all()
+    }
     for number, raw in enumerate(lines, start=1):
         try:
             line = _decode(raw, number=number)

@@ -8,8 +8,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from digests.models import Delivery, Digest, DigestItem, Feedback
 from subscribers.models import InterestProfile, Subscriber, TrackingEvent
+from subscribers.papers_side import papers_side
 
 __all__ = ["EXPORT_FORMAT", "subscriber_delete", "subscriber_export"]
 
@@ -41,65 +41,8 @@ def _profile(subscriber: Subscriber) -> dict[str, Any] | None:
     }
 
 
-def _item(item: DigestItem) -> dict[str, Any]:
-    return {
-        "rank": item.rank,
-        "arxiv_id": item.paper.versioned_id,
-        "title": item.paper.title,
-        "relevance": item.relevance,
-        "reason": item.reason,
-        "topic": item.topic.slug if item.topic else None,
-    }
-
-
-def _delivery(delivery: Delivery) -> dict[str, Any]:
-    return {
-        "status": delivery.status,
-        "esp_message_id": delivery.esp_message_id,
-        "attempts": delivery.attempts,
-        "last_error": delivery.last_error,
-        "created_at": _when(delivery.created_at),
-        "sent_at": _when(delivery.sent_at),
-        "opened_at": _when(delivery.opened_at),
-        "clicked_at": _when(delivery.clicked_at),
-    }
-
-
-def _digests(subscriber: Subscriber) -> list[dict[str, Any]]:
-    digests = (
-        Digest.objects.filter(subscriber=subscriber)
-        .select_related("delivery")
-        .prefetch_related("items__paper", "items__topic")
-        .order_by("issue_date")
-    )
-    exported = []
-    for digest in digests:
-        delivery = getattr(digest, "delivery", None)
-        exported.append(
-            {
-                "issue_date": _when(digest.issue_date),
-                "status": digest.status,
-                "brief": digest.brief,
-                "note": digest.note,
-                "created_at": _when(digest.created_at),
-                "items": [_item(item) for item in sorted(digest.items.all(), key=_rank)],
-                "delivery": _delivery(delivery) if delivery else None,
-            }
-        )
-    return exported
-
-
-def _rank(item: DigestItem) -> int:
-    return item.rank
-
-
 def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
     """Every row that names this subscriber, as JSON-ready data (a fixed number of queries)."""
-    feedback = (
-        Feedback.objects.filter(subscriber=subscriber)
-        .select_related("paper")
-        .order_by("created_at")
-    )
     events = TrackingEvent.objects.filter(recipient__iexact=subscriber.email).order_by(
         "received_at"
     )
@@ -120,16 +63,7 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
             "feed_enabled": bool(subscriber.feed_key),
         },
         "profile": _profile(subscriber),
-        "digests": _digests(subscriber),
-        "feedback": [
-            {
-                "arxiv_id": row.paper.versioned_id,
-                "title": row.paper.title,
-                "signal": row.signal,
-                "created_at": _when(row.created_at),
-            }
-            for row in feedback
-        ],
+        **papers_side().personal_data(subscriber),
         "email_events": [
             {"event": event.event_type, "received_at": _when(event.received_at)} for event in events
         ],

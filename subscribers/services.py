@@ -7,11 +7,9 @@ from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from digests.models import Feedback, Paper
 from subscribers.models import Subscriber
 
 __all__ = [
-    "feedback_record",
     "subscriber_resubscribe",
     "subscriber_suppress",
     "subscriber_unsubscribe",
@@ -54,13 +52,3 @@ def subscriber_suppress(*, email: str) -> int:
         .exclude(status=Subscriber.Status.SUPPRESSED)
         .update(status=Subscriber.Status.SUPPRESSED)
     )
-
-
-def feedback_record(*, subscriber: Subscriber, paper: Paper, signal: str) -> Feedback:
-    """Remember "more" or "less like this"; the latest word on a paper wins."""
-    feedback, _ = Feedback.objects.update_or_create(
-        subscriber=subscriber,
-        paper=paper,
-        defaults={"signal": signal, "created_at": timezone.now()},
-    )
-    return feedback

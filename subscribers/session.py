@@ -74,7 +74,7 @@ def subscriber_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         subscriber = current_subscriber(request)
         if subscriber is None:
-            return redirect("signin:request")
+            return redirect("subscribers:signin")
         request.subscriber = subscriber
         return view(request, *args, **kwargs)
 

@@ -53,7 +53,7 @@ def signin_link_send(*, email: str) -> bool:
         return False
     token = signin_token(subscriber_id=subscriber.pk, email=subscriber.email)
     context = {
-        "url": settings.SITE_URL + reverse("signin:land", args=[token]),
+        "url": settings.SITE_URL + reverse("subscribers:signin_land", args=[token]),
         "minutes": SIGNIN_LINK_AGE // 60,
     }
     with translation.override(language_for_translation(subscriber.language)):

@@ -14,11 +14,11 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Model
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from digests.models import Topic
 from newsletter.i18n import language_for_translation
 from subscribers.mail import reader_mail_send
 from subscribers.models import InterestProfile, Subscriber
@@ -74,7 +74,7 @@ def _confirm_mail_send(subscriber: Subscriber) -> None:
         subject=subject,
         template="confirm",
         context={
-            "link": _site_link("account:confirm", token),
+            "link": _site_link("subscribers:confirm", token),
             "returning": subscriber.status == Status.UNSUBSCRIBED,
         },
         html=True,
@@ -90,7 +90,7 @@ def _manage_mail_send(subscriber: Subscriber) -> None:
         language=subscriber.language,
         subject=subject,
         template="confirm_manage",
-        context={"link": _site_link("signin:land", token)},
+        context={"link": _site_link("subscribers:signin_land", token)},
         html=True,
     )
 
@@ -100,7 +100,7 @@ def _profile_apply(
     *,
     subscriber_fields: dict[str, Any],
     profile_fields: dict[str, Any],
-    topics: Iterable[Topic],
+    topics: Iterable[Model],
 ) -> None:
     for name, value in subscriber_fields.items():
         setattr(subscriber, name, value)
@@ -117,7 +117,7 @@ def subscriber_signup(
     email: str,
     subscriber_fields: dict[str, Any],
     profile_fields: dict[str, Any],
-    topics: Iterable[Topic],
+    topics: Iterable[Model],
 ) -> SignupOutcome:
     """Record a sign-up and send what the address's state calls for (see the module doc)."""
     email = email.strip()
@@ -192,7 +192,7 @@ def profile_update(
     subscriber: Subscriber,
     subscriber_fields: dict[str, Any],
     profile_fields: dict[str, Any],
-    topics: Iterable[Topic],
+    topics: Iterable[Model],
 ) -> None:
     """Save the editor's fields (the address changes only through its own confirmation)."""
     subscriber_fields = {k: v for k, v in subscriber_fields.items() if k != "email"}
@@ -220,7 +220,7 @@ def subscriber_email_change_request(*, subscriber: Subscriber, new_email: str) -
         language=subscriber.language,
         subject=subject,
         template="email_change",
-        context={"link": _site_link("account:email_change_confirm", token), "email": new_email},
+        context={"link": _site_link("subscribers:email_change_confirm", token), "email": new_email},
         html=False,
     )
     logger.info("address change requested by subscriber %s", subscriber.pk)

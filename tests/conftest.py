@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED_RECORDINGS = Path(
     os.environ.get("ARXIV_RECORDINGS", REPO.parent / "shared" / "arxiv-recorded")
 )
-DEMO_DAY = REPO / "digests" / "recorded" / "2026-06-18"
+DEMO_DAY = REPO / "devtools" / "recorded" / "2026-06-18"
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +47,7 @@ def outbox_dir(tmp_path: Path, settings) -> Path:
 @pytest.fixture
 def serve_arxiv(settings):
     """Serve a day folder as arXiv over real HTTP, with the settings pointed at it."""
-    from digests.arxiv_replay import replay_server_start
+    from devtools.arxiv_replay import replay_server_start
 
     servers = []
 
@@ -99,8 +99,8 @@ def _celery_eager(request):
 @pytest.fixture(autouse=True)
 def _quick_retries(monkeypatch) -> None:
     """Retries keep their count and order in tests, not their seconds of backoff."""
-    monkeypatch.setattr("digests.arxiv_http.BACKOFF_INITIAL", 0.01)
-    monkeypatch.setattr("digests.sending.SEND_BACKOFF", 0.01)
+    monkeypatch.setattr("digests.arxiv.client.BACKOFF_INITIAL", 0.01)
+    monkeypatch.setattr("digests.fanout.SEND_BACKOFF", 0.01)
 
 
 def pytest_report_header(config) -> list[str]:
@@ -141,7 +141,7 @@ def catalogue(db):
 @pytest.fixture
 def llm_stub(settings):
     """A local OpenAI-compatible server answering the demo day's recorded Chinese readings."""
-    from digests.llm.stub import canned_from_recorded, llm_stub_start
+    from devtools.llm_stub import canned_from_recorded, llm_stub_start
 
     canned = canned_from_recorded(DEMO_DAY, topic_slugs_by_name={"后训练": "post-training"})
     stub = llm_stub_start(canned=canned, api_key="test-key")
@@ -156,7 +156,7 @@ def llm_stub(settings):
 @pytest.fixture
 def esp(settings):
     """A local Postmark stand-in, with Anymail's real Postmark backend pointed at it."""
-    from digests.esp_stub import esp_stub_start
+    from devtools.esp_stub import esp_stub_start
 
     stub = esp_stub_start()
     settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"

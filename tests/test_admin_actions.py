@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from digests.models import Delivery, Digest, Paper
 from newsletter.celery import app
-from subscribers import staff_actions
+from staff import actions as staff_actions
 from subscribers.models import Subscriber
 from tests.factories import (
     make_delivery,

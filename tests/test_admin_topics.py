@@ -11,11 +11,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from digests import admin_topics
 from digests.enrich import lexical_enrich
-from digests.lexical import LEXICAL_VERSION
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Enrichment, IngestDay, Topic
+from digests.scoring.lexical import LEXICAL_VERSION
+from staff.admin import topics as admin_topics
 from subscribers.models import Subscriber
 from tests.factories import make_enrichment, make_paper, make_subscriber, make_topic
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from digests.affiliations import affiliations_fill, affiliations_parse
-from digests.arxiv_fixtures import FakePaper, day_write
+from devtools.arxiv_fixtures import FakePaper, day_write
+from digests.arxiv.affiliations import affiliations_fill, affiliations_parse
 from digests.ingest import day_ingest
 from digests.models import Paper
 

@@ -8,8 +8,14 @@ import threading
 import pytest
 import requests
 
-from digests import arxiv_http
-from digests.arxiv_http import ArxivUnavailable, PoliteSession, Throttle, is_transient, polite_retry
+from digests.arxiv import client as arxiv_http
+from digests.arxiv.client import (
+    ArxivUnavailable,
+    PoliteSession,
+    Throttle,
+    is_transient,
+    polite_retry,
+)
 
 
 class FakeClock:

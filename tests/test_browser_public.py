@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from digests.lexical import LEXICAL_VERSION
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import AnnounceType, Enrichment
+from digests.scoring.lexical import LEXICAL_VERSION
 from tests.conftest import ARTIFACTS
 from tests.factories import make_enrichment, make_paper, make_topic
 

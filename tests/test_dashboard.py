@@ -11,9 +11,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from digests.admin_site import HISTORY_DAYS
-from digests.charts import bars_svg, lines_svg
-from digests.dashboard import dashboard_day, dashboard_default_day, delivery_history
+from digests.daily import daily_run, day_enrich, digests_send
 from digests.models import (
     AnnounceType,
     Delivery,
@@ -23,7 +21,9 @@ from digests.models import (
     PipelineStep,
     StepRun,
 )
-from digests.pipeline import daily_run, day_enrich, digests_send
+from staff.charts import bars_svg, lines_svg
+from staff.dashboard import dashboard_day, dashboard_default_day, delivery_history
+from staff.views import HISTORY_DAYS
 from tests.factories import (
     make_delivery,
     make_digest,
@@ -220,7 +220,7 @@ def test_the_page_shows_the_same_figures_each_linked_to_its_filtered_list(
 ):
     # given the fixture day, seen at the same moment as above
     build_fixture_day()
-    monkeypatch.setattr("digests.dashboard.timezone.now", lambda: NOW)
+    monkeypatch.setattr("staff.dashboard.timezone.now", lambda: NOW)
 
     # when staff open its page
     response = admin_client.get(reverse("admin:digests_dashboard_day", args=["2026-06-18"]))
@@ -507,7 +507,7 @@ def test_a_step_that_raises_is_recorded_as_failed_and_still_raises(monkeypatch):
     def broken(**kwargs):
         raise RuntimeError("the LLM server fell over")
 
-    monkeypatch.setattr("digests.pipeline.papers_enrich", broken)
+    monkeypatch.setattr("digests.daily.papers_enrich", broken)
 
     # when the day is enriched, then the error goes on as before
     with pytest.raises(RuntimeError):

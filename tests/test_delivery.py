@@ -17,10 +17,10 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from digests.assemble import digest_assemble
+from digests.daily import digests_send
 from digests.delivery import SendOutcome, deliveries_stuck, delivery_send, retry_delay
 from digests.ingest import day_ingest
 from digests.models import Delivery, Digest, Feedback, Topic
-from digests.pipeline import digests_send
 from digests.render import GMAIL_CLIP_BYTES
 from subscribers.models import Subscriber, TrackingEvent
 from subscribers.tokens import feedback_token, unsubscribe_token

@@ -11,14 +11,14 @@ from email import policy
 import pytest
 from django.core.management import call_command
 
-from digests.embeddings import embedding_of
+from digests.daily import day_enrich
 from digests.enrich import papers_enrich
 from digests.ingest import day_ingest
-from digests.lexical import LEXICAL_VERSION
 from digests.llm import calls as llm_calls
+from digests.llm.embeddings import embedding_of
 from digests.llm.prompts import DATA_BEGIN, DATA_END, ENRICH_PROMPT_VERSION
 from digests.models import Digest, Enrichment, LLMUsage, Paper, Topic, TopicBrief
-from digests.pipeline import day_enrich
+from digests.scoring.lexical import LEXICAL_VERSION
 from tests.factories import make_subscriber
 
 DAY = dt.date(2026, 6, 18)

@@ -15,7 +15,7 @@ from anymail.exceptions import (
 )
 from django.core.mail import EmailMessage, EmailMultiAlternatives
 
-from digests.esp_stub import ESPStub, esp_stub_start
+from devtools.esp_stub import ESPStub, esp_stub_start
 
 FROM = "Digest <digest@example.org>"
 UNSUBSCRIBE = "<https://example.org/u/abc/>, <mailto:unsubscribe@example.org?subject=abc>"

@@ -14,14 +14,14 @@ from django.utils import timezone
 from digests import tasks
 from digests.assemble import digest_assemble
 from digests.delivery import SendOutcome
-from digests.models import Delivery, Digest, IngestDay
-from digests.sending import (
+from digests.fanout import (
     _last_delivery_moment,
     chunk_send,
     digests_retry_due,
     send_plan,
     subscriber_ids_due,
 )
+from digests.models import Delivery, Digest, IngestDay
 from tests.factories import make_paper, make_subscriber
 
 DAY = dt.date(2026, 6, 18)

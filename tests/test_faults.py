@@ -19,10 +19,10 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from digests.esp_stub import ESPStub
+from devtools.esp_stub import ESPStub
+from digests.fanout import RETRY_GRACE, SendPlan, send_plan
 from digests.models import Delivery, Digest, IngestDay
 from digests.reconcile import RECONCILE_AFTER, deliveries_reconcile
-from digests.sending import RETRY_GRACE, SendPlan, send_plan
 from digests.tasks import digest_deliver, digests_send_chunk
 from subscribers.models import Subscriber
 from tests.factories import make_paper, make_subscriber

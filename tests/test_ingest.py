@@ -10,11 +10,11 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from devtools.arxiv_fixtures import FakePaper, day_write
 from digests import ingest as ingest_module
-from digests.arxiv_fixtures import FakePaper, day_write
+from digests.daily import daily_run
 from digests.ingest import day_ingest
 from digests.models import Digest, IngestDay, Paper, PipelineStep, StepRun
-from digests.pipeline import daily_run
 from tests.factories import make_subscriber
 
 DAY = dt.date(2026, 6, 18)

@@ -12,10 +12,10 @@ from typing import Any
 import openai
 import pytest
 
+from devtools.llm_stub import HOSTILE_TEXT, LLMStub, canned_from_recorded, llm_stub_start
 from digests.llm.prompts import brief_messages, enrich_messages
-from digests.llm.stub import HOSTILE_TEXT, LLMStub, canned_from_recorded, llm_stub_start
 
-DEMO_DAY = Path(__file__).resolve().parent.parent / "digests" / "recorded" / "2026-06-18"
+DEMO_DAY = Path(__file__).resolve().parent.parent / "devtools" / "recorded" / "2026-06-18"
 TITLE = "Beyond Reward Engineering: A Data Recipe for Long-Context Reinforcement Learning"
 ABSTRACT = (
     "Long-context reasoning is a key capability of large language models. Reinforcement "

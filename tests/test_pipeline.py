@@ -9,8 +9,8 @@ from email import policy
 import pytest
 from django.core.management import call_command
 
+from digests.daily import categories_needed
 from digests.models import Delivery, Digest, Paper
-from digests.pipeline import categories_needed
 from tests.factories import make_subscriber, make_topic
 
 DAY = dt.date(2026, 6, 18)

@@ -16,10 +16,10 @@ from digests.authors import (
     author_index_refresh,
     author_suggest,
 )
-from digests.lexical import LEXICAL_VERSION
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import AnnounceType, Enrichment, Paper, Topic
-from digests.public_pages import (
+from digests.scoring.lexical import LEXICAL_VERSION
+from pages.lists import (
     announce_day_parse,
     page_number_parse,
     reading_for_language,
@@ -350,7 +350,7 @@ def test_author_page_lists_every_spelling_of_the_author_newest_first(client):
     initial = client.get(reverse("public:author", args=["L. Mazzaschi"]))
 
     # then the full name meets every spelling, newest first, and not the namesake; the initial
-    # meets only papers written with the initial (as digests.matching rules)
+    # meets only papers written with the initial (as digests.scoring.matching rules)
     assert full.status_code == 200
     assert _ids_in_order(full.content.decode(), [*papers, other]) == [p.arxiv_id for p in papers]
     assert _ids_in_order(initial.content.decode(), [*papers, other]) == [papers[1].arxiv_id]

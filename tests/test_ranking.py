@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
-from digests.arxiv_fixtures import FakePaper, day_write
+from devtools.arxiv_fixtures import FakePaper, day_write
 from digests.assemble import digest_assemble
-from digests.embeddings import papers_embed
 from digests.enrich import lexical_enrich
 from digests.ingest import day_ingest
-from digests.matching import stems
+from digests.llm.embeddings import papers_embed
 from digests.models import Feedback, Paper, Topic
+from digests.scoring.matching import stems
 from tests.factories import make_subscriber
 
 DAY = dt.date(2026, 6, 18)

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from digests.assemble import digest_assemble
+from digests.daily import announcement_ingest_until, subscribers_due
 from digests.models import Digest, IngestDay
-from digests.pipeline import announcement_ingest_until, subscribers_due
 from newsletter.beat import BEAT_SCHEDULE
 from newsletter.celery import app
 from tests.factories import make_paper, make_subscriber

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digests.ranking import reason_code
-from digests.scoring import (
+from digests.scoring.compute import (
     PaperIndex,
     PaperRow,
     ProfileRow,

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from digests.enrich import papers_enrich
 from digests.models import Enrichment, LLMUsage
-from digests.spending import budget_shortfalls, spending_window
+from staff.spending import budget_shortfalls, spending_window
 from tests.factories import make_enrichment, make_llm_usage, make_paper
 
 DAY = dt.date(2026, 6, 18)

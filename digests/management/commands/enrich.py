@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
+from digests.daily import day_enrich, latest_issue_date
 from digests.models import Paper
-from digests.pipeline import day_enrich, latest_issue_date
 from newsletter.cli import parse_date, progress_bar
 
 

@@ -6,11 +6,11 @@ import datetime as dt
 
 from django.core.management.base import BaseCommand, CommandError
 
-from digests.arxiv_http import ArxivUnavailable
+from digests.arxiv.client import ArxivUnavailable
+from digests.daily import categories_needed
 from digests.ingest import day_ingest
 from digests.models import PipelineStep
 from digests.models.run import step_recorded
-from digests.pipeline import categories_needed
 from newsletter.cli import parse_date, progress_bar
 
 

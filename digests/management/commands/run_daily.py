@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from digests.arxiv_http import ArxivUnavailable
-from digests.pipeline import categories_needed, daily_run
+from digests.arxiv.client import ArxivUnavailable
+from digests.daily import categories_needed, daily_run
 from newsletter.cli import parse_date, progress_bar
 
 

@@ -1,0 +1,1 @@
+"""arXiv: the polite HTTP client, the category taxonomy, affiliations from the HTML pages."""

@@ -1,0 +1,132 @@
+"""Affiliations from a paper's own first page, where the API has none (the usual case).
+
+arXiv's HTML rendering (LaTeXML) marks each author as `ltx_creator ltx_role_author`, the name
+as `ltx_personname`, and affiliations as `ltx_role_affiliation` / `ltx_affiliation` inside it.
+Only what the page marks is taken: a paper with none found shows none, never a guess.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from html.parser import HTMLParser
+
+import requests
+from django.conf import settings
+from django.utils import timezone
+
+from digests.arxiv.client import ArxivUnavailable, PoliteSession, polite_retry
+from digests.models import Paper
+from digests.text import clean_text
+
+__all__ = ["affiliations_fill", "affiliations_parse"]
+
+log = logging.getLogger(__name__)
+
+_AFFILIATION_CLASSES = {"ltx_role_affiliation", "ltx_affiliation", "ltx_author_affiliation"}
+
+
+class _AuthorBlockParser(HTMLParser):
+    """Collect (author name, [affiliations]) from the LaTeXML author blocks."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.authors: list[tuple[str, list[str]]] = []
+        self._stack: list[set[str]] = []
+        self._author_depth: int | None = None
+        self._name_depth: int | None = None
+        self._affiliation_depth: int | None = None
+        self._name: list[str] = []
+        self._affiliation: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in {"br", "img", "meta", "link", "input", "hr"}:
+            if tag == "br" and self._name_depth is not None:
+                self._name.append("\n")
+            return
+        classes = set((dict(attrs).get("class") or "").split())
+        self._stack.append(classes)
+        depth = len(self._stack)
+        if "ltx_creator" in classes and "ltx_role_author" in classes:
+            self._author_depth = depth
+            self.authors.append(("", []))
+        elif self._author_depth is not None:
+            if "ltx_personname" in classes and self._name_depth is None:
+                self._name_depth, self._name = depth, []
+            elif classes & _AFFILIATION_CLASSES and self._affiliation_depth is None:
+                self._affiliation_depth, self._affiliation = depth, []
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in {"br", "img", "meta", "link", "input", "hr"} or not self._stack:
+            return
+        depth = len(self._stack)
+        if depth == self._affiliation_depth:
+            text = clean_text("".join(self._affiliation))
+            if text and self.authors:
+                self.authors[-1][1].append(text)
+            self._affiliation_depth = None
+        elif depth == self._name_depth:
+            first_line = "".join(self._name).strip().split("\n")[0]
+            name = clean_text(first_line)
+            if self.authors:
+                self.authors[-1] = (name, self.authors[-1][1])
+            self._name_depth = None
+        elif depth == self._author_depth:
+            self._author_depth = None
+        self._stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self._affiliation_depth is not None:
+            self._affiliation.append(data)
+        elif self._name_depth is not None and not self._stack[-1] & {"ltx_sup", "ltx_note"}:
+            self._name.append(data)
+
+
+def affiliations_parse(page: str) -> dict[str, list[str]]:
+    """Each marked author's affiliations, by author name, from an arXiv HTML page."""
+    parser = _AuthorBlockParser()
+    parser.feed(page)
+    parser.close()
+    return {name: affiliations for name, affiliations in parser.authors if name and affiliations}
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.lower().replace(".", " ").split())
+
+
+def affiliations_fill(papers: Iterable[Paper], *, session: PoliteSession | None = None) -> int:
+    """Read the HTML page of each paper that has no affiliation yet; return how many got some.
+
+    Each page is read once (cached by `affiliations_checked_at`), politely, and a missing page
+    or one without marked affiliations leaves the paper without any.
+    """
+    session = session or PoliteSession()
+    filled = 0
+    for paper in papers:
+        if paper.affiliations or paper.affiliations_checked_at is not None:
+            continue
+        url = f"{settings.ARXIV_HTML_URL.rstrip('/')}/{paper.versioned_id}"
+
+        @polite_retry(attempts=3)
+        def fetch(url: str = url) -> str | None:
+            response = session.get(url)
+            if response.status_code == 404:
+                return None  # no HTML rendering for this paper
+            response.raise_for_status()
+            return response.text
+
+        try:
+            page = fetch()
+        except (ArxivUnavailable, requests.RequestException) as error:
+            log.warning("affiliations of %s not read: %s", paper.arxiv_id, error)
+            continue  # not marked as checked: tried again next time
+        found = {_name_key(k): v for k, v in affiliations_parse(page or "").items()}
+        authors = [
+            {**author, "affiliations": found.get(_name_key(author["name"]), [])}
+            for author in paper.authors
+        ]
+        paper.authors = authors
+        paper.affiliations_checked_at = timezone.now()
+        paper.save(update_fields=["authors", "affiliations_checked_at", "updated_at"])
+        filled += bool(paper.affiliations)
+    return filled

@@ -1,0 +1,164 @@
+"""The daily pipeline as plain functions: who needs which categories, who is due, and the run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from digests.authors import author_index_refresh
+from digests.brief import BriefReport, briefs_write
+from digests.enrich import EnrichReport, enrich_languages, papers_enrich
+from digests.fanout import SEND_TRIES, SendReport, chunk_send, id_chunks, subscriber_ids_due
+from digests.ingest import ARXIV_TZ, IngestReport, day_ingest
+from digests.llm.embeddings import papers_embed
+from digests.models import IngestDay, Paper, PipelineStep, Topic
+from digests.models.run import StepTimer, step_recorded
+from subscribers.models import InterestProfile, Subscriber
+
+__all__ = [
+    "SendReport",
+    "announcement_ingest_until",
+    "categories_needed",
+    "daily_run",
+    "day_enrich",
+    "digests_send",
+    "latest_issue_date",
+    "subscribers_due",
+]
+
+
+def categories_needed() -> set[str]:
+    """The union of the categories of active profiles and of the topics they follow."""
+    active = InterestProfile.objects.filter(subscriber__status=Subscriber.Status.ACTIVE)
+    needed: set[str] = set()
+    for categories in active.values_list("categories", flat=True):
+        needed.update(categories)
+    topics = Topic.objects.filter(profiles__in=active).distinct()
+    for categories in topics.values_list("categories", flat=True):
+        needed.update(categories)
+    return needed
+
+
+def latest_issue_date(on_or_before: dt.date | None = None) -> dt.date | None:
+    """The most recent announcement day that was ingested."""
+    days = IngestDay.objects.filter(status=IngestDay.Status.ANNOUNCED)
+    if on_or_before is not None:
+        days = days.filter(date__lte=on_or_before)
+    return days.order_by("-date").values_list("date", flat=True).first()
+
+
+def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscriber]:
+    """Active subscribers whose digest of `issue_date` is due at `at` (see subscriber_ids_due)."""
+    return Subscriber.objects.filter(pk__in=subscriber_ids_due(at=at, issue_date=issue_date))
+
+
+def digests_send(
+    *,
+    issue_date: dt.date | None,
+    everyone: bool = False,
+    at: dt.datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> SendReport:
+    """Assemble and send, in the foreground, the digest of `issue_date` to every subscriber due
+    (or `everyone`), chunk after chunk, as the workers would share it."""
+    report = SendReport(issue_date=issue_date)
+    if issue_date is None:
+        return report
+    if everyone:
+        active = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE).order_by("pk")
+        ids = list(active.values_list("pk", flat=True))
+    else:
+        ids = subscriber_ids_due(at=at or timezone.now(), issue_date=issue_date)
+    for chunk in id_chunks(ids, settings.SEND_CHUNK_SIZE):
+        report.add(
+            chunk_send(
+                issue_date=issue_date, subscriber_ids=chunk, tries=SEND_TRIES, progress=progress
+            )
+        )
+    return report
+
+
+def announcement_ingest_until(*, now: dt.datetime) -> tuple[IngestReport, bool]:
+    """Ingest the current announcement; say whether a stale feed should be tried again.
+
+    A stale feed is retried until ARXIV_RETRY_UNTIL (UTC); then the day is skipped and its
+    IngestDay row says why, for staff.
+    """
+    with step_recorded(step=PipelineStep.INGEST, day=_arxiv_today()) as timer:
+        report = day_ingest(categories=categories_needed())
+        _timer_ingest(timer, report)
+    if report.status != IngestDay.Status.STALE:
+        return report, False
+    if now.astimezone(dt.UTC).time() < settings.ARXIV_RETRY_UNTIL:
+        return report, True
+    note = f"{report.note}; skipped: still stale at {settings.ARXIV_RETRY_UNTIL:%H:%M} UTC"
+    IngestDay.objects.filter(date=report.date).update(note=note)
+    report.note = note
+    return report, False
+
+
+def day_enrich(
+    *, date: dt.date, progress: Callable[[int], None] | None = None
+) -> tuple[EnrichReport, BriefReport]:
+    """Step 2 for one announcement day: every paper once per language, then the briefs."""
+    with step_recorded(step=PipelineStep.ENRICH, day=date) as timer:
+        papers = list(Paper.objects.filter(announce_date=date))
+        languages = enrich_languages()
+        enriched = papers_enrich(papers=papers, languages=languages, day=date, progress=progress)
+        papers_embed(papers, day=date)
+        _timer_note(
+            timer, enriched, "papers", "enriched", "cached", "failed", "skipped", "calls",
+            "tokens_in", "tokens_out",
+        )  # fmt: skip
+    with step_recorded(step=PipelineStep.BRIEFS, day=date) as timer:
+        briefs = briefs_write(date=date, languages=languages)
+        _timer_note(timer, briefs, "written", "cached", "failed", "calls")
+    IngestDay.objects.filter(date=date, ready_at=None).update(ready_at=timezone.now())
+    author_index_refresh()  # so the first reader of the new authors' pages does not wait for it
+    return enriched, briefs
+
+
+def daily_run(
+    *,
+    date: dt.date | None = None,
+    ingest_progress: Callable[[int], None] | None = None,
+    send_progress: Callable[[int], None] | None = None,
+) -> tuple[IngestReport, SendReport]:
+    """Ingest the day's announcement, then send its digest to every active subscriber.
+
+    A day ingested earlier (run twice, or arXiv has moved on since) is sent from what we hold.
+    """
+    with step_recorded(step=PipelineStep.INGEST, day=date or _arxiv_today()) as timer:
+        ingest = day_ingest(categories=categories_needed(), date=date, progress=ingest_progress)
+        _timer_ingest(timer, ingest)
+    issue_date = ingest.date if ingest.announced else None
+    if issue_date is None and date is not None and latest_issue_date(date) == date:
+        issue_date = date  # ingested by an earlier run
+    if issue_date is not None:
+        day_enrich(date=issue_date)
+    send = digests_send(issue_date=issue_date, everyone=True, progress=send_progress)
+    return ingest, send
+
+
+# Step timings for the staff dashboard: recorded around the steps, never changing what they do.
+
+
+def _arxiv_today() -> dt.date:
+    """The day an ingestion is filed under until its feeds say which announcement it was."""
+    return timezone.now().astimezone(ARXIV_TZ).date()
+
+
+def _timer_note(timer: StepTimer, report: object, *names: str, idle: bool = False) -> None:
+    timer.run.counts = {name: getattr(report, name) for name in names}
+    timer.idle = idle
+
+
+def _timer_ingest(timer: StepTimer, report: IngestReport) -> None:
+    if report.date is not None:
+        timer.run.day = report.date
+    _timer_note(timer, report, "status", "listed", "created", "updated", "unchanged")
+    timer.run.note = report.note[:2000]

@@ -1,0 +1,62 @@
+"""One embedding per paper (title + abstract), when LLM_EMBEDDING_MODEL is set.
+
+Stored compactly as float32 bytes on the paper, for the scorer; cost is papers, never readers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import openai
+from django.conf import settings
+from django.utils import timezone
+
+from digests.llm.calls import llm_client, llm_enabled
+from digests.llm.usage import usage_record
+from digests.models import LLMUsage, Paper
+
+__all__ = ["embedding_of", "papers_embed"]
+
+BATCH = 64
+
+
+def embedding_of(paper: Paper) -> np.ndarray | None:
+    """The paper's stored vector, or None."""
+    if not paper.embedding:
+        return None
+    return np.frombuffer(bytes(paper.embedding), dtype=np.float32)
+
+
+def papers_embed(papers: list[Paper], *, day: dt.date | None = None) -> int:
+    """Embed the papers that have no vector from the configured model; return how many."""
+    model = settings.LLM_EMBEDDING_MODEL
+    if not model or not llm_enabled():
+        return 0
+    todo = [p for p in papers if p.embedding_model != model or not p.embedding]
+    if not todo:
+        return 0
+    client = llm_client()
+    done = 0
+    for start in range(0, len(todo), BATCH):
+        batch = todo[start : start + BATCH]
+        try:
+            response = client.embeddings.create(
+                model=model, input=[f"{p.title}\n\n{p.abstract}" for p in batch]
+            )
+        except openai.APIError:
+            break  # lexical matching stands in; the next run tries again
+        for paper, item in zip(batch, sorted(response.data, key=lambda d: d.index), strict=True):
+            paper.embedding = np.asarray(item.embedding, dtype=np.float32).tobytes()
+            paper.embedding_model = model
+        Paper.objects.bulk_update(batch, ["embedding", "embedding_model"])
+        tokens = response.usage.prompt_tokens if response.usage else 0
+        usage_record(
+            day=day or timezone.now().date(),
+            model=model,
+            purpose=LLMUsage.Purpose.EMBED,
+            tokens_in=tokens,
+            tokens_out=0,
+        )
+        done += len(batch)
+    return done

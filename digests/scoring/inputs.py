@@ -1,0 +1,130 @@
+"""The scorer's inputs, read from the database in a fixed number of queries."""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+
+import numpy as np
+from django.conf import settings
+
+from digests.llm.embeddings import embedding_of
+from digests.llm.prompts import ENRICH_PROMPT_VERSION
+from digests.models import Enrichment, Feedback, Paper, Topic
+from digests.scoring.compute import PaperRow, ProfileRow
+from digests.scoring.lexical import LEXICAL_VERSION
+from subscribers.models import Subscriber
+
+__all__ = ["paper_rows", "profile_rows", "topic_parents"]
+
+FEEDBACK_MEMORY = 50  # the latest "more" and "less" signals that move a profile
+
+
+def topic_parents() -> dict[str, str]:
+    return dict(Topic.objects.filter(parent__isnull=False).values_list("slug", "parent__slug"))
+
+
+def paper_rows(papers: list[Paper]) -> list[PaperRow]:
+    """Papers with their topic hits: the best score any reading (LLM or lexical) gave."""
+    hits: dict[int, dict[str, float]] = defaultdict(dict)
+    readings = Enrichment.objects.filter(
+        paper__in=papers,
+        status__in=[Enrichment.Status.OK, Enrichment.Status.LLM_LESS],
+        prompt_version__in=[ENRICH_PROMPT_VERSION, LEXICAL_VERSION],
+    ).values_list("paper_id", "topic_hits")
+    for paper_id, topic_hits in readings:
+        for hit in topic_hits:
+            known = hits[paper_id].get(hit["topic"], 0)
+            hits[paper_id][hit["topic"]] = max(known, float(hit["score"]))
+    return [
+        PaperRow(
+            id=paper.pk,
+            title=paper.title,
+            abstract=paper.abstract,
+            authors=paper.author_names,
+            affiliations=paper.affiliations,
+            categories=paper.categories or [paper.primary_category],
+            announce_type=paper.announce_type,
+            topic_hits=hits[paper.pk],
+            embedding=_embedding(paper),
+        )
+        for paper in papers
+    ]
+
+
+def _embedding(paper: Paper) -> np.ndarray | None:
+    """The paper's vector, if it comes from the configured embedding model."""
+    model = settings.LLM_EMBEDDING_MODEL
+    if not model or paper.embedding_model != model:
+        return None
+    return embedding_of(paper)
+
+
+def _mean_embedding(papers: list[Paper]) -> np.ndarray | None:
+    vectors = [v for v in map(_embedding, papers) if v is not None]
+    return np.mean(vectors, axis=0) if vectors else None
+
+
+def _unversioned(arxiv_id: str) -> str:
+    return re.sub(r"v\d+$", "", arxiv_id.strip())
+
+
+def _text(paper: Paper) -> str:
+    return f"{paper.title}\n{paper.abstract}"
+
+
+def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
+    """Profiles with the texts of their seed papers and of their latest feedback."""
+    seed_papers = {
+        p.arxiv_id: p
+        for p in Paper.objects.filter(
+            arxiv_id__in={_unversioned(seed) for s in subscribers for seed in s.profile.seed_papers}
+        )
+    }
+    seeds = {arxiv_id: _text(p) for arxiv_id, p in seed_papers.items()}
+    feedback: dict[tuple[int, str], list[str]] = defaultdict(list)
+    liked: dict[int, list[Paper]] = defaultdict(list)
+    for item in (
+        Feedback.objects.filter(subscriber__in=subscribers)
+        .select_related("paper")
+        .order_by("-created_at")
+    ):
+        texts = feedback[(item.subscriber_id, item.signal)]
+        if len(texts) < FEEDBACK_MEMORY:
+            texts.append(_text(item.paper))
+            if item.signal == Feedback.Signal.MORE:
+                liked[item.subscriber_id].append(item.paper)
+    rows = []
+    for subscriber in subscribers:
+        profile = subscriber.profile
+        rows.append(
+            ProfileRow(
+                id=subscriber.pk,
+                topics=[t.slug for t in profile.topics.all()],
+                keywords=list(profile.keywords),
+                exclude_keywords=list(profile.exclude_keywords),
+                authors=list(profile.authors),
+                institutions=list(profile.institutions),
+                categories=list(profile.categories),
+                interests=profile.interests,
+                seed_texts=[
+                    seeds[k]
+                    for k in (
+                        s.split("v")[0] if s[:4].isdigit() else s for s in profile.seed_papers
+                    )
+                    if k in seeds
+                ],
+                more_texts=feedback[(subscriber.pk, Feedback.Signal.MORE)],
+                less_texts=feedback[(subscriber.pk, Feedback.Signal.LESS)],
+                include_updates=profile.include_updates,
+                embedding=_mean_embedding(
+                    [
+                        seed_papers[k]
+                        for k in map(_unversioned, profile.seed_papers)
+                        if k in seed_papers
+                    ]
+                    + liked[subscriber.pk]
+                ),
+            )
+        )
+    return rows

@@ -1,0 +1,325 @@
+"""What the public topic and author pages show, each built in a fixed number of queries.
+
+A page shows one reading of each paper: the LLM's in the page's language if there is one, else
+the Chinese one (the language every paper is read in first), else none; the lexical reading
+fills in a summary and a topic hit when the LLM gave none. Text is returned as it is stored:
+the templates escape it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import F
+from django.urls import reverse
+
+from digests.authors import author_index, author_papers
+from digests.llm.prompts import ENRICH_PROMPT_VERSION
+from digests.models import Enrichment, Paper, Topic
+from digests.render import affiliation_pairs
+from digests.scoring.compute import expand_topics
+from digests.scoring.lexical import LEXICAL_VERSION
+from digests.scoring.matching import author_keys_followed
+from newsletter.i18n import language_for_translation
+
+__all__ = [
+    "PAGE_SIZE",
+    "AuthorLink",
+    "AuthorPage",
+    "PaperItem",
+    "TopicPage",
+    "announce_day_parse",
+    "author_page_build",
+    "page_number_parse",
+    "topic_page_build",
+]
+
+PAGE_SIZE = 20
+FALLBACK_LANGUAGE = "zh"
+_SHOWN = [Enrichment.Status.OK, Enrichment.Status.LLM_LESS]
+_VERSIONS = [ENRICH_PROMPT_VERSION, LEXICAL_VERSION]
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass(frozen=True)
+class AuthorLink:
+    name: str
+    url: str  # "" when the name cannot have a page (a single word)
+
+
+@dataclass(frozen=True)
+class PaperItem:
+    paper: Paper
+    relevance: int | None  # to the page's topic; None on an author page
+    authors: list[AuthorLink]
+    affiliations: list[str]  # "Zhejiang University(浙江大学)" when translated
+    language: str  # of the translated fields below, "" when there is no reading
+    translated_title: str
+    translated_abstract: str
+    summary: str
+    summary_is_ai: bool  # False: the abstract's own sentence (LLM-less reading)
+    topic_name: str
+    topic_reason: str
+
+
+@dataclass(frozen=True)
+class TopicPage:
+    topic: Topic
+    name: str  # in the page's language
+    other_name: str  # the English or Chinese name, whichever `name` is not ("" if the same)
+    description: str
+    subtopics: list[str]  # names of the sub-topics whose hits count too
+    day: dt.date | None  # None: no paper ingested yet
+    previous_day: dt.date | None
+    next_day: dt.date | None
+    count: int  # the day's papers hitting the topic
+    items: list[PaperItem]
+    page: int
+    has_next: bool
+
+
+@dataclass(frozen=True)
+class AuthorPage:
+    name: str
+    total: int
+    offset: int  # papers on the pages before this one
+    items: list[PaperItem]
+    page: int
+    has_next: bool
+
+
+def announce_day_parse(text: str) -> dt.date:
+    """A YYYY-MM-DD day; ValueError otherwise (ISO weeks and ordinals are not days here)."""
+    if not _ISO_DAY.fullmatch(text):
+        raise ValueError(text)
+    return dt.date.fromisoformat(text)
+
+
+def page_number_parse(text: str | None) -> int:
+    """A page number from 1 to 10,000 (absent: 1); ValueError otherwise."""
+    if text is None or text == "":
+        return 1
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= 10_000:
+        raise ValueError(text)
+    return int(text)
+
+
+def topic_page_build(
+    *, slug: str, day: dt.date | None, page: int, language: str
+) -> TopicPage | None:
+    """The topic's papers of `day` (default: the latest announcement day), best hit first.
+
+    A paper belongs to the topic when any reading of it hits the topic or one of its
+    sub-topics, as the scorer counts topic hits; its relevance is the best such hit's score.
+    None when the topic is unknown or not featured.
+    """
+    topics = {t.slug: t for t in Topic.objects.all()}
+    topic = topics.get(slug)
+    if topic is None or not topic.featured:
+        return None
+    by_id = {t.pk: t for t in topics.values()}
+    parents = {t.slug: by_id[t.parent_id].slug for t in topics.values() if t.parent_id in by_id}
+    covered = expand_topics([slug], parents)
+    day, previous_day, next_day = _day_navigation(day)
+    relevance = _day_hits(day=day, covered=covered) if day else {}
+    ranked = sorted(relevance, key=lambda pid: (-relevance[pid][0], relevance[pid][1]))
+    shown = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    name, other_name = _topic_names(topic, language)
+    return TopicPage(
+        topic=topic,
+        name=name,
+        other_name=other_name,
+        description=topic.description(language),
+        subtopics=[
+            topics[s].name(language)
+            for s in sorted(covered - {slug}, key=lambda s: (topics[s].position, s))
+        ],
+        day=day,
+        previous_day=previous_day,
+        next_day=next_day,
+        count=len(ranked),
+        items=paper_items(
+            paper_ids=shown,
+            language=language,
+            topics=topics,
+            focus=covered,
+            relevance={pid: round(relevance[pid][0]) for pid in shown},
+        ),
+        page=page,
+        has_next=len(ranked) > page * PAGE_SIZE,
+    )
+
+
+def _topic_names(topic: Topic, language: str) -> tuple[str, str]:
+    """The name in the page's language, and the English or Chinese one beside it, as seed 003."""
+    name = topic.name(language)
+    english, chinese = topic.names.get("en", ""), topic.names.get("zh", "")
+    other = chinese if name == english else english
+    return name, other if other != name else ""
+
+
+def _day_navigation(day: dt.date | None) -> tuple[dt.date | None, dt.date | None, dt.date | None]:
+    """The day shown, and the announcement days before and after it that have papers."""
+    if day is None:
+        dates = Paper.objects.order_by("-announce_date").values_list("announce_date", flat=True)
+        recent = list(dates.distinct()[:2])
+        return (recent[0] if recent else None), (recent[1] if len(recent) > 1 else None), None
+    # Two index lookups: one filtered aggregate would scan every paper.
+    dates = Paper.objects.values_list("announce_date", flat=True)
+    previous = dates.filter(announce_date__lt=day).order_by("-announce_date").first()
+    following = dates.filter(announce_date__gt=day).order_by("announce_date").first()
+    return day, previous, following
+
+
+def _day_hits(*, day: dt.date, covered: set[str]) -> dict[int, tuple[float, str]]:
+    """Per paper of `day` hitting a covered topic: (best score, arXiv id for ties)."""
+    readings = Enrichment.objects.filter(
+        paper__announce_date=day,
+        paper_version=F("paper__version"),
+        status__in=_SHOWN,
+        prompt_version__in=_VERSIONS,
+    ).values_list("paper_id", "paper__arxiv_id", "topic_hits")
+    best: dict[int, tuple[float, str]] = {}
+    for paper_id, arxiv_id, hits in readings:
+        for hit in hits:
+            if hit["topic"] in covered:
+                score = float(hit["score"])
+                if paper_id not in best or score > best[paper_id][0]:
+                    best[paper_id] = (score, arxiv_id)
+    return best
+
+
+def author_page_build(*, name: str, page: int, language: str) -> AuthorPage:
+    """The papers of `name` and of the spellings matching it (initials too), newest first."""
+    total, paper_ids = author_papers(
+        index=author_index(), name=name, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
+    )
+    items = (
+        paper_items(
+            paper_ids=paper_ids,
+            language=language,
+            topics={t.slug: t for t in Topic.objects.all()},
+            focus=None,
+            relevance=None,
+        )
+        if paper_ids
+        else []
+    )
+    return AuthorPage(
+        name=name,
+        total=total,
+        offset=(page - 1) * PAGE_SIZE,
+        items=items,
+        page=page,
+        has_next=total > page * PAGE_SIZE,
+    )
+
+
+def paper_items(
+    *,
+    paper_ids: list[int],
+    language: str,
+    topics: dict[str, Topic],
+    focus: set[str] | None,
+    relevance: dict[int, int] | None,
+) -> list[PaperItem]:
+    """The papers in the given order with their readings: two queries, whatever their number.
+
+    `focus`: the topics whose hit the item names (None: the paper's best hit of any topic).
+    """
+    if not paper_ids:
+        return []
+    papers = Paper.objects.in_bulk(paper_ids)
+    readings: dict[int, list[Enrichment]] = defaultdict(list)
+    for reading in Enrichment.objects.filter(
+        paper__in=paper_ids, status__in=_SHOWN, prompt_version__in=_VERSIONS
+    ):
+        if reading.paper_version == papers[reading.paper_id].version:
+            readings[reading.paper_id].append(reading)
+    items = []
+    for paper_id in paper_ids:
+        paper = papers.get(paper_id)
+        if paper is None:  # removed since the author index was built
+            continue
+        held = readings[paper_id]
+        reading = reading_for_language(held, language=language)
+        lexical = next((r for r in held if r.prompt_version == LEXICAL_VERSION), None)
+        topic_name, topic_reason = _topic_hit(
+            [r for r in (reading, lexical) if r is not None],
+            topics=topics,
+            focus=focus,
+            language=language,
+        )
+        translated = reading is not None and _primary(reading.language) != "en"
+        items.append(
+            PaperItem(
+                paper=paper,
+                relevance=relevance.get(paper_id) if relevance is not None else None,
+                authors=[_author_link(name) for name in paper.author_names],
+                affiliations=affiliation_pairs(
+                    paper.affiliations, reading.affiliations if reading else []
+                ),
+                language=reading.language if reading else "",
+                translated_title=reading.title
+                if reading and reading.title and reading.title != paper.title
+                else "",
+                translated_abstract=reading.abstract if translated else "",
+                summary=(reading.summary if reading else "")
+                or (lexical.summary if lexical else ""),
+                summary_is_ai=bool(reading and reading.summary),
+                topic_name=topic_name,
+                topic_reason=topic_reason,
+            )
+        )
+    return items
+
+
+def reading_for_language(readings: Iterable[Enrichment], *, language: str) -> Enrichment | None:
+    """The LLM reading in the page's language, else the Chinese one, else None."""
+    llm = sorted(
+        (
+            r
+            for r in readings
+            if r.status == Enrichment.Status.OK and r.prompt_version == ENRICH_PROMPT_VERSION
+        ),
+        key=lambda r: r.language,  # "zh" before "zh-cn"
+    )
+    wanted = language_for_translation(language)
+
+    def same_language(r: Enrichment) -> bool:
+        # Both tests: a language without a catalogue (fr) maps to English, yet is not English.
+        same_base = _primary(r.language) == _primary(language)
+        return same_base and language_for_translation(r.language) == wanted
+
+    found = next((r for r in llm if same_language(r)), None)
+    return found or next((r for r in llm if _primary(r.language) == FALLBACK_LANGUAGE), None)
+
+
+def _primary(language: str) -> str:
+    return language.replace("_", "-").split("-")[0].lower()
+
+
+def _topic_hit(
+    readings: list[Enrichment], *, topics: dict[str, Topic], focus: set[str] | None, language: str
+) -> tuple[str, str]:
+    """The name and reason of the best hit in the first reading that has one."""
+    for reading in readings:
+        hits = [
+            h
+            for h in reading.topic_hits
+            if h["topic"] in topics and (focus is None or h["topic"] in focus)
+        ]
+        if hits:
+            best = max(hits, key=lambda h: float(h["score"]))
+            return topics[best["topic"]].name(language), best["reason"]
+    return "", ""
+
+
+def _author_link(name: str) -> AuthorLink:
+    if not author_keys_followed(name):
+        return AuthorLink(name=name, url="")
+    return AuthorLink(name=name, url=reverse("public:author", args=[name]))

@@ -1,0 +1,182 @@
+"""The public pages: thin views over `pages.lists`, `pages.feed` and the pipeline's selectors."""
+
+from __future__ import annotations
+
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from digests import authors
+from digests.feedback import feedback_record
+from digests.llm.prompts import ENRICH_PROMPT_VERSION
+from digests.models import Digest, Enrichment, Feedback, Paper, Topic
+from digests.render import item_views
+from digests.scoring.lexical import LEXICAL_VERSION
+from newsletter.i18n import language_for_translation
+from pages.feed import feed_build
+from pages.lists import (
+    announce_day_parse,
+    author_page_build,
+    page_number_parse,
+    topic_page_build,
+)
+from subscribers.feed_keys import feed_subscriber
+from subscribers.models import Subscriber
+from subscribers.tokens import BadToken, digest_token_read, feedback_token_read
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    """The front page: what the service is, the featured topics and the latest day's count."""
+    latest = (
+        Paper.objects.order_by("-announce_date").values_list("announce_date", flat=True).first()
+    )
+    context = {
+        "topics": Topic.objects.filter(featured=True, parent=None),
+        "latest_date": latest,
+        "latest_count": Paper.objects.filter(announce_date=latest).count() if latest else 0,
+    }
+    return render(request, "home.html", context)
+
+
+def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    """One paper: its arXiv fields and its readings in every language we hold."""
+    paper = get_object_or_404(Paper, arxiv_id=arxiv_id)
+    readings = Enrichment.objects.filter(
+        paper=paper,
+        paper_version=paper.version,
+        status=Enrichment.Status.OK,
+        prompt_version=ENRICH_PROMPT_VERSION,
+    ).order_by("language")
+    lexical = Enrichment.objects.filter(
+        paper=paper, paper_version=paper.version, prompt_version=LEXICAL_VERSION
+    ).first()
+    topics = Topic.objects.in_bulk(
+        [
+            hit["topic"]
+            for r in [*readings, *([lexical] if lexical else [])]
+            for hit in r.topic_hits
+        ],
+        field_name="slug",
+    )
+    shown = [
+        (
+            reading,
+            [
+                (topics[hit["topic"]].name(reading.language), hit["reason"])
+                for hit in reading.topic_hits
+                if hit["topic"] in topics
+            ],
+        )
+        for reading in readings
+    ]
+    return render(request, "paper.html", {"paper": paper, "readings": shown, "lexical": lexical})
+
+
+def digest_detail(request: HttpRequest, token: str) -> HttpResponse:
+    """A digest's "view in browser" page: every item, the English abstracts too."""
+    try:
+        digest_id = digest_token_read(token)
+    except BadToken:
+        return render(request, "subscribers/link_invalid.html", status=400)
+    digest = get_object_or_404(Digest.objects.select_related("subscriber"), pk=digest_id)
+    with translation.override(language_for_translation(digest.subscriber.language)):
+        return render(request, "digest.html", {"digest": digest, "items": item_views(digest)})
+
+
+@require_http_methods(["GET", "POST"])
+def feedback(request: HttpRequest, token: str) -> HttpResponse:
+    """ "More / less like this" from an e-mail: a page with one button; the POST records it."""
+    try:
+        subscriber_id, paper_id, signal = feedback_token_read(token)
+    except BadToken:
+        return render(request, "subscribers/link_invalid.html", status=400)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    paper = Paper.objects.filter(pk=paper_id).first()
+    if subscriber is None or paper is None or signal not in Feedback.Signal.values:
+        return render(request, "subscribers/link_invalid.html", status=400)
+    context = {"paper": paper, "signal": signal, "recorded": False}
+    if request.method == "POST":
+        feedback_record(subscriber=subscriber, paper=paper, signal=signal)
+        context["recorded"] = True
+    return render(request, "subscribers/feedback.html", context)
+
+
+@require_GET
+def feed(request: HttpRequest, key: str) -> HttpResponse:
+    """The private Atom feed; an unknown, replaced or unsubscribed key is not found."""
+    subscriber = feed_subscriber(key=key)
+    if subscriber is None:
+        raise Http404("no such feed")
+    atom = feed_build(subscriber=subscriber)
+    response = HttpResponse(content_type=atom.content_type)
+    atom.write(response, "utf-8")
+    response["Cache-Control"] = "private, max-age=900"
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+QUERY_MAX_CHARS = 100
+SUGGEST_MAX_AGE = 300  # seconds a browser may reuse an answer: new papers come once a day
+
+
+def _bad_request(request: HttpRequest, message: str) -> HttpResponse:
+    return render(request, "public/bad_request.html", {"message": message}, status=400)
+
+
+def _page_number(request: HttpRequest) -> int | None:
+    try:
+        return page_number_parse(request.GET.get("page"))
+    except ValueError:
+        return None
+
+
+@require_GET
+def topic_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """A featured topic's papers of one announcement day (?date=YYYY-MM-DD, default latest)."""
+    raw_day = request.GET.get("date", "")
+    try:
+        day = announce_day_parse(raw_day) if raw_day else None
+    except ValueError:
+        return _bad_request(
+            request,
+            _("“%(value)s” is not a date. Pick a day, or write it as YYYY-MM-DD (2026-06-18).")
+            % {"value": raw_day[:40]},
+        )
+    page = _page_number(request)
+    if page is None:
+        return _bad_request(request, _("The page number must be a whole number from 1."))
+    built = topic_page_build(slug=slug, day=day, page=page, language=translation.get_language())
+    if built is None or (page > 1 and not built.items):
+        raise Http404("No such topic or page")
+    return render(request, "public/topic.html", {"view": built})
+
+
+@require_GET
+def author_page(request: HttpRequest, name: str) -> HttpResponse:
+    """An author's papers, newest first, PAGE_SIZE a page (?page=N).
+
+    A name with no paper answers 404 with a page that says so: a reader sees why, and
+    search engines do not index empty pages (links on our pages only go to listed names).
+    """
+    page = _page_number(request)
+    if page is None:
+        return _bad_request(request, _("The page number must be a whole number from 1."))
+    built = author_page_build(name=name.strip(), page=page, language=translation.get_language())
+    status = 200 if built.items else 404
+    return render(request, "public/author.html", {"view": built}, status=status)
+
+
+@require_GET
+def author_suggest(request: HttpRequest) -> JsonResponse:
+    """Up to ten author names starting with ?q= (any name part), most papers first."""
+    query = request.GET.get("q", "")[:QUERY_MAX_CHARS]
+    found = (
+        authors.author_suggest(index=authors.author_index(), query=query)
+        if authors.suggest_words(query)
+        else []  # no index lookup for a keystroke that cannot narrow anything
+    )
+    response = JsonResponse({"authors": [{"name": a.name, "papers": a.papers} for a in found]})
+    response["Cache-Control"] = f"public, max-age={SUGGEST_MAX_AGE}"
+    return response
