@@ -125,41 +125,41 @@ def author_index_build(papers: Iterable[tuple[int, list[str]]]) -> AuthorIndex:
                     by_key[key] = [position]
                 elif held[-1] != position:  # a name twice on one paper counts once
                     held.append(position)
-    keys = sorted(by_key)
-    number = {key: i for i, key in enumerate(keys)}
-    spellings: list[list[str]] = [[] for _ in keys]
+    sorted_keys = sorted(by_key)
+    number = {key: i for i, key in enumerate(sorted_keys)}
+    spellings: list[list[str]] = [[] for _ in sorted_keys]
     for name, name_keys in written.items():
         for key in name_keys:
             spellings[number[key]].append(name)
     names = [_usual_spelling(found, slots).strip() for found in spellings]
     starts, positions = array("I", [0]), array("I")
-    for key in keys:
+    for key in sorted_keys:
         positions.extend(by_key[key])
         starts.append(len(positions))
-    order = sorted(range(len(keys)), key=lambda i: (-len(by_key[keys[i]]), names[i]))
-    rank = array("I", bytes(4 * len(keys)))
+    order = sorted(range(len(sorted_keys)), key=lambda i: (-len(by_key[sorted_keys[i]]), names[i]))
+    rank = array("I", bytes(4 * len(sorted_keys)))
     for place, i in enumerate(order):
         rank[i] = place
     by_token: dict[str, list[int]] = defaultdict(list)
-    for i, key in enumerate(keys):
+    for i, key in enumerate(sorted_keys):
         tokens = set(key[2:].split())
         for name in spellings[i]:
             tokens.update(name_tokens(name))
         for token in tokens:
             by_token[token].append(i)
-    tokens = sorted(by_token)
+    sorted_tokens = sorted(by_token)
     token_starts, token_keys = array("I", [0]), array("I")
-    for token in tokens:
+    for token in sorted_tokens:
         token_keys.extend(by_token[token])
         token_starts.append(len(token_keys))
     return AuthorIndex(
         paper_ids=paper_ids,
-        keys=keys,
+        keys=sorted_keys,
         names=names,
         starts=starts,
         positions=positions,
         rank=rank,
-        tokens=tokens,
+        tokens=sorted_tokens,
         token_starts=token_starts,
         token_keys=token_keys,
     )
@@ -202,6 +202,7 @@ def author_suggest(
         candidates = found if candidates is None else candidates & found
         if not candidates:
             return []
+    assert candidates is not None  # there was at least one word
     best = heapq.nsmallest(limit, candidates, key=index.rank.__getitem__)
     return [
         AuthorSuggestion(

@@ -96,7 +96,8 @@ def announcement_ingest_until(*, now: dt.datetime) -> tuple[IngestReport, bool]:
     if now.astimezone(dt.UTC).time() < settings.ARXIV_RETRY_UNTIL:
         return report, True
     note = f"{report.note}; skipped: still stale at {settings.ARXIV_RETRY_UNTIL:%H:%M} UTC"
-    IngestDay.objects.filter(date=report.date).update(note=note)
+    if report.date is not None:
+        IngestDay.objects.filter(date=report.date).update(note=note)
     report.note = note
     return report, False
 

@@ -88,8 +88,11 @@ def message_build(digest: Digest) -> EmailMultiAlternatives:
     )
     message.attach_alternative(rendered.html, "text/html")
     # Anymail reads these; the file backend ignores them.
-    message.tags = ["digest"]
-    message.metadata = {"digest_id": str(digest.pk), "issue_date": digest.issue_date.isoformat()}
+    message.tags = ["digest"]  # type: ignore[attr-defined]
+    message.metadata = {  # type: ignore[attr-defined]
+        "digest_id": str(digest.pk),
+        "issue_date": digest.issue_date.isoformat(),
+    }
     return message
 
 

@@ -349,7 +349,7 @@ def day_ingest(
             report.rejected_categories.append(category)
             report.note += f"{error}\n"
     dated = [lst for lst in listings if lst.announcements]
-    feed_dates = {lst.date for lst in dated}
+    feed_dates = {lst.date for lst in dated if lst.date is not None}
     feed_day = max(feed_dates) if feed_dates else None
     report.date = date or feed_day or timezone.now().astimezone(ARXIV_TZ).date()
     if feed_day is None:

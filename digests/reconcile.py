@@ -49,9 +49,10 @@ class ReconcileReport:
 
 def _postmark_lookup(digest_id: int) -> str | None:
     anymail = settings.ANYMAIL
+    query: dict[str, str | int] = {"count": 1, "offset": 0, "metadata_digest_id": str(digest_id)}
     response = requests.get(
         urljoin(anymail.get("POSTMARK_API_URL", POSTMARK_API), "messages/outbound"),
-        params={"count": 1, "offset": 0, "metadata_digest_id": str(digest_id)},
+        params=query,
         headers={
             "Accept": "application/json",
             "X-Postmark-Server-Token": anymail.get("POSTMARK_SERVER_TOKEN", ""),

@@ -72,8 +72,8 @@ def digests_send_due() -> str:
         return "this tick was already handled"
     settled = deliveries_reconcile(now=now)
     plan = send_plan(issue_date=latest_issue_date(), now=now)
-    for chunk in plan.chunks:
-        digests_send_chunk.delay(plan.issue_date.isoformat(), chunk)
+    for chunk in plan.chunks:  # none without an issue date
+        digests_send_chunk.delay(str(plan.issue_date), chunk)
     for digest_id in [*plan.retry_digest_ids, *settled.requeued]:
         digest_deliver.delay(digest_id)
     return f"{plan.summary()}; {settled.summary()}"
@@ -107,7 +107,7 @@ def digest_deliver(self, digest_id: int) -> str:
     digest = Digest.objects.select_related("subscriber").get(pk=digest_id)
     outcome = delivery_send(digest=digest)
     if outcome == SendOutcome.RETRY:
-        retry_at = digest.delivery.next_attempt_at
+        retry_at = digest.delivery.next_attempt_at or timezone.now()
         raise self.retry(countdown=max(1.0, (retry_at - timezone.now()).total_seconds()))
     return outcome.value
 

@@ -44,7 +44,7 @@ def sentry_init(*, dsn: str, environment: str) -> None:
         environment=environment,
         integrations=[DjangoIntegration(), CeleryIntegration()],
         include_local_variables=False,  # locals may hold addresses and tokens
-        before_send=event_scrub,
+        before_send=event_scrub,  # type: ignore[arg-type]  # sentry's Event is a TypedDict
         before_breadcrumb=lambda crumb, hint: _scrub_deep(crumb),
         traces_sample_rate=0.0,
     )

@@ -69,7 +69,7 @@ def _last_run(now: dt.datetime) -> dict:
         .values("date", "finished_at")
         .first()
     )
-    if last is None:
+    if last is None or last["finished_at"] is None:
         return {"ok": True, "last_success": None, "note": "no run yet"}
     age = now - last["finished_at"]
     return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -17,7 +18,7 @@ __all__ = ["EmlFileBackend"]
 class EmlFileBackend(BaseEmailBackend):
     """Write each message to EMAIL_FILE_PATH as `<UTC time>-<random>.eml` (RFC 5322 bytes)."""
 
-    def __init__(self, *, file_path: str | Path | None = None, **kwargs: object) -> None:
+    def __init__(self, *, file_path: str | Path | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.folder = Path(file_path or settings.EMAIL_FILE_PATH)
 

@@ -172,10 +172,10 @@ def bars_svg(
                 f"<title>{escape(tip)}</title></rect>"
             )
     if limit:
-        y = _f(frame.y(limit))
+        limit_y = _f(frame.y(limit))
         parts.append(
             f'<line class="limit" data-value="{escape(str(limit))}" x1="{LEFT}" '
-            f'x2="{WIDTH - RIGHT}" y1="{y}" y2="{y}" stroke="#c00" stroke-width="2" '
+            f'x2="{WIDTH - RIGHT}" y1="{limit_y}" y2="{limit_y}" stroke="#c00" stroke-width="2" '
             f'stroke-dasharray="6 3"><title>{escape(f"{limit_label}: {fmt(limit)}")}</title>'
             f"</line>"
         )

@@ -14,6 +14,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Count, Exists, F, Max, OuterRef
@@ -131,7 +132,12 @@ def spending_window(*, end: dt.date, days: int = 30) -> Spending:
         "day", "model", "purpose", "calls", "tokens_in", "tokens_out", "cost"
     )
     for row in rows:
-        figures = {name: row[name] for name in ("calls", "tokens_in", "tokens_out", "cost")}
+        figures: dict[str, Any] = {
+            "calls": row["calls"],
+            "tokens_in": row["tokens_in"],
+            "tokens_out": row["tokens_out"],
+            "cost": row["cost"],
+        }
         spent = window[row["day"]]
         spent.totals.add(**figures)
         tokens = row["tokens_in"] + row["tokens_out"]

@@ -17,6 +17,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.urls.exceptions import NoReverseMatch
+from django.utils.functional import Promise
 
 from digests.models import (
     AnnounceType,
@@ -63,7 +64,7 @@ def _parse_day(text: str) -> dt.date:
         raise Http404("not a date") from error
 
 
-def _figure(label: str, value: int, url: str = "") -> dict[str, Any]:
+def _figure(label: str | Promise, value: int, url: str = "") -> dict[str, Any]:
     return {"label": label, "value": value, "url": url}
 
 

@@ -54,7 +54,8 @@ def sign_out(request: HttpRequest) -> None:
 def current_subscriber(request: HttpRequest) -> Subscriber | None:
     """The signed-in subscriber, or None if nobody is, or the session no longer holds."""
     if hasattr(request, "_subscriber_cache"):
-        return request._subscriber_cache
+        cached: Subscriber | None = request._subscriber_cache
+        return cached
     subscriber = None
     held = request.session.get(SESSION_KEY) if hasattr(request, "session") else None
     if isinstance(held, dict) and isinstance(held.get("id"), int):
@@ -63,8 +64,14 @@ def current_subscriber(request: HttpRequest) -> Subscriber | None:
             subscriber = found
         else:
             request.session.pop(SESSION_KEY, None)
-    request._subscriber_cache = subscriber
+    request._subscriber_cache = subscriber  # type: ignore[attr-defined]
     return subscriber
+
+
+class SubscriberRequest(HttpRequest):
+    """A request to a `subscriber_required` view: it carries the signed-in subscriber."""
+
+    subscriber: Subscriber
 
 
 def subscriber_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -75,7 +82,7 @@ def subscriber_required(view: Callable[..., HttpResponse]) -> Callable[..., Http
         subscriber = current_subscriber(request)
         if subscriber is None:
             return redirect("subscribers:signin")
-        request.subscriber = subscriber
+        request.subscriber = subscriber  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapper

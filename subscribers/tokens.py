@@ -6,6 +6,8 @@ purpose is worthless for another. They carry ids, never e-mail addresses.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core import signing
 
 __all__ = [
@@ -89,13 +91,16 @@ def _timed_dumps(value: object, salt: str) -> str:
     return signing.TimestampSigner(salt=salt).sign_object(value, compress=True)
 
 
-def _timed_loads(token: str, salt: str, max_age: int) -> object:
+def _timed_loads(token: str, salt: str, max_age: int) -> list[Any]:
     try:
-        return signing.TimestampSigner(salt=salt).unsign_object(token, max_age=max_age)
+        value = signing.TimestampSigner(salt=salt).unsign_object(token, max_age=max_age)
     except signing.SignatureExpired:
         raise ExpiredToken(token[:12]) from None
     except (signing.BadSignature, TypeError, ValueError):
         raise BadToken(token[:12]) from None
+    if not isinstance(value, list):
+        raise BadToken(token[:12])
+    return value
 
 
 def _fingerprint(email: str) -> str:

@@ -39,7 +39,7 @@ class CatalogueError(ValueError):
 
 
 class RejectedTopic(NamedTuple):
-    index: int
+    index: int  # type: ignore[assignment]  # the entry's position, shadowing tuple.index
     slug: str | None
     reason: str
 
@@ -158,7 +158,7 @@ def _validate(data: list[Any], report: TopicImportReport) -> list[_Entry]:
             problem = _parent_problem(slug, parent, parents=parents, rejected=rejected)
             if problem:
                 problems.append(problem)
-        if problems:
+        if problems or slug is None:  # a missing slug is one of the problems
             report.errors.append(RejectedTopic(index, slug, "; ".join(problems)))
             if slug is not None:
                 rejected.add(slug)

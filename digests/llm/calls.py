@@ -118,7 +118,7 @@ async def chat_json(
 ) -> CallResult:
     """One structured answer: at most two calls (the second with the validation error)."""
     result = CallResult()
-    conversation = list(messages)
+    conversation: list[Any] = list(messages)  # the SDK's message TypedDicts, as plain dicts
     for attempt in (1, 2):
         estimate = _estimate(conversation)
         if not budget.reserve(estimate):
@@ -127,7 +127,7 @@ async def chat_json(
             return result
         try:
             async with semaphore:
-                response = await client.chat.completions.create(
+                response = await client.chat.completions.create(  # type: ignore[call-overload]
                     model=settings.LLM_MODEL,
                     messages=conversation,
                     response_format=_response_format(schema_name, schema),

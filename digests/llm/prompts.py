@@ -109,7 +109,7 @@ def brief_messages(
     *,
     topic_name: str,
     language: str,
-    papers: list[dict[str, str]],
+    papers: list[dict[str, str | int]],
     schema_in_prompt: str | None = None,
 ) -> list[dict[str, str]]:
     """Messages for the brief of one topic in one language; papers are {n, title, summary}."""

@@ -81,7 +81,7 @@ class _ReadOnlyInline(admin.TabularInline):
         return False
 
     def get_readonly_fields(self, request: HttpRequest, obj: object = None) -> list[str]:
-        return list(self.fields)
+        return list(self.fields or ())  # type: ignore[arg-type]  # flat field names here
 
 
 class PaperEnrichmentInline(_ReadOnlyInline):
@@ -211,7 +211,7 @@ class DigestAdmin(admin.ModelAdmin):
 
     @admin.display(description="items", ordering="item_count")
     def item_count(self, digest: Digest) -> int:
-        return digest.item_count
+        return digest.item_count  # type: ignore[attr-defined]  # annotated by get_queryset
 
     @admin.display(description="delivery", ordering="delivery__status")
     def delivery_status(self, digest: Digest) -> str:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -25,7 +25,7 @@ from subscribers.forms import (
 from subscribers.models import InterestProfile, Subscriber
 from subscribers.papers_side import papers_side
 from subscribers.ratelimit import Limit, limit_hit
-from subscribers.session import subscriber_required
+from subscribers.session import SubscriberRequest, subscriber_required
 from subscribers.signup import profile_update, subscriber_email_change_request
 from subscribers.tokens import unsubscribe_token
 
@@ -56,7 +56,7 @@ def _status_text(preview: Any) -> str:
 
 
 def _editor(
-    request: HttpRequest,
+    request: SubscriberRequest,
     *,
     profile: InterestProfile,
     form: ProfileForm,
@@ -87,7 +87,7 @@ def _editor(
 
 @subscriber_required
 @require_http_methods(["GET", "POST"])
-def profile_edit(request: HttpRequest) -> HttpResponse:
+def profile_edit(request: SubscriberRequest) -> HttpResponse:
     profile = _profile(request.subscriber)
     if request.method == "GET":
         form = ProfileForm(initial=profile_initial(profile), followed=profile.topics.all())
@@ -109,7 +109,7 @@ def profile_edit(request: HttpRequest) -> HttpResponse:
 
 @subscriber_required
 @require_POST
-def profile_preview(request: HttpRequest) -> JsonResponse:
+def profile_preview(request: SubscriberRequest) -> JsonResponse:
     """The digest the form's profile would have received for the last announcement day."""
     if limit_hit(PREVIEW_LIMIT, str(request.subscriber.pk)):
         return JsonResponse({"error": _("Too many previews; wait a minute.")}, status=429)
@@ -134,7 +134,7 @@ def profile_preview(request: HttpRequest) -> JsonResponse:
 
 @subscriber_required
 @require_POST
-def email_change(request: HttpRequest) -> HttpResponse:
+def email_change(request: SubscriberRequest) -> HttpResponse:
     subscriber: Subscriber = request.subscriber
     profile = _profile(subscriber)
     email_form = EmailChangeForm(request.POST)

@@ -19,7 +19,13 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from subscribers.feed_keys import feed_key_remove, feed_key_rotate, feed_url
 from subscribers.mydata import subscriber_delete, subscriber_export
 from subscribers.ratelimit import Limit, client_ip, limit_hit
-from subscribers.session import current_subscriber, sign_in, sign_out, subscriber_required
+from subscribers.session import (
+    SubscriberRequest,
+    current_subscriber,
+    sign_in,
+    sign_out,
+    subscriber_required,
+)
 from subscribers.signin import SpentToken, signin_link_check, signin_link_use
 from subscribers.tasks import signin_link_deliver
 from subscribers.tokens import BadToken, ExpiredToken
@@ -82,7 +88,7 @@ def signout(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @subscriber_required
-def mydata(request: HttpRequest) -> HttpResponse:
+def mydata(request: SubscriberRequest) -> HttpResponse:
     """The subscriber's data page: the private feed, the download, the deletion."""
     context = {"feed_url": feed_url(request.subscriber), "delete_form": DeleteForm()}
     return render(request, "subscribers/mydata.html", context)
@@ -90,7 +96,7 @@ def mydata(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @subscriber_required
-def feed_rotate(request: HttpRequest) -> HttpResponse:
+def feed_rotate(request: SubscriberRequest) -> HttpResponse:
     """Create or replace the feed's secret address, or turn the feed off."""
     if request.POST.get("action") == "off":
         feed_key_remove(subscriber=request.subscriber)
@@ -102,7 +108,7 @@ def feed_rotate(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 @subscriber_required
-def export(request: HttpRequest) -> HttpResponse:
+def export(request: SubscriberRequest) -> HttpResponse:
     """Everything we hold about the subscriber, as a JSON download."""
     data = subscriber_export(subscriber=request.subscriber)
     response = HttpResponse(
@@ -115,7 +121,7 @@ def export(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_POST
 @subscriber_required
-def delete(request: HttpRequest) -> HttpResponse:
+def delete(request: SubscriberRequest) -> HttpResponse:
     """Delete the subscriber and all their data, after a ticked confirmation."""
     form = DeleteForm(request.POST)
     if not form.is_valid():

@@ -34,7 +34,7 @@ class Command(BaseCommand):
             try:
                 with step_recorded(step=PipelineStep.INGEST, day=day or dt.date.today()) as timer:
                     report = day_ingest(categories=wanted, date=day, progress=bar.update)
-                    timer.run.day = report.date
+                    timer.run.day = report.date or timer.run.day
             except ArxivUnavailable as error:
                 raise CommandError(f"{error}; what was stored stays stored, run again") from error
         self.stdout.write(report.summary())
