@@ -17,6 +17,7 @@ from digests.ingest import ARXIV_TZ, IngestReport, day_ingest
 from digests.llm.embeddings import papers_embed
 from digests.models import IngestDay, Paper, PipelineStep, Topic
 from digests.models.run import StepTimer, step_recorded
+from digests.readings import latest_issue_date  # re-exported: the pipeline's callers import it here
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [
@@ -41,14 +42,6 @@ def categories_needed() -> set[str]:
     for categories in topics.values_list("categories", flat=True):
         needed.update(categories)
     return needed
-
-
-def latest_issue_date(on_or_before: dt.date | None = None) -> dt.date | None:
-    """The most recent announcement day that was ingested."""
-    days = IngestDay.objects.filter(status=IngestDay.Status.ANNOUNCED)
-    if on_or_before is not None:
-        days = days.filter(date__lte=on_or_before)
-    return days.order_by("-date").values_list("date", flat=True).first()
 
 
 def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscriber]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from digests.daily import day_enrich, latest_issue_date
+from digests.daily import day_enrich
 from digests.models import Paper
+from digests.readings import latest_issue_date
 from newsletter.cli import parse_date, progress_bar
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from digests.daily import digests_send, latest_issue_date
+from digests.daily import digests_send
+from digests.readings import latest_issue_date
 from newsletter.cli import parse_date, progress_bar
 
 
