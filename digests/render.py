@@ -17,16 +17,15 @@ from django.utils.translation import ngettext
 from mjml import mjml2html
 
 from digests.llm.calls import llm_enabled
-from digests.llm.prompts import ENRICH_PROMPT_VERSION
-from digests.models import Digest, DigestItem, Enrichment, Paper
-from digests.scoring.lexical import LEXICAL_VERSION
+from digests.models import Digest, DigestItem
+from digests.readings import readings_for
+from digests.shown import ShownPaper, shown_paper
 from newsletter.i18n import language_for_translation
 from subscribers.tokens import digest_token, feedback_token, unsubscribe_token
 
 __all__ = [
     "ItemView",
     "RenderedEmail",
-    "affiliation_pairs",
     "digest_mjml",
     "digest_render",
     "digest_subject",
@@ -43,77 +42,47 @@ class RenderedEmail:
 
 @dataclass(frozen=True)
 class ItemView:
-    """What one item shows: the paper, and its reading in the reader's language if any."""
+    """One item of the e-mail: the shown paper, its rank, and its feedback links."""
 
     item: DigestItem
-    paper: Paper
-    translated_title: str
-    translated_abstract: str
-    summary: str
-    affiliations: list[str]
-    topic_name: str
-    topic_reason: str
+    shown: ShownPaper
     more_url: str
     less_url: str
-    ai_read: bool = False  # the model's reading in the reader's language is there
-
-
-def affiliation_pairs(originals: list[str], translated: list[str]) -> list[str]:
-    """ "Zhejiang University(浙江大学)", as on the reference screens, when a translation exists."""
-    pairs = []
-    for n, original in enumerate(originals):
-        other = translated[n] if n < len(translated) else ""
-        pairs.append(f"{original}({other})" if other and other != original else original)
-    return pairs
 
 
 def item_views(digest: Digest) -> list[ItemView]:
-    """The digest's items with their enrichment in the reader's language, in 3 queries."""
+    """The digest's items with their reading in the reader's language, in 3 queries.
+
+    The reading is the LLM's in the reader's language, else the lexical one (the paper goes
+    out in English). The topic is the item's; its reason the LLM's for that topic, else the
+    one assembly gave.
+    """
     language = digest.subscriber.language
     items = list(digest.items.select_related("paper", "topic").order_by("rank"))
-    versions = {item.paper_id: item.paper.version for item in items}
-    readings: dict[int, Enrichment] = {}
-    for enrichment in Enrichment.objects.filter(
-        paper__in=list(versions),
-        status__in=[Enrichment.Status.OK, Enrichment.Status.LLM_LESS],
-    ).filter(
-        language__in=[language, "en"], prompt_version__in=[ENRICH_PROMPT_VERSION, LEXICAL_VERSION]
-    ):
-        if enrichment.paper_version != versions[enrichment.paper_id]:
-            continue  # a reading of an older version
-        current = readings.get(enrichment.paper_id)
-        translated = enrichment.status == Enrichment.Status.OK and enrichment.language == language
-        if current is None or translated:
-            readings[enrichment.paper_id] = enrichment
+    readings = readings_for([item.paper for item in items], language)
     views = []
     for item in items:
-        reading = readings.get(item.paper_id)
-        is_llm = reading is not None and reading.status == Enrichment.Status.OK
-        hit = next(
-            (
-                h
-                for h in (reading.topic_hits if reading else [])
-                if item.topic and h["topic"] == item.topic.slug
-            ),
-            None,
+        reading = readings[item.paper_id]
+        reason = item.reason
+        if reading.llm is not None:
+            hit = next(
+                (h for h in reading.llm.topic_hits if item.topic and h["topic"] == item.topic.slug),
+                None,
+            )
+            reason = (hit or {}).get("reason", "")
+        shown = shown_paper(
+            item.paper,
+            reading,
+            relevance=item.relevance,
+            topic_name=item.topic.name(language) if item.topic else "",
+            topic_reason=reason,
         )
         views.append(
             ItemView(
                 item=item,
-                paper=item.paper,
-                translated_title=reading.title
-                if is_llm and reading.title != item.paper.title
-                else "",
-                translated_abstract=reading.abstract if is_llm else "",
-                summary=reading.summary if reading else "",
-                affiliations=affiliation_pairs(
-                    item.paper.affiliations, reading.affiliations if is_llm else []
-                ),
-                topic_name=item.topic.name(language) if item.topic else "",
-                topic_reason=(hit or {}).get("reason", "") if is_llm else item.reason,
+                shown=shown,
                 more_url=_feedback_url(digest, item, "more"),
                 less_url=_feedback_url(digest, item, "less"),
-                ai_read=is_llm and reading.language == language,
             )
         )
     return views
@@ -131,7 +100,7 @@ def digest_subject(digest: Digest, views: list[ItemView]) -> str:
     date = digest.issue_date.isoformat()
     if not views:
         return _("arXiv digest %(date)s: nothing above your threshold today") % {"date": date}
-    top = views[0].translated_title or views[0].paper.title
+    top = views[0].shown.translated_title or views[0].shown.title
     top = top if len(top) <= 80 else top[:77].rstrip() + "…"
     return ngettext(
         "arXiv digest %(date)s: %(count)d paper — %(top)s",
@@ -189,7 +158,7 @@ def digest_render(digest: Digest) -> RenderedEmail:
         "translation_off": not llm_enabled(),
         # The LLM was down or out of budget when the day was read: those papers go out on
         # time, in English, and the e-mail says so.
-        "untranslated": sum(not view.ai_read for view in views) if llm_enabled() else 0,
+        "untranslated": sum(not view.shown.ai_read for view in views) if llm_enabled() else 0,
     }
     with translation.override(language_for_translation(digest.subscriber.language)):
         cards = _cards(views)
