@@ -1,30 +1,32 @@
 """What the public topic and author pages show, each built in a fixed number of queries.
 
-A page shows one reading of each paper: the LLM's in the page's language if there is one, else
-the Chinese one (the language every paper is read in first), else none; the lexical reading
-fills in a summary and a topic hit when the LLM gave none. Text is returned as it is stored:
-the templates escape it.
+A page shows one reading of each paper (`digests.readings.readings_for`): the LLM's in the
+page's language if there is one, else the Chinese one (the language every paper is read in
+first), else none; the lexical reading fills in a summary and a topic hit when the LLM gave
+none. Text is returned as it is stored: the templates escape it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.db.models import F
 from django.urls import reverse
 
 from digests.authors import author_index, author_papers
-from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Enrichment, Paper, Topic
-from digests.render import affiliation_pairs
+from digests.readings import (
+    CHINESE,
+    CURRENT_PROMPTS,
+    SHOWN_STATUSES,
+    latest_issue_date,
+    readings_for,
+)
 from digests.scoring.compute import expand_topics
-from digests.scoring.lexical import LEXICAL_VERSION
 from digests.scoring.matching import author_keys_followed
-from newsletter.i18n import language_for_translation
+from digests.shown import ShownPaper, best_topic_hit, shown_paper
 
 __all__ = [
     "PAGE_SIZE",
@@ -39,9 +41,6 @@ __all__ = [
 ]
 
 PAGE_SIZE = 20
-FALLBACK_LANGUAGE = "zh"
-_SHOWN = [Enrichment.Status.OK, Enrichment.Status.LLM_LESS]
-_VERSIONS = [ENRICH_PROMPT_VERSION, LEXICAL_VERSION]
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -53,17 +52,10 @@ class AuthorLink:
 
 @dataclass(frozen=True)
 class PaperItem:
-    paper: Paper
-    relevance: int | None  # to the page's topic; None on an author page
+    """A paper on a public page: the shown paper, and its authors linked to their pages."""
+
+    shown: ShownPaper
     authors: list[AuthorLink]
-    affiliations: list[str]  # "Zhejiang University(浙江大学)" when translated
-    language: str  # of the translated fields below, "" when there is no reading
-    translated_title: str
-    translated_abstract: str
-    summary: str
-    summary_is_ai: bool  # False: the abstract's own sentence (LLM-less reading)
-    topic_name: str
-    topic_reason: str
 
 
 @dataclass(frozen=True)
@@ -164,14 +156,16 @@ def _topic_names(topic: Topic, language: str) -> tuple[str, str]:
 
 def _day_navigation(day: dt.date | None) -> tuple[dt.date | None, dt.date | None, dt.date | None]:
     """The day shown, and the announcement days before and after it that have papers."""
+    following = None
     if day is None:
-        dates = Paper.objects.order_by("-announce_date").values_list("announce_date", flat=True)
-        recent = list(dates.distinct()[:2])
-        return (recent[0] if recent else None), (recent[1] if len(recent) > 1 else None), None
-    # Two index lookups: one filtered aggregate would scan every paper.
-    dates = Paper.objects.values_list("announce_date", flat=True)
-    previous = dates.filter(announce_date__lt=day).order_by("-announce_date").first()
-    following = dates.filter(announce_date__gt=day).order_by("announce_date").first()
+        day = latest_issue_date(source="papers")
+        if day is None:
+            return None, None, None
+    else:
+        # Index lookups: one filtered aggregate would scan every paper.
+        dates = Paper.objects.values_list("announce_date", flat=True)
+        following = dates.filter(announce_date__gt=day).order_by("announce_date").first()
+    previous = latest_issue_date(day - dt.timedelta(days=1), source="papers")
     return day, previous, following
 
 
@@ -180,8 +174,8 @@ def _day_hits(*, day: dt.date, covered: set[str]) -> dict[int, tuple[float, str]
     readings = Enrichment.objects.filter(
         paper__announce_date=day,
         paper_version=F("paper__version"),
-        status__in=_SHOWN,
-        prompt_version__in=_VERSIONS,
+        status__in=SHOWN_STATUSES,
+        prompt_version__in=CURRENT_PROMPTS,
     ).values_list("paper_id", "paper__arxiv_id", "topic_hits")
     best: dict[int, tuple[float, str]] = {}
     for paper_id, arxiv_id, hits in readings:
@@ -234,89 +228,26 @@ def paper_items(
     if not paper_ids:
         return []
     papers = Paper.objects.in_bulk(paper_ids)
-    readings: dict[int, list[Enrichment]] = defaultdict(list)
-    for reading in Enrichment.objects.filter(
-        paper__in=paper_ids, status__in=_SHOWN, prompt_version__in=_VERSIONS
-    ):
-        if reading.paper_version == papers[reading.paper_id].version:
-            readings[reading.paper_id].append(reading)
+    readings = readings_for(papers.values(), language, loose=True, stand_in=CHINESE)
     items = []
     for paper_id in paper_ids:
         paper = papers.get(paper_id)
         if paper is None:  # removed since the author index was built
             continue
-        held = readings[paper_id]
-        reading = reading_for_language(held, language=language)
-        lexical = next((r for r in held if r.prompt_version == LEXICAL_VERSION), None)
-        topic_name, topic_reason = _topic_hit(
-            [r for r in (reading, lexical) if r is not None],
-            topics=topics,
-            focus=focus,
-            language=language,
+        reading = readings[paper_id]
+        hit = best_topic_hit(reading.shown, topics=topics, focus=focus)
+        shown = shown_paper(
+            paper,
+            reading,
+            relevance=relevance.get(paper_id) if relevance is not None else None,
+            topic_name=hit[0].name(language) if hit else "",
+            topic_reason=hit[1] if hit else "",
+            english_abstract=False,
         )
-        translated = reading is not None and _primary(reading.language) != "en"
         items.append(
-            PaperItem(
-                paper=paper,
-                relevance=relevance.get(paper_id) if relevance is not None else None,
-                authors=[_author_link(name) for name in paper.author_names],
-                affiliations=affiliation_pairs(
-                    paper.affiliations, reading.affiliations if reading else []
-                ),
-                language=reading.language if reading else "",
-                translated_title=reading.title
-                if reading and reading.title and reading.title != paper.title
-                else "",
-                translated_abstract=reading.abstract if translated else "",
-                summary=(reading.summary if reading else "")
-                or (lexical.summary if lexical else ""),
-                summary_is_ai=bool(reading and reading.summary),
-                topic_name=topic_name,
-                topic_reason=topic_reason,
-            )
+            PaperItem(shown=shown, authors=[_author_link(name) for name in paper.author_names])
         )
     return items
-
-
-def reading_for_language(readings: Iterable[Enrichment], *, language: str) -> Enrichment | None:
-    """The LLM reading in the page's language, else the Chinese one, else None."""
-    llm = sorted(
-        (
-            r
-            for r in readings
-            if r.status == Enrichment.Status.OK and r.prompt_version == ENRICH_PROMPT_VERSION
-        ),
-        key=lambda r: r.language,  # "zh" before "zh-cn"
-    )
-    wanted = language_for_translation(language)
-
-    def same_language(r: Enrichment) -> bool:
-        # Both tests: a language without a catalogue (fr) maps to English, yet is not English.
-        same_base = _primary(r.language) == _primary(language)
-        return same_base and language_for_translation(r.language) == wanted
-
-    found = next((r for r in llm if same_language(r)), None)
-    return found or next((r for r in llm if _primary(r.language) == FALLBACK_LANGUAGE), None)
-
-
-def _primary(language: str) -> str:
-    return language.replace("_", "-").split("-")[0].lower()
-
-
-def _topic_hit(
-    readings: list[Enrichment], *, topics: dict[str, Topic], focus: set[str] | None, language: str
-) -> tuple[str, str]:
-    """The name and reason of the best hit in the first reading that has one."""
-    for reading in readings:
-        hits = [
-            h
-            for h in reading.topic_hits
-            if h["topic"] in topics and (focus is None or h["topic"] in focus)
-        ]
-        if hits:
-            best = max(hits, key=lambda h: float(h["score"]))
-            return topics[best["topic"]].name(language), best["reason"]
-    return "", ""
 
 
 def _author_link(name: str) -> AuthorLink:

@@ -10,10 +10,10 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from digests import authors
 from digests.feedback import feedback_record
-from digests.llm.prompts import ENRICH_PROMPT_VERSION
-from digests.models import Digest, Enrichment, Feedback, Paper, Topic
+from digests.models import Digest, Feedback, Paper, Topic
+from digests.readings import CHINESE, latest_issue_date, readings_for
 from digests.render import item_views
-from digests.scoring.lexical import LEXICAL_VERSION
+from digests.shown import shown_paper
 from newsletter.i18n import language_for_translation
 from pages.feed import feed_build
 from pages.lists import (
@@ -29,9 +29,7 @@ from subscribers.tokens import BadToken, digest_token_read, feedback_token_read
 
 def home(request: HttpRequest) -> HttpResponse:
     """The front page: what the service is, the featured topics and the latest day's count."""
-    latest = (
-        Paper.objects.order_by("-announce_date").values_list("announce_date", flat=True).first()
-    )
+    latest = latest_issue_date(source="papers")
     context = {
         "topics": Topic.objects.filter(featured=True, parent=None),
         "latest_date": latest,
@@ -43,15 +41,10 @@ def home(request: HttpRequest) -> HttpResponse:
 def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     """One paper: its arXiv fields and its readings in every language we hold."""
     paper = get_object_or_404(Paper, arxiv_id=arxiv_id)
-    readings = Enrichment.objects.filter(
-        paper=paper,
-        paper_version=paper.version,
-        status=Enrichment.Status.OK,
-        prompt_version=ENRICH_PROMPT_VERSION,
-    ).order_by("language")
-    lexical = Enrichment.objects.filter(
-        paper=paper, paper_version=paper.version, prompt_version=LEXICAL_VERSION
-    ).first()
+    reading = readings_for([paper], translation.get_language(), loose=True, stand_in=CHINESE)[
+        paper.pk
+    ]
+    readings, lexical = reading.every_language, reading.lexical
     topics = Topic.objects.in_bulk(
         [
             hit["topic"]
@@ -60,18 +53,23 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         ],
         field_name="slug",
     )
-    shown = [
+    in_languages = [
         (
-            reading,
+            r,
             [
-                (topics[hit["topic"]].name(reading.language), hit["reason"])
-                for hit in reading.topic_hits
+                (topics[hit["topic"]].name(r.language), hit["reason"])
+                for hit in r.topic_hits
                 if hit["topic"] in topics
             ],
         )
-        for reading in readings
+        for r in readings
     ]
-    return render(request, "paper.html", {"paper": paper, "readings": shown, "lexical": lexical})
+    context = {
+        "shown": shown_paper(paper, reading, english_abstract=False),
+        "readings": in_languages,
+        "lexical": lexical,
+    }
+    return render(request, "paper.html", context)
 
 
 def digest_detail(request: HttpRequest, token: str) -> HttpResponse:

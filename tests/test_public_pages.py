@@ -19,11 +19,7 @@ from digests.authors import (
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import AnnounceType, Enrichment, Paper, Topic
 from digests.scoring.lexical import LEXICAL_VERSION
-from pages.lists import (
-    announce_day_parse,
-    page_number_parse,
-    reading_for_language,
-)
+from pages.lists import announce_day_parse, page_number_parse
 from subscribers.session import SESSION_KEY, email_fingerprint
 from tests.factories import make_enrichment, make_paper, make_subscriber, make_topic
 
@@ -312,7 +308,7 @@ def test_topic_page_pages_by_twenty(client):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("n", [5, 20])
-@pytest.mark.parametrize(("params", "queries"), [({}, 5), ({"date": "2026-06-18"}, 6)])
+@pytest.mark.parametrize(("params", "queries"), [({}, 6), ({"date": "2026-06-18"}, 6)])
 def test_topic_page_queries_do_not_grow_with_papers(
     client, django_assert_num_queries, n, params, queries
 ):
@@ -322,9 +318,8 @@ def test_topic_page_queries_do_not_grow_with_papers(
         _paper(score=50 + i, topic="post-training" if i % 2 else "llm")
 
     # when the page is rendered, for the latest day or a given one
-    # then the queries are the same for 5 and 20 papers: topics, the day (latest and previous
-    # in one query; or previous and next, one index lookup each), the day's hits, papers,
-    # readings
+    # then the queries are the same for 5 and 20 papers: topics, the day (latest and previous;
+    # or previous and next: one index lookup each), the day's hits, papers, readings
     with django_assert_num_queries(queries):
         response = client.get(_topic_url(**params))
     assert response.context["view"].count == n
@@ -615,21 +610,6 @@ def test_page_number_parse():
     for bad in ["0", "-2", "x", "²", "10001"]:
         with pytest.raises(ValueError):
             page_number_parse(bad)
-
-
-def _reading(language: str, status: str = Enrichment.Status.OK) -> Enrichment:
-    return Enrichment(language=language, status=status, prompt_version=ENRICH_PROMPT_VERSION)
-
-
-def test_reading_for_language_prefers_the_page_language_then_chinese():
-    zh, zh_cn, en, fr = _reading("zh"), _reading("zh-cn"), _reading("en"), _reading("fr")
-    failed_en = _reading("en", Enrichment.Status.FAILED)
-    assert reading_for_language([zh_cn, zh, en], language="zh-hans") is zh
-    assert reading_for_language([zh, en], language="en") is en
-    assert reading_for_language([fr, zh], language="en") is zh  # French is not English
-    assert reading_for_language([failed_en, zh_cn], language="en") is zh_cn
-    assert reading_for_language([fr], language="en") is None
-    assert reading_for_language([fr, zh], language="fr") is fr
 
 
 @pytest.mark.django_db
