@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from digests.llm.answers import BriefAnswer, brief_answer_parse, json_schema
 from digests.llm.calls import TokenBudget, chat_json, llm_async_client, llm_enabled
-from digests.llm.prompts import BRIEF_PROMPT_VERSION, ENRICH_PROMPT_VERSION, brief_messages
+from digests.llm.prompts import BRIEF_PROMPT_VERSION, brief_messages
 from digests.llm.usage import tokens_spent, usage_record
 from digests.models import Enrichment, LLMUsage, Paper, Topic, TopicBrief
+from digests.readings import readings_for
 from subscribers.models import Subscriber
 
 __all__ = ["BriefReport", "briefs_write", "digest_brief_compose", "topic_papers"]
@@ -46,21 +47,18 @@ class BriefReport:
 
 
 def topic_papers(*, date: dt.date, language: str) -> dict[int, list[tuple[Paper, Enrichment]]]:
-    """Per topic id, the day's papers whose enrichment in `language` hits it, best first."""
-    enrichments = Enrichment.objects.filter(
-        paper__announce_date=date,
-        language=language,
-        prompt_version=ENRICH_PROMPT_VERSION,
-        status=Enrichment.Status.OK,
-    ).select_related("paper")
+    """Per topic id, the day's papers whose LLM reading in `language` hits it, best first."""
+    papers = list(Paper.objects.filter(announce_date=date))
+    readings = readings_for(papers, language)
     slugs = dict(Topic.objects.values_list("slug", "id"))
     found: dict[int, list[tuple[int, Paper, Enrichment]]] = {}
-    for enrichment in enrichments:
+    for paper in papers:
+        enrichment = readings[paper.pk].llm  # in `language`: no stand-in
+        if enrichment is None:
+            continue
         for hit in enrichment.topic_hits:
             if hit["score"] >= HIT_THRESHOLD and hit["topic"] in slugs:
-                found.setdefault(slugs[hit["topic"]], []).append(
-                    (hit["score"], enrichment.paper, enrichment)
-                )
+                found.setdefault(slugs[hit["topic"]], []).append((hit["score"], paper, enrichment))
     return {
         topic_id: [(p, e) for _, p, e in sorted(rows, key=lambda r: (-r[0], r[1].arxiv_id))]
         for topic_id, rows in found.items()

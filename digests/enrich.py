@@ -39,6 +39,7 @@ __all__ = [
     "lexical_enrich",
     "papers_by_importance",
     "papers_enrich",
+    "topic_terms",
 ]
 
 log = logging.getLogger(__name__)
@@ -113,11 +114,15 @@ def papers_by_importance(papers: Iterable[Paper]) -> list[Paper]:
     return sorted(papers, key=lambda p: (-readers(p), p.arxiv_id))
 
 
+def topic_terms(topic: Topic) -> TopicTerms:
+    """What the lexical reading matches a topic by."""
+    return TopicTerms(
+        slug=topic.slug, keywords=tuple(topic.keywords), categories=tuple(topic.categories)
+    )
+
+
 def _topic_terms() -> list[TopicTerms]:
-    return [
-        TopicTerms(slug=t.slug, keywords=tuple(t.keywords), categories=tuple(t.categories))
-        for t in Topic.objects.all()
-    ]
+    return [topic_terms(t) for t in Topic.objects.all()]
 
 
 def lexical_enrich(papers: list[Paper]) -> int:

@@ -13,29 +13,28 @@ from dataclasses import dataclass
 from typing import Any
 
 from digests.assemble import picks_for
-from digests.llm.prompts import ENRICH_PROMPT_VERSION
-from digests.models import Enrichment, Paper, Topic
+from digests.models import Topic
+from digests.readings import latest_issue_date, readings_for
+from digests.shown import ShownPaper, shown_paper
 from subscribers.models import InterestProfile, Subscriber
 
-__all__ = ["Preview", "PreviewItem", "digest_preview", "latest_announce_date"]
+__all__ = ["Preview", "PreviewItem", "digest_preview"]
 
 
 @dataclass(frozen=True)
 class PreviewItem:
-    arxiv_id: str
-    url: str
-    title: str
-    translated_title: str
-    relevance: int
+    """A ranked paper of the preview: the shown paper, and why it was picked."""
+
+    shown: ShownPaper
     reason: str
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "arxiv_id": self.arxiv_id,
-            "url": self.url,
-            "title": self.title,
-            "translated_title": self.translated_title,
-            "relevance": self.relevance,
+            "arxiv_id": self.shown.arxiv_id,
+            "url": self.shown.abs_url,
+            "title": self.shown.title,
+            "translated_title": self.shown.translated_title,
+            "relevance": self.shown.relevance,
             "reason": self.reason,
         }
 
@@ -52,10 +51,6 @@ class Preview:
             "considered": self.considered,
             "items": [item.as_json() for item in self.items],
         }
-
-
-def latest_announce_date() -> dt.date | None:
-    return Paper.objects.order_by("-announce_date").values_list("announce_date", flat=True).first()
 
 
 def _draft(
@@ -85,17 +80,6 @@ def _draft(
     return draft
 
 
-def _translated_titles(papers: list[Paper], language: str) -> dict[int, str]:
-    rows = Enrichment.objects.filter(
-        paper__in=papers,
-        language=language,
-        status=Enrichment.Status.OK,
-        prompt_version=ENRICH_PROMPT_VERSION,
-    ).values_list("paper_id", "paper_version", "title")
-    versions = {p.pk: p.version for p in papers}
-    return {pid: title for pid, version, title in rows if versions.get(pid) == version and title}
-
-
 def digest_preview(
     *,
     subscriber: Subscriber,
@@ -109,22 +93,16 @@ def digest_preview(
     fall back to the models' defaults. Papers already sent are not left out: the preview shows
     the profile, not the reader's history.
     """
-    issue_date = latest_announce_date()
+    issue_date = latest_issue_date(source="papers")
     if issue_date is None:
         return Preview(issue_date=None, considered=0, items=[])
     draft = _draft(subscriber, subscriber_fields, profile_fields, list(topics))
     papers, picks = picks_for(subscriber=draft, issue_date=issue_date, exclude=set())
     chosen = [papers[pick.paper] for pick in picks]
-    translated = _translated_titles(chosen, draft.language)
+    readings = readings_for(chosen, draft.language)
     items = [
         PreviewItem(
-            arxiv_id=paper.arxiv_id,
-            url=paper.abs_url,
-            title=paper.title,
-            translated_title=translated.get(paper.pk, "")
-            if translated.get(paper.pk) != paper.title
-            else "",
-            relevance=pick.relevance,
+            shown=shown_paper(paper, readings[paper.pk], relevance=pick.relevance),
             reason=pick.reason,
         )
         for pick, paper in zip(picks, chosen, strict=True)

@@ -12,8 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from digests.assemble import picks_for
-from digests.llm.prompts import ENRICH_PROMPT_VERSION
-from digests.models import Delivery, Digest, DigestItem, Enrichment, Paper, Topic
+from digests.models import Delivery, Digest, DigestItem, Topic
+from digests.readings import readings_for
+from digests.shown import ShownPaper, shown_paper
 from digests.tasks import digest_deliver
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_suppress
@@ -106,13 +107,12 @@ def subscriber_unsuppress(*, subscriber: Subscriber) -> bool:
 
 @dataclass(frozen=True)
 class DayPreviewItem:
+    """A paper the subscriber's digest would hold: its rank, the shown paper, why it was picked."""
+
     rank: int
-    paper: Paper
-    relevance: int
+    shown: ShownPaper  # in the subscriber's language; staff see only the LLM's summary
     reason: str
     topic: str
-    translated_title: str
-    summary: str
 
 
 @dataclass(frozen=True)
@@ -121,18 +121,6 @@ class DayPreview:
     considered: int
     items: list[DayPreviewItem]
     digest: Digest | None  # the digest assembled for that day, if any
-
-
-def _readings(papers: list[Paper], language: str) -> dict[int, Enrichment]:
-    """Each paper's LLM reading of its current version in `language`, when there is one."""
-    versions = {paper.pk: paper.version for paper in papers}
-    rows = Enrichment.objects.filter(
-        paper__in=list(versions),
-        language=language,
-        status=Enrichment.Status.OK,
-        prompt_version=ENRICH_PROMPT_VERSION,
-    )
-    return {r.paper_id: r for r in rows if versions[r.paper_id] == r.paper_version}
 
 
 def subscriber_day_preview(*, subscriber: Subscriber, issue_date: dt.date) -> DayPreview:
@@ -158,20 +146,14 @@ def subscriber_day_preview(*, subscriber: Subscriber, issue_date: dt.date) -> Da
         return DayPreview(issue_date=issue_date, considered=0, items=[], digest=digest)
     names = {t.slug: t.name(subscriber.language) for t in Topic.objects.all()}
     chosen = [papers[pick.paper] for pick in picks]
-    readings = _readings(chosen, subscriber.language)
-    items = []
-    for rank, (pick, paper) in enumerate(zip(picks, chosen, strict=True), start=1):
-        reading = readings.get(paper.pk)
-        title = reading.title if reading and reading.title != paper.title else ""
-        items.append(
-            DayPreviewItem(
-                rank=rank,
-                paper=paper,
-                relevance=pick.relevance,
-                reason=pick.reason,
-                topic=names.get(pick.topic or "", ""),
-                translated_title=title,
-                summary=reading.summary if reading else "",
-            )
+    readings = readings_for(chosen, subscriber.language)
+    items = [
+        DayPreviewItem(
+            rank=rank,
+            shown=shown_paper(paper, readings[paper.pk], relevance=pick.relevance),
+            reason=pick.reason,
+            topic=names.get(pick.topic or "", ""),
         )
+        for rank, (pick, paper) in enumerate(zip(picks, chosen, strict=True), start=1)
+    ]
     return DayPreview(issue_date=issue_date, considered=len(papers), items=items, digest=digest)

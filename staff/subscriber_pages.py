@@ -17,9 +17,9 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.template.response import TemplateResponse
 
+from digests.readings import latest_issue_date
 from digests.render import digest_render
 from staff.actions import subscriber_day_preview
-from staff.topic_preview import last_announcement_day
 from subscribers.importing import subscribers_export, subscribers_import
 from subscribers.models import Subscriber
 
@@ -43,7 +43,7 @@ def preview_page(
     if subscriber is None:
         raise Http404("no such subscriber")
     asked = request.GET.get("day")
-    day = _day(asked) or last_announcement_day()
+    day = _day(asked) or latest_issue_date(source="ingest-or-papers")
     context: dict[str, Any] = {
         **model_admin.admin_site.each_context(request),
         "opts": model_admin.opts,

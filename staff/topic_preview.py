@@ -9,26 +9,26 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from digests.daily import latest_issue_date
-from digests.llm.prompts import ENRICH_PROMPT_VERSION
-from digests.models import Enrichment, Paper, Topic
-from digests.preview import latest_announce_date
-from digests.scoring.lexical import TopicTerms, lexical_topic_hits
+from django.conf import settings
+
+from digests.enrich import topic_terms
+from digests.models import Paper, Topic
+from digests.readings import Reading, latest_issue_date, readings_for
+from digests.scoring.lexical import lexical_topic_hits
+from digests.shown import ShownPaper, shown_paper
 from subscribers.models import Subscriber
 
 __all__ = [
     "TopicMatch",
     "TopicPreview",
-    "last_announcement_day",
     "topic_followers",
     "topic_preview",
-    "topic_terms",
 ]
 
 
 @dataclass(frozen=True)
 class TopicMatch:
-    paper: Paper
+    shown: ShownPaper
     lexical_score: int | None  # None: its keywords do not match
     lexical_reason: str
     llm_score: int | None  # None: no LLM reading gave it this topic
@@ -36,7 +36,8 @@ class TopicMatch:
 
     @property
     def relevance(self) -> int:
-        return max(self.lexical_score or 0, self.llm_score or 0)
+        """The better of the two scores (`shown.relevance`)."""
+        return self.shown.relevance or 0
 
 
 @dataclass(frozen=True)
@@ -48,17 +49,6 @@ class TopicPreview:
     active_followers: int
 
 
-def last_announcement_day() -> dt.date | None:
-    """The last ingested announcement day, else the newest paper's day (papers loaded by hand)."""
-    return latest_issue_date() or latest_announce_date()
-
-
-def topic_terms(topic: Topic) -> TopicTerms:
-    return TopicTerms(
-        slug=topic.slug, keywords=tuple(topic.keywords), categories=tuple(topic.categories)
-    )
-
-
 def topic_followers(topic: Topic) -> tuple[int, int]:
     """How many profiles follow the topic: all of them, and those of active subscribers."""
     profiles = topic.profiles.all()
@@ -66,55 +56,49 @@ def topic_followers(topic: Topic) -> tuple[int, int]:
     return profiles.count(), active.count()
 
 
-def _llm_hits(papers: list[Paper], slug: str) -> dict[int, dict]:
-    """The best LLM hit on `slug` per paper, over every language's reading of its version."""
-    versions = {paper.pk: paper.version for paper in papers}
-    best: dict[int, dict] = {}
-    readings = Enrichment.objects.filter(
-        paper__in=list(versions),
-        prompt_version=ENRICH_PROMPT_VERSION,
-        status=Enrichment.Status.OK,
-    ).values_list("paper_id", "paper_version", "topic_hits")
-    for paper_id, version, hits in readings:
-        if version != versions[paper_id]:
-            continue
-        for hit in hits:
-            if hit.get("topic") == slug and hit.get("score", 0) > best.get(paper_id, {}).get(
-                "score", -1
-            ):
-                best[paper_id] = hit
+def _llm_hit(reading: Reading, slug: str) -> dict | None:
+    """The best LLM hit on `slug`, over every language's reading of the paper's version."""
+    best = None
+    for llm in reading.every_language:
+        for hit in llm.topic_hits:
+            if hit.get("topic") == slug and hit.get("score", 0) > (best or {}).get("score", -1):
+                best = hit
     return best
 
 
 def topic_preview(*, topic: Topic, day: dt.date | None = None) -> TopicPreview:
     """Papers of `day` (default: the last announcement day) the topic matches, best first."""
     followers, active = topic_followers(topic) if topic.pk else (0, 0)
-    day = day or last_announcement_day()
+    day = day or latest_issue_date(source="ingest-or-papers")
     if day is None:
         return TopicPreview(
             day=None, considered=0, matches=[], followers=followers, active_followers=active
         )
     papers = list(Paper.objects.filter(announce_date=day).order_by("arxiv_id"))
     terms = [topic_terms(topic)]
-    llm = _llm_hits(papers, topic.slug)
+    readings = readings_for(papers, settings.LANGUAGE_CODE)  # the admin's language
     matches = []
     for paper in papers:
         lexical = lexical_topic_hits(
             title=paper.title, abstract=paper.abstract, categories=paper.categories, topics=terms
         )
-        hit = llm.get(paper.pk)
+        reading = readings[paper.pk]
+        hit = _llm_hit(reading, topic.slug)
         if not lexical and hit is None:
             continue
+        lexical_score = lexical[0]["score"] if lexical else None
+        llm_score = int(hit["score"]) if hit else None
+        relevance = max(lexical_score or 0, llm_score or 0)
         matches.append(
             TopicMatch(
-                paper=paper,
-                lexical_score=lexical[0]["score"] if lexical else None,
+                shown=shown_paper(paper, reading, relevance=relevance),
+                lexical_score=lexical_score,
                 lexical_reason=lexical[0]["reason"] if lexical else "",
-                llm_score=int(hit["score"]) if hit else None,
+                llm_score=llm_score,
                 llm_reason=str(hit.get("reason", "")) if hit else "",
             )
         )
-    matches.sort(key=lambda m: (-m.relevance, m.paper.arxiv_id))
+    matches.sort(key=lambda m: (-m.relevance, m.shown.arxiv_id))
     return TopicPreview(
         day=day,
         considered=len(papers),

@@ -156,8 +156,8 @@ def test_the_preview_ranks_the_chosen_days_papers_and_writes_nothing(admin_clien
     # was made
     preview = response.context["preview"]
     assert (preview.issue_date, preview.considered) == (dt.date(2026, 6, 17), 2)
-    assert [item.paper for item in preview.items] == [wanted]
-    assert preview.items[0].relevance > 0
+    assert [item.shown.paper for item in preview.items] == [wanted]
+    assert preview.items[0].shown.relevance > 0
     assert "on-policy distillation" in preview.items[0].reason
     assert "Trust-region on-policy distillation" in response.text
     assert Digest.objects.count() == 0

@@ -180,7 +180,7 @@ def test_the_change_page_previews_the_last_days_matches_and_counts_followers(
     # then the preview lists the day's two matches, best first, with their scores and reasons
     preview = response.context["topic_preview"]
     assert (preview.day, preview.considered) == (DAY, 2)
-    assert [(m.paper.arxiv_id, m.lexical_score, m.llm_score) for m in preview.matches] == [
+    assert [(m.shown.arxiv_id, m.lexical_score, m.llm_score) for m in preview.matches] == [
         ("2606.18831", 62, None),
         ("2606.17199", None, 55),
     ]

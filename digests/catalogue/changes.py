@@ -22,11 +22,11 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from digests.enrich import lexical_enrich
+from digests.enrich import lexical_enrich, topic_terms
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Enrichment, Paper, Topic
+from digests.readings import latest_issue_date
 from digests.scoring.lexical import LEXICAL_VERSION, TopicTerms, lexical_topic_hits
-from staff.topic_preview import last_announcement_day, topic_terms
 
 __all__ = [
     "LEXICAL_FIELDS",
@@ -95,7 +95,7 @@ def topic_change_apply(
 ) -> StaleReadings:
     """Make stale what the change from `before` (None: a new topic) to `after` touches."""
     changed = topic_changed_fields(before, after)
-    day = day or last_announcement_day()
+    day = day or latest_issue_date(source="ingest-or-papers")
     if day is None or not changed:
         return StaleReadings(day=day, lexical_redone=0, llm_discarded=0)
     papers = list(Paper.objects.filter(announce_date=day))
