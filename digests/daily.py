@@ -17,7 +17,7 @@ from digests.ingest import ARXIV_TZ, IngestReport, day_ingest
 from digests.llm.embeddings import papers_embed
 from digests.models import IngestDay, Paper, PipelineStep, Topic
 from digests.models.run import StepTimer, step_recorded
-from digests.readings import latest_issue_date  # re-exported: the pipeline's callers import it here
+from digests.readings import latest_issue_date
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [
@@ -27,7 +27,6 @@ __all__ = [
     "daily_run",
     "day_enrich",
     "digests_send",
-    "latest_issue_date",
     "subscribers_due",
 ]
 

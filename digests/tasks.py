@@ -9,16 +9,12 @@ from django.db import InterfaceError, OperationalError
 from django.utils import timezone
 
 from digests.arxiv.client import ArxivUnavailable
-from digests.daily import (
-    announcement_ingest_until,
-    daily_run,
-    day_enrich,
-    latest_issue_date,
-)
+from digests.daily import announcement_ingest_until, daily_run, day_enrich
 from digests.delivery import SendOutcome, delivery_send
 from digests.fanout import chunk_send, send_plan
 from digests.models import Delivery, Digest
 from digests.models.run import beat_tick_claim
+from digests.readings import latest_issue_date
 from digests.reconcile import deliveries_reconcile
 
 RETRY_SECONDS = 15 * 60

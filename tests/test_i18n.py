@@ -70,12 +70,12 @@ def test_other_reader_codes_fall_back_to_english(code, expected):
 
 
 def _context(*, items):
-    paper = SimpleNamespace(
+    shown = SimpleNamespace(  # a digests.shown.ShownPaper's fields
         title="A Survey of Direct Preference Optimization",
         versioned_id="2410.15595v3",
         primary_category="cs.CL",
-        get_announce_type_display=lambda: "cross-list",
-        author_names=["Shunyu Liu", "Wentao Jiang"],
+        announce_type_label="cross-list",
+        authors=["Shunyu Liu", "Wentao Jiang"],
         comment="12 pages",
         journal_ref="",
         abstract="We survey DPO.",
@@ -84,10 +84,7 @@ def _context(*, items):
         html_url="https://arxiv.org/html/2410.15595",
         doi="",
         announce_date=dt.date(2026, 6, 18),
-    )
-    view = SimpleNamespace(
-        item=SimpleNamespace(rank=1, relevance=87),
-        paper=paper,
+        relevance=87,
         translated_title="直接偏好优化综述",
         translated_abstract="",
         summary="系统梳理了 DPO 及其变体。",
@@ -95,6 +92,7 @@ def _context(*, items):
         topic_name="后训练",
         topic_reason="偏好优化方法",
     )
+    view = SimpleNamespace(item=SimpleNamespace(rank=1, relevance=87), shown=shown)
     return {
         "digest": SimpleNamespace(
             issue_date=dt.date(2026, 6, 18),

@@ -22,8 +22,8 @@ from django.urls import URLPattern, path
 from digests.arxiv.taxonomy import is_arxiv_category
 from digests.catalogue.changes import topic_change_apply
 from digests.catalogue.topics import CatalogueError, topics_export, topics_import
-from digests.daily import latest_issue_date
 from digests.models import Topic
+from digests.readings import latest_issue_date
 from digests.tasks import day_enrich_latest
 from staff.topic_preview import topic_preview
 
