@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from collections.abc import Iterable
-from functools import cache
 from typing import Any
 
 from django import forms
@@ -19,9 +17,24 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from subscribers.importing import ARXIV_ID_RE
 from subscribers.models import Frequency, InterestProfile
 from subscribers.papers_side import papers_side
+from subscribers.profile_fields import (
+    ARXIV_ID_RE,
+    INTERESTS_MAX_LENGTH,
+    LANGUAGES,
+    LIST_ITEM_MAX,
+    LIST_MAX,
+    MAX_ITEMS_BOUNDS,
+    MIN_RELEVANCE_BOUNDS,
+    PROFILE_FIELDS,
+    SUBSCRIBER_FIELDS,
+    categories_unknown,
+    list_too_long,
+    list_too_many,
+    time_zone_choices,
+    time_zone_known,
+)
 
 __all__ = [
     "LANGUAGES",
@@ -35,21 +48,6 @@ __all__ = [
     "profile_initial",
     "split_list",
 ]
-
-LANGUAGES = [("en", "English"), ("zh", "中文")]
-LIST_ITEM_MAX = 200  # characters in one keyword, author, …
-LIST_MAX = 100  # entries in one list
-PROFILE_LISTS = (
-    "keywords",
-    "exclude_keywords",
-    "authors",
-    "institutions",
-    "categories",
-    "seed_papers",
-)
-SUBSCRIBER_FIELDS = ("language", "timezone", "delivery_time", "frequency")
-PROFILE_SCALARS = ("interests", "max_items", "min_relevance", "include_updates", "serendipity")
-PROFILE_FIELDS = (*PROFILE_LISTS, *PROFILE_SCALARS)
 
 _ARXIV_URL = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<id>.+?)(?:\.pdf)?/?$",
@@ -102,11 +100,11 @@ class ListField(forms.CharField):
     def validate(self, value: list[str]) -> None:
         if self.required and not value:
             raise ValidationError(self.error_messages["required"], code="required")
-        if len(value) > LIST_MAX:
+        if list_too_many(value):
             raise ValidationError(
                 _("At most %(count)d entries."), code="too_many", params={"count": LIST_MAX}
             )
-        if any(len(entry) > LIST_ITEM_MAX for entry in value):
+        if list_too_long(value):
             raise ValidationError(
                 _("Each entry must be at most %(count)d characters."),
                 code="too_long",
@@ -121,13 +119,11 @@ class TopicChoiceField(forms.ModelMultipleChoiceField):
         return obj.name(get_language() or "en")
 
 
-@cache
-def _time_zones() -> list[tuple[str, str]]:
-    return [(name, name) for name in sorted(zoneinfo.available_timezones())]
-
-
 class ProfileForm(forms.Form):
-    """Every field of a reader's profile (the e-mail address has its own form)."""
+    """Every field of a reader's profile (the e-mail address has its own form).
+
+    Its fields are those of `profile_fields.SETTINGS`, checked by the rules defined there.
+    """
 
     language = forms.ChoiceField(label=_("Language of the digest"), choices=LANGUAGES)
     topics = TopicChoiceField(
@@ -148,7 +144,7 @@ class ProfileForm(forms.Form):
     interests = forms.CharField(
         label=_("Your interests, in your own words"),
         required=False,
-        max_length=4000,
+        max_length=INTERESTS_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     seed_papers = ListField(
@@ -156,10 +152,14 @@ class ProfileForm(forms.Form):
         help_text=_("arXiv ids or links, one per line, e.g. 2406.12345."),
     )
     max_items = forms.IntegerField(
-        label=_("At most this many papers per digest"), min_value=1, max_value=200
+        label=_("At most this many papers per digest"),
+        min_value=MAX_ITEMS_BOUNDS[0],
+        max_value=MAX_ITEMS_BOUNDS[1],
     )
     min_relevance = forms.IntegerField(
-        label=_("Minimum relevance, from 0 to 100"), min_value=0, max_value=100
+        label=_("Minimum relevance, from 0 to 100"),
+        min_value=MIN_RELEVANCE_BOUNDS[0],
+        max_value=MIN_RELEVANCE_BOUNDS[1],
     )
     include_updates = forms.BooleanField(
         label=_("Also show new versions of papers"), required=False
@@ -167,7 +167,7 @@ class ProfileForm(forms.Form):
     serendipity = forms.BooleanField(
         label=_("Add one strong paper from outside my profile"), required=False
     )
-    timezone = forms.ChoiceField(label=_("Time zone"), choices=_time_zones)
+    timezone = forms.ChoiceField(label=_("Time zone"), choices=time_zone_choices)
     delivery_time = forms.TimeField(
         label=_("Delivery time"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
@@ -189,8 +189,7 @@ class ProfileForm(forms.Form):
 
     def clean_categories(self) -> list[str]:
         categories = self.cleaned_data["categories"]
-        unknown = [c for c in categories if not papers_side().category_known(c)]
-        if unknown:
+        if unknown := categories_unknown(categories):
             raise ValidationError(
                 _("Unknown arXiv categories: %(codes)s."),
                 code="category",
@@ -211,10 +210,8 @@ class ProfileForm(forms.Form):
 
     def clean_timezone(self) -> str:
         name = self.cleaned_data["timezone"]
-        try:
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise ValidationError(_("Unknown time zone."), code="timezone") from None
+        if not time_zone_known(name):
+            raise ValidationError(_("Unknown time zone."), code="timezone")
         return name
 
     def subscriber_fields(self) -> dict[str, Any]:

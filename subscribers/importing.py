@@ -2,8 +2,10 @@
 
 The format is the operator's contract of DESIGN.md (`import_subscribers` / `export_subscribers`);
 `subscriber_to_json` writes exactly what `subscriber_from_json` reads, so export → import
-round-trips. An import upserts by case-insensitive e-mail, one transaction per line: a bad line
-is reported with its number and reason, and never costs the other lines.
+round-trips. The fields are `profile_fields.SETTINGS`, checked by the profile editor's rules
+defined there, so a file cannot store what the editor refuses. An import upserts by
+case-insensitive e-mail, one transaction per line: a bad line is reported with its number and
+reason, and never costs the other lines.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import zoneinfo
 from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -24,8 +25,26 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from newsletter.reports import ImportCounts
-from subscribers.models import Frequency, InterestProfile, Subscriber, SubscriberStatus
+from subscribers.models import InterestProfile, Subscriber, SubscriberStatus
 from subscribers.papers_side import papers_side
+from subscribers.profile_fields import (
+    ARXIV_ID_RE,
+    FREQUENCIES,
+    INTERESTS_MAX_LENGTH,
+    LANGUAGES,
+    LIST_ITEM_MAX,
+    LIST_MAX,
+    SETTINGS,
+    Kind,
+    Setting,
+    Stored,
+    categories_unknown,
+    language_known,
+    list_too_long,
+    list_too_many,
+    setting_json,
+    time_zone_known,
+)
 
 __all__ = [
     "ImportReport",
@@ -38,27 +57,10 @@ __all__ = [
     "subscribers_import",
 ]
 
-SUBSCRIBER_FIELDS = ("language", "timezone", "delivery_time", "frequency")
-LIST_FIELDS = (
-    "keywords",
-    "exclude_keywords",
-    "authors",
-    "institutions",
-    "categories",
-    "seed_papers",
-)
-KNOWN_FIELDS = frozenset(
-    {"email", "topics", "interests", "max_items", "min_relevance", "confirmed", "status"}
-    | {"include_updates", "serendipity"}
-    | set(SUBSCRIBER_FIELDS)
-    | set(LIST_FIELDS)
-)
+# Besides the settings, a line names its subscriber and may set their status.
+KNOWN_FIELDS = frozenset({"email", "confirmed", "status", *(s.name for s in SETTINGS)})
 
-LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})*$", re.IGNORECASE)
 DELIVERY_TIME_RE = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
-# New style 2606.17199 (4 or 5 digits after the dot), old style hep-th/0601001 or math.AG/0601001.
-ARXIV_ID_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
 
 
 class LineError(ValueError):
@@ -101,12 +103,6 @@ def _string_list(value: Any, *, name: str, problems: list[str]) -> list[str] | N
     return list(value)
 
 
-def _bounded_int(value: Any, *, name: str, low: int, high: int, problems: list[str]) -> None:
-    # bool is an int in Python, but `true` is not a number of items.
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        problems.append(f"{name} must be a whole number from {low} to {high}, got {value!r}")
-
-
 def _email(value: Any, problems: list[str]) -> str:
     if not isinstance(value, str) or not value.strip():
         problems.append("missing e-mail address")
@@ -122,68 +118,93 @@ def _email(value: Any, problems: list[str]) -> str:
     return email
 
 
-def _subscriber_fields(obj: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    if "language" in obj:
-        language = obj["language"]
-        if isinstance(language, str) and len(language) <= 16 and LANGUAGE_RE.match(language):
-            fields["language"] = language.lower()
-        else:
-            problems.append(f"bad language {language!r} (expected a code like zh, en, zh-hans)")
-    if "timezone" in obj:
-        name = obj["timezone"]
-        try:
-            if not isinstance(name, str) or len(name) > 64:
-                raise ValueError(name)
-            zoneinfo.ZoneInfo(name)
-        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            problems.append(f"bad time zone {name!r} (expected an IANA name like Asia/Shanghai)")
-        else:
-            fields["timezone"] = name
-    if "delivery_time" in obj:
-        value = obj["delivery_time"]
+def _list_problems(name: str, entries: list[str]) -> list[str]:
+    """The profile editor's rules for a list, worded for the operator."""
+    problems = []
+    if list_too_many(entries):
+        problems.append(f"{name} has {len(entries)} entries (at most {LIST_MAX})")
+    if too_long := list_too_long(entries):
+        problems.append(
+            f"{name} entries must be at most {LIST_ITEM_MAX} characters: "
+            + ", ".join(repr(entry[:40] + "…") for entry in too_long)
+        )
+    if name == "categories" and (unknown := categories_unknown(entries)):
+        problems.append(f"unknown arXiv categories: {', '.join(unknown)}")
+    if name == "seed_papers" and (bad := [p for p in entries if not ARXIV_ID_RE.match(p)]):
+        problems.append(f"seed_papers are not arXiv ids: {', '.join(bad)}")
+    return problems
+
+
+def _text(name: str, value: Any) -> tuple[Any, str | None]:
+    """A text setting checked by the editor's rules: (value to store, problem or None)."""
+    if name == "language":
+        code = value.lower() if isinstance(value, str) else value
+        if isinstance(code, str) and language_known(code):
+            return code, None
+        expected = " or ".join(code for code, _name in LANGUAGES)
+        return None, f"bad language {value!r} (expected {expected})"
+    if name == "timezone":
+        if isinstance(value, str) and time_zone_known(value):
+            return value, None
+        return None, f"bad time zone {value!r} (expected an IANA name like Asia/Shanghai)"
+    if name == "frequency":
+        if value in FREQUENCIES:
+            return value, None
+        return None, f"bad frequency {value!r} (expected {' or '.join(FREQUENCIES)})"
+    if not isinstance(value, str):
+        return None, f"{name} must be a string"
+    if name == "interests" and len(value) > INTERESTS_MAX_LENGTH:
+        most = INTERESTS_MAX_LENGTH
+        return None, f"interests must be at most {most} characters, got {len(value)}"
+    return value, None
+
+
+def _setting(setting: Setting, value: Any, problems: list[str]) -> tuple[bool, Any]:
+    """Check one setting of a line as the profile editor would: (valid, value to store)."""
+    name, before = setting.name, len(problems)
+    if setting.kind is Kind.LIST:
+        entries = _string_list(value, name=name, problems=problems)
+        if entries is None:
+            return False, None
+        problems.extend(_list_problems(name, entries))
+        value = entries
+    elif setting.kind is Kind.TEXT:
+        value, problem = _text(name, value)
+        if problem:
+            problems.append(problem)
+    elif setting.kind is Kind.NUMBER:
+        low, high = setting.bounds or (0, 0)
+        # bool is an int in Python, but `true` is not a number of items.
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            problems.append(f"{name} must be a whole number from {low} to {high}, got {value!r}")
+    elif setting.kind is Kind.SWITCH:
+        if not isinstance(value, bool):
+            problems.append(f"{name} must be true or false")
+    elif setting.kind is Kind.TIME:
         match = DELIVERY_TIME_RE.match(value) if isinstance(value, str) else None
         if match:
-            fields["delivery_time"] = dt.time(int(match[1]), int(match[2]))
+            value = dt.time(int(match[1]), int(match[2]))
         else:
-            problems.append(f"bad delivery_time {value!r} (expected HH:MM)")
-    if "frequency" in obj:
-        if obj["frequency"] in Frequency.values:
-            fields["frequency"] = obj["frequency"]
-        else:
-            problems.append(f"bad frequency {obj['frequency']!r} (expected daily or weekly)")
-    return fields
+            problems.append(f"bad {name} {value!r} (expected HH:MM)")
+    return len(problems) == before, value
 
 
-def _profile_fields(obj: dict[str, Any], problems: list[str]) -> dict[str, Any]:
-    fields: dict[str, Any] = {}
-    for name in LIST_FIELDS:
-        if name in obj:
-            items = _string_list(obj[name], name=name, problems=problems)
-            if items is not None:
-                fields[name] = items
-    bad_categories = [c for c in fields.get("categories", []) if not CATEGORY_RE.match(c)]
-    if bad_categories:
-        problems.append(f"bad arXiv categories: {', '.join(bad_categories)}")
-    bad_ids = [p for p in fields.get("seed_papers", []) if not ARXIV_ID_RE.match(p)]
-    if bad_ids:
-        problems.append(f"seed_papers are not arXiv ids: {', '.join(bad_ids)}")
-    if "interests" in obj:
-        if isinstance(obj["interests"], str):
-            fields["interests"] = obj["interests"]
-        else:
-            problems.append("interests must be a string")
-    for name, low, high in (("max_items", 1, 200), ("min_relevance", 0, 100)):
-        if name in obj:
-            _bounded_int(obj[name], name=name, low=low, high=high, problems=problems)
-            fields[name] = obj[name]
-    for name in ("include_updates", "serendipity"):
-        if name in obj:
-            if isinstance(obj[name], bool):
-                fields[name] = obj[name]
-            else:
-                problems.append(f"{name} must be true or false")
-    return fields
+def _topics(
+    value: Any, *, known_topics: Collection[str] | None, problems: list[str]
+) -> tuple[str, ...] | None:
+    slugs = _string_list(value, name="topics", problems=problems)
+    if slugs is None:
+        return None
+    if known_topics is None:
+        known_topics = set(
+            papers_side()
+            .topic_model._default_manager.filter(slug__in=slugs)
+            .values_list("slug", flat=True)
+        )
+    missing = [slug for slug in dict.fromkeys(slugs) if slug not in known_topics]
+    if missing:
+        problems.append(f"unknown topics: {', '.join(missing)}")
+    return tuple(dict.fromkeys(slugs))
 
 
 def subscriber_from_json(
@@ -200,23 +221,17 @@ def subscriber_from_json(
     if unknown:
         problems.append(f"unknown fields: {', '.join(unknown)}")
     email = _email(obj.get("email"), problems)
-    subscriber = _subscriber_fields(obj, problems)
-    profile = _profile_fields(obj, problems)
-
+    fields: dict[Stored, dict[str, Any]] = {Stored.SUBSCRIBER: {}, Stored.PROFILE: {}}
     topics: tuple[str, ...] | None = None
-    if "topics" in obj:
-        slugs = _string_list(obj["topics"], name="topics", problems=problems)
-        if slugs is not None:
-            if known_topics is None:
-                known_topics = set(
-                    papers_side()
-                    .topic_model._default_manager.filter(slug__in=slugs)
-                    .values_list("slug", flat=True)
-                )
-            missing = [slug for slug in dict.fromkeys(slugs) if slug not in known_topics]
-            if missing:
-                problems.append(f"unknown topics: {', '.join(missing)}")
-            topics = tuple(dict.fromkeys(slugs))
+    for setting in SETTINGS:
+        if setting.name not in obj:
+            continue
+        if setting.kind is Kind.TOPICS:
+            topics = _topics(obj[setting.name], known_topics=known_topics, problems=problems)
+            continue
+        valid, value = _setting(setting, obj[setting.name], problems)
+        if valid:
+            fields[setting.stored][setting.name] = value
 
     status = obj.get("status")
     if status is not None and status not in SubscriberStatus.values:
@@ -229,8 +244,8 @@ def subscriber_from_json(
         raise LineError("; ".join(problems))
     return SubscriberRecord(
         email=email,
-        subscriber=subscriber,
-        profile=profile,
+        subscriber=fields[Stored.SUBSCRIBER],
+        profile=fields[Stored.PROFILE],
         topics=topics,
         status=status,
         confirmed=confirmed,
@@ -342,28 +357,18 @@ def subscriber_to_json(subscriber: Subscriber) -> dict[str, Any]:
     except InterestProfile.DoesNotExist:
         profile = InterestProfile(subscriber=subscriber)
     topics = [topic.slug for topic in profile.topics.all()] if profile.pk else []
-    return {
-        "email": subscriber.email,
-        "language": subscriber.language,
-        "timezone": subscriber.timezone,
-        "delivery_time": subscriber.delivery_time.strftime("%H:%M"),
-        "frequency": subscriber.frequency,
-        "topics": topics,
-        "keywords": list(profile.keywords),
-        "exclude_keywords": list(profile.exclude_keywords),
-        "authors": list(profile.authors),
-        "institutions": list(profile.institutions),
-        "categories": list(profile.categories),
-        "interests": profile.interests,
-        "seed_papers": list(profile.seed_papers),
-        "max_items": profile.max_items,
-        "min_relevance": profile.min_relevance,
-        "include_updates": profile.include_updates,
-        "serendipity": profile.serendipity,
-        "confirmed": subscriber.confirmed_at is not None
-        or subscriber.status == SubscriberStatus.ACTIVE,
-        "status": subscriber.status,
-    }
+    line: dict[str, Any] = {"email": subscriber.email}
+    for setting in SETTINGS:
+        if setting.kind is Kind.TOPICS:
+            line[setting.name] = topics
+        else:
+            owner = subscriber if setting.stored is Stored.SUBSCRIBER else profile
+            line[setting.name] = setting_json(setting, getattr(owner, setting.name))
+    line["confirmed"] = (
+        subscriber.confirmed_at is not None or subscriber.status == SubscriberStatus.ACTIVE
+    )
+    line["status"] = subscriber.status
+    return line
 
 
 def subscribers_export() -> Iterator[dict[str, Any]]:

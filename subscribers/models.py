@@ -8,7 +8,19 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
-__all__ = ["Frequency", "InterestProfile", "Subscriber", "SubscriberStatus", "TrackingEvent"]
+__all__ = [
+    "MAX_ITEMS_BOUNDS",
+    "MIN_RELEVANCE_BOUNDS",
+    "Frequency",
+    "InterestProfile",
+    "Subscriber",
+    "SubscriberStatus",
+    "TrackingEvent",
+]
+
+# Lowest and highest allowed: the database checks them, and so do the editor and the import.
+MAX_ITEMS_BOUNDS = (1, 200)
+MIN_RELEVANCE_BOUNDS = (0, 100)
 
 
 class SubscriberStatus(models.TextChoices):
@@ -96,11 +108,16 @@ class InterestProfile(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(max_items__gte=1, max_items__lte=200),
+                condition=models.Q(
+                    max_items__gte=MAX_ITEMS_BOUNDS[0], max_items__lte=MAX_ITEMS_BOUNDS[1]
+                ),
                 name="profile_max_items_range",
             ),
             models.CheckConstraint(
-                condition=models.Q(min_relevance__gte=0, min_relevance__lte=100),
+                condition=models.Q(
+                    min_relevance__gte=MIN_RELEVANCE_BOUNDS[0],
+                    min_relevance__lte=MIN_RELEVANCE_BOUNDS[1],
+                ),
                 name="profile_min_relevance_range",
             ),
         ]

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
 
+from subscribers.forms import ProfileForm
 from subscribers.importing import (
     ImportReport,
     LineError,
@@ -128,6 +129,28 @@ def test_bad_lines_are_reported_with_their_number_and_reason_and_good_lines_are_
     assert InterestProfile.objects.count() == 2
 
 
+@pytest.mark.django_db
+def test_an_unknown_category_is_refused_with_its_line_number_and_the_other_lines_import():
+    # given
+    lines = _lines(
+        {"email": "a@example.org", "categories": ["cs.CL"]},
+        {"email": "b@example.org", "categories": ["cs.CL", "cs.FOO"]},
+        {"email": "c@example.org", "categories": ["hep-th"]},
+    )
+
+    # when
+    report = subscribers_import(lines=lines)
+
+    # then
+    assert report == ImportReport(
+        created=2, updated=0, errors=[(2, "unknown arXiv categories: cs.FOO")]
+    )
+    assert list(Subscriber.objects.values_list("email", "profile__categories")) == [
+        ("a@example.org", ["cs.CL"]),
+        ("c@example.org", ["hep-th"]),
+    ]
+
+
 @pytest.mark.parametrize(
     ("changes", "reason"),
     [
@@ -146,14 +169,26 @@ def test_bad_lines_are_reported_with_their_number_and_reason_and_good_lines_are_
         ({"keywords": "llm"}, "keywords must be a list of strings"),
         ({"authors": ["Ada", 7]}, "authors must be a list of strings"),
         ({"institutions": ["  "]}, "institutions must not contain empty strings"),
-        ({"categories": ["CS.CL"]}, "bad arXiv categories: CS.CL"),
+        ({"categories": ["CS.CL"]}, "unknown arXiv categories: CS.CL"),
+        ({"categories": ["cs.CL", "cs.FOO"]}, "unknown arXiv categories: cs.FOO"),
         (
             {"seed_papers": ["2606.17199", "arxiv:1234"]},
             "seed_papers are not arXiv ids: arxiv:1234",
         ),
         ({"seed_papers": ["hep-th/06010"]}, "seed_papers are not arXiv ids: hep-th/06010"),
         ({"interests": ["a"]}, "interests must be a string"),
-        ({"language": "Chinese"}, "bad language 'Chinese' (expected a code like zh, en, zh-hans)"),
+        ({"language": "Chinese"}, "bad language 'Chinese' (expected en or zh)"),
+        ({"language": "fr"}, "bad language 'fr' (expected en or zh)"),
+        (
+            {"timezone": "Mars/Olympus_Mons"},
+            "bad time zone 'Mars/Olympus_Mons' (expected an IANA name like Asia/Shanghai)",
+        ),
+        ({"keywords": [f"kw{i}" for i in range(101)]}, "keywords has 101 entries (at most 100)"),
+        (
+            {"authors": ["Ada", "A" * 201]},
+            "authors entries must be at most 200 characters: '" + "A" * 40 + "…'",
+        ),
+        ({"interests": "x" * 4001}, "interests must be at most 4000 characters, got 4001"),
         ({"timezone": ""}, "bad time zone '' (expected an IANA name like Asia/Shanghai)"),
         (
             {"status": "banned"},
@@ -189,12 +224,12 @@ def test_subscriber_from_json_refuses_what_is_not_an_object():
 def test_subscriber_from_json_keeps_only_the_fields_given():
     # when
     record = subscriber_from_json(
-        {"email": " ada@example.org ", "language": "zh-Hans", "max_items": 5}, known_topics=set()
+        {"email": " ada@example.org ", "language": "ZH", "max_items": 5}, known_topics=set()
     )
 
     # then
     assert record.email == "ada@example.org"
-    assert record.subscriber == {"language": "zh-hans"}
+    assert record.subscriber == {"language": "zh"}
     assert record.profile == {"max_items": 5}
     assert (record.topics, record.status, record.confirmed) == (None, None, None)
 
@@ -316,7 +351,7 @@ def test_export_then_import_round_trips_exactly():
     rl = make_topic(slug="rl", position=2)
     make_subscriber(
         email="zed@example.org",
-        language="zh-hans",
+        language="zh",
         timezone="Europe/Paris",
         delivery_time=dt.time(6, 45),
         frequency="weekly",
@@ -350,7 +385,7 @@ def test_export_then_import_round_trips_exactly():
     ]
     assert exported[2] == {
         "email": "zed@example.org",
-        "language": "zh-hans",
+        "language": "zh",
         "timezone": "Europe/Paris",
         "delivery_time": "06:45",
         "frequency": "weekly",
@@ -503,3 +538,95 @@ def test_export_command_prints_one_json_object_a_line(tmp_path: Path):
     source.write_text(out.getvalue(), encoding="utf-8")
     call_command("import_subscribers", str(source), stdout=io.StringIO(), stderr=io.StringIO())
     assert list(subscribers_export()) == [json.loads(line) for line in lines]
+
+
+# One value per rule of the profile editor, as a line gives it; the form gets the same value as
+# the editor's page posts it (lists one per line, switches "on").
+FORM_BASE: dict[str, Any] = {
+    "language": "en",
+    "timezone": "UTC",
+    "delivery_time": "08:00",
+    "frequency": "daily",
+    "max_items": "20",
+    "min_relevance": "30",
+}
+AGREEMENT_CASES = [
+    ("categories", ["cs.CL", "hep-th"], True),
+    ("categories", ["cs.FOO"], False),
+    ("categories", ["CS.CL"], False),
+    ("keywords", [f"kw{i}" for i in range(100)], True),
+    ("keywords", [f"kw{i}" for i in range(101)], False),
+    ("exclude_keywords", [f"kw{i}" for i in range(101)], False),
+    ("institutions", [f"in{i}" for i in range(101)], False),
+    ("authors", ["A" * 200], True),
+    ("authors", ["A" * 201], False),
+    ("seed_papers", ["2606.17199", "hep-th/0601001"], True),
+    ("seed_papers", ["hep-th/06010"], False),
+    ("seed_papers", ["A" * 201], False),
+    ("interests", "x" * 4000, True),
+    ("interests", "x" * 4001, False),
+    ("max_items", 1, True),
+    ("max_items", 200, True),
+    ("max_items", 0, False),
+    ("max_items", 201, False),
+    ("min_relevance", 0, True),
+    ("min_relevance", 100, True),
+    ("min_relevance", -1, False),
+    ("min_relevance", 101, False),
+    ("language", "zh", True),
+    ("language", "fr", False),
+    ("language", "zh-hans", False),
+    ("timezone", "Asia/Shanghai", True),
+    ("timezone", "Mars/Olympus_Mons", False),
+    ("delivery_time", "23:59", True),
+    ("delivery_time", "24:00", False),
+    ("frequency", "weekly", True),
+    ("frequency", "hourly", False),
+    ("include_updates", True, True),
+    ("serendipity", False, True),
+    ("topics", ["llm"], True),
+    ("topics", ["quantum-cooking"], False),
+]
+
+
+def _as_posted(value: Any) -> Any:
+    if isinstance(value, list):
+        return "\n".join(value)
+    if isinstance(value, bool):
+        return "on" if value else ""
+    return str(value)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("name", "value", "valid"), AGREEMENT_CASES)
+def test_the_import_and_the_profile_editor_agree_on_every_rule(name, value, valid):
+    # given
+    topic = make_topic(slug="llm", featured=True)
+    posted = {**FORM_BASE, name: _as_posted(value)}
+    if name == "topics":
+        posted["topics"] = [topic.pk] if value == ["llm"] else ["999999"]
+
+    # when
+    form = ProfileForm(data=posted)
+    try:
+        subscriber_from_json({"email": "ada@example.org", name: value})
+    except LineError:
+        imported = False
+    else:
+        imported = True
+
+    # then
+    assert (form.is_valid(), imported) == (valid, valid), form.errors
+
+
+def test_the_import_knows_every_field_of_the_profile_editor():
+    # given a line with every field the editor has
+    every = {name: FULL_LINE[name] for name in ProfileForm.base_fields}
+
+    # when
+    record = subscriber_from_json(
+        {"email": "ada@example.org", **every}, known_topics=set(FULL_LINE["topics"])
+    )
+
+    # then
+    assert set(record.subscriber) | set(record.profile) | {"topics"} == set(ProfileForm.base_fields)
