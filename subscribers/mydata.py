@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from subscribers.models import InterestProfile, Subscriber, TrackingEvent
 from subscribers.papers_side import papers_side
+from subscribers.profile_fields import SETTINGS, Kind, Stored, setting_json
 
 __all__ = ["EXPORT_FORMAT", "subscriber_delete", "subscriber_export"]
 
@@ -24,20 +25,21 @@ def _profile(subscriber: Subscriber) -> dict[str, Any] | None:
     profile = InterestProfile.objects.filter(subscriber=subscriber).first()
     if profile is None:
         return None
+    data: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if setting.kind is Kind.TOPICS:
+            data[setting.name] = sorted(profile.topics.values_list("slug", flat=True))
+        elif setting.stored is Stored.PROFILE:
+            data[setting.name] = setting_json(setting, getattr(profile, setting.name))
+    data["updated_at"] = _when(profile.updated_at)
+    return data
+
+
+def _settings(subscriber: Subscriber) -> dict[str, Any]:
     return {
-        "topics": sorted(profile.topics.values_list("slug", flat=True)),
-        "keywords": profile.keywords,
-        "exclude_keywords": profile.exclude_keywords,
-        "authors": profile.authors,
-        "institutions": profile.institutions,
-        "categories": profile.categories,
-        "interests": profile.interests,
-        "seed_papers": profile.seed_papers,
-        "include_updates": profile.include_updates,
-        "serendipity": profile.serendipity,
-        "max_items": profile.max_items,
-        "min_relevance": profile.min_relevance,
-        "updated_at": _when(profile.updated_at),
+        setting.name: setting_json(setting, getattr(subscriber, setting.name))
+        for setting in SETTINGS
+        if setting.stored is Stored.SUBSCRIBER
     }
 
 
@@ -52,10 +54,7 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
         "subscriber": {
             "email": subscriber.email,
             "status": subscriber.status,
-            "language": subscriber.language,
-            "timezone": subscriber.timezone,
-            "delivery_time": subscriber.delivery_time.strftime("%H:%M"),
-            "frequency": subscriber.frequency,
+            **_settings(subscriber),
             "created_at": _when(subscriber.created_at),
             "confirmed_at": _when(subscriber.confirmed_at),
             "unsubscribed_at": _when(subscriber.unsubscribed_at),

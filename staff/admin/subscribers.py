@@ -6,6 +6,8 @@ live in `admin_pages`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.forms import ModelForm
@@ -22,15 +24,20 @@ from staff.actions import (
     subscriber_unsuppress,
 )
 from subscribers.models import InterestProfile, Subscriber
+from subscribers.profile_fields import SUBSCRIBER_FIELDS, Group, Stored, group_fields
+
+if TYPE_CHECKING:
+    from django.contrib.admin.options import _FieldsetSpec
 
 __all__ = ["InterestProfileAdmin", "InterestProfileInline", "SubscriberAdmin"]
 
 RECENT_DIGESTS = 30
 
-PROFILE_FIELDSETS = [
-    (None, {"fields": ["topics", "keywords", "exclude_keywords", "interests"]}),
-    ("People and sources", {"fields": ["authors", "institutions", "categories", "seed_papers"]}),
-    ("Digest size", {"fields": ["max_items", "min_relevance", "updated_at"]}),
+# The profile's fields come from `profile_fields.SETTINGS`, by group: none can be left out.
+PROFILE_FIELDSETS: _FieldsetSpec = [
+    (None, {"fields": group_fields(Group.SUBJECTS, stored=Stored.PROFILE)}),
+    ("People and sources", {"fields": group_fields(Group.SOURCES, stored=Stored.PROFILE)}),
+    ("The digest", {"fields": (*group_fields(Group.DIGEST, stored=Stored.PROFILE), "updated_at")}),
 ]
 
 
@@ -44,23 +51,14 @@ class InterestProfileInline(admin.StackedInline):
 
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
-    list_display = [
-        "email",
-        "status",
-        "language",
-        "timezone",
-        "delivery_time",
-        "frequency",
-        "created_at",
-        "confirmed_at",
-    ]
+    list_display = ["email", "status", *SUBSCRIBER_FIELDS, "created_at", "confirmed_at"]
     list_filter = ["status", "frequency", "language"]
     search_fields = ["email"]
     date_hierarchy = "created_at"
     readonly_fields = ["created_at", "confirmed_at", "unsubscribed_at", "recent_digests"]
     fieldsets = [
         (None, {"fields": ["email", "status"]}),
-        ("Delivery", {"fields": ["language", "timezone", "delivery_time", "frequency"]}),
+        ("Delivery", {"fields": group_fields(Group.DELIVERY, stored=Stored.SUBSCRIBER)}),
         ("History", {"fields": ["created_at", "confirmed_at", "unsubscribed_at"]}),
         ("Digests and deliveries", {"fields": ["recent_digests"]}),
     ]
