@@ -170,5 +170,6 @@ class ReplayServer(ThreadingHTTPServer):
 def replay_server_start(folder: Path, *, port: int = 0) -> ReplayServer:
     """Serve `folder` on 127.0.0.1 from a background thread (for tests and the demo)."""
     server = ReplayServer(RecordedArxiv.load(folder), port=port)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # A short poll lets `shutdown()` return at once rather than after serve_forever's 0.5 s.
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     return server

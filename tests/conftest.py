@@ -35,6 +35,13 @@ def _plain_static_files(settings) -> None:
     }
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hasher(settings) -> None:
+    """Staff accounts hash their passwords with MD5 in tests: PBKDF2's million rounds cost half
+    a second a user, and no test is about the hash's strength."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def outbox_dir(tmp_path: Path, settings) -> Path:
     """Point the file e-mail backend at a fresh folder."""
@@ -101,6 +108,15 @@ def _quick_retries(monkeypatch) -> None:
     """Retries keep their count and order in tests, not their seconds of backoff."""
     monkeypatch.setattr("digests.arxiv.client.BACKOFF_INITIAL", 0.01)
     monkeypatch.setattr("digests.fanout.SEND_BACKOFF", 0.01)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """Under pytest-xdist (`-n 2 --dist loadgroup`), the `worker` tests all run in one process,
+    one after the other: they start real Celery workers, and the fault tests share Redis DB 12
+    and kill what they start."""
+    for item in items:
+        if item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.xdist_group("celery-workers"))
 
 
 def pytest_report_header(config) -> list[str]:

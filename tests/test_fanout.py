@@ -100,8 +100,8 @@ def test_a_second_beat_tick_in_the_same_quarter_hour_does_nothing(monkeypatch, s
 
 
 @pytest.mark.django_db
-def test_a_chunk_run_twice_makes_and_sends_each_digest_once(outbox_dir):
-    # given three readers of one paper
+def test_a_chunk_run_twice_makes_and_sends_each_digest_once(outbox_dir, recorded_arxiv):
+    # given three readers of one paper (its affiliations are looked for on the local arXiv)
     _day_ready()
     make_paper(title="Sparse attention for long documents")
     readers = [make_subscriber(keywords=["sparse attention"], min_relevance=10) for _ in range(3)]
@@ -117,7 +117,7 @@ def test_a_chunk_run_twice_makes_and_sends_each_digest_once(outbox_dir):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_workers_given_the_same_chunk_send_each_digest_once(outbox_dir):
+def test_two_workers_given_the_same_chunk_send_each_digest_once(outbox_dir, recorded_arxiv):
     if connection.vendor != "postgresql":
         pytest.skip("racing workers need a database with row-level concurrency (PostgreSQL)")
     _day_ready()

@@ -97,7 +97,7 @@ class _EnvelopeSink(BaseHTTPRequestHandler):
 def test_errors_reach_sentry_without_tokens_or_addresses():
     # given Sentry pointed at a local server standing in for it
     server = HTTPServer(("127.0.0.1", 0), _EnvelopeSink)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
     dsn = f"http://publickey@127.0.0.1:{server.server_port}/1"
     token = unsubscribe_token(subscriber_id=5)
     sentry_init(dsn=dsn, environment="test")

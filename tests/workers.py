@@ -107,6 +107,18 @@ class Worker:
         self.processes.append(process)
         return process
 
+    def wait_ready(self, seconds: float = 60) -> None:
+        """Wait until the last worker started says it is ready (connected, consuming)."""
+        number = len(self.processes)
+        process = self.processes[-1]
+
+        def ready() -> bool:
+            if process.poll() is not None:
+                pytest.fail(f"worker {number} exited:\n{self.log(number).read_text()[-2000:]}")
+            return " ready." in self.log(number).read_text()
+
+        wait_for(ready, seconds, f"worker {number} to be ready")
+
     def kill(self, process: subprocess.Popen) -> None:
         """SIGKILL: no goodbye to the broker, no ack, no cleanup."""
         process.send_signal(signal.SIGKILL)
