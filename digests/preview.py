@@ -74,8 +74,8 @@ def _draft(
     profile = InterestProfile(pk=stored_id, subscriber=draft, **profile_fields)
     chosen = Topic.objects.all()
     chosen._result_cache = list(topics)
-    chosen._prefetch_done = True
-    profile._prefetched_objects_cache = {"topics": chosen}
+    chosen._prefetch_done = True  # type: ignore[attr-defined]
+    profile._prefetched_objects_cache = {"topics": chosen}  # type: ignore[attr-defined]
     draft.profile = profile
     return draft
 

@@ -156,7 +156,7 @@ def shown_paper(
         paper=paper,
         language=reading.language,
         translated_title=llm.title if llm and llm.title and llm.title != paper.title else "",
-        translated_abstract=llm.abstract if abstract_shown else "",
+        translated_abstract=llm.abstract if llm and abstract_shown else "",
         affiliations=affiliation_pairs(paper.affiliations, llm.affiliations if llm else []),
         summary=(llm.summary if llm else "") or (lexical.summary if lexical else ""),
         summary_is_ai=bool(llm and llm.summary),

@@ -74,7 +74,7 @@ def feed_build(*, subscriber: Subscriber) -> DigestAtomFeed:
             feed.add_item(
                 title=digest_subject(digest, views),
                 link=view_url,
-                description=digest.brief or None,
+                description=digest.brief or None,  # type: ignore[arg-type]  # None: no summary
                 unique_id=_entry_id(digest),
                 pubdate=published,
                 updateddate=published,

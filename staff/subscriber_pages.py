@@ -94,7 +94,7 @@ def _lines() -> Iterator[str]:
         yield json.dumps(obj, ensure_ascii=False) + "\n"
 
 
-def export_download(model_admin: admin.ModelAdmin, request: HttpRequest) -> HttpResponse:
+def export_download(model_admin: admin.ModelAdmin, request: HttpRequest) -> StreamingHttpResponse:
     """Every subscriber as `export_subscribers` prints them, as a file download."""
     if not model_admin.has_view_permission(request):
         raise PermissionDenied

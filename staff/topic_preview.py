@@ -58,7 +58,7 @@ def topic_followers(topic: Topic) -> tuple[int, int]:
 
 def _llm_hit(reading: Reading, slug: str) -> dict | None:
     """The best LLM hit on `slug`, over every language's reading of the paper's version."""
-    best = None
+    best: dict | None = None
     for llm in reading.every_language:
         for hit in llm.topic_hits:
             if hit.get("topic") == slug and hit.get("score", 0) > (best or {}).get("score", -1):

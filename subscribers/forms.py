@@ -95,7 +95,7 @@ class ListField(forms.CharField):
         return "\n".join(value) if isinstance(value, list | tuple) else value
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        return split_list(super().to_python(value))
+        return split_list(super().to_python(value) or "")
 
     def validate(self, value: list[str]) -> None:
         if self.required and not value:
@@ -180,7 +180,9 @@ class ProfileForm(forms.Form):
         super().__init__(*args, **kwargs)
         followed_ids = [topic.pk for topic in followed]
         # A topic no longer featured stays on offer to those who follow it.
-        self.fields["topics"].queryset = papers_side().topic_model._default_manager.filter(
+        topics = self.fields["topics"]
+        assert isinstance(topics, TopicChoiceField)
+        topics.queryset = papers_side().topic_model._default_manager.filter(
             Q(featured=True) | Q(pk__in=followed_ids)
         )
         self.fields["timezone"].widget.attrs["data-timezone"] = ""
@@ -247,13 +249,13 @@ class SignupForm(ProfileForm):
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "off", "tabindex": "-1"}),
     )
-    exclude_keywords = None
-    institutions = None
-    seed_papers = None
-    max_items = None
-    min_relevance = None
-    include_updates = None
-    serendipity = None
+    exclude_keywords = None  # type: ignore[assignment]  # Django's way to drop a field
+    institutions = None  # type: ignore[assignment]  # Django's way to drop a field
+    seed_papers = None  # type: ignore[assignment]  # Django's way to drop a field
+    max_items = None  # type: ignore[assignment]  # Django's way to drop a field
+    min_relevance = None  # type: ignore[assignment]  # Django's way to drop a field
+    include_updates = None  # type: ignore[assignment]  # Django's way to drop a field
+    serendipity = None  # type: ignore[assignment]  # Django's way to drop a field
 
     field_order = [
         "email",

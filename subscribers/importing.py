@@ -113,7 +113,7 @@ def _email(value: Any, problems: list[str]) -> str:
     except ValidationError:
         problems.append(f"bad e-mail address {email!r}")
         return ""
-    if len(email) > Subscriber._meta.get_field("email").max_length:
+    if len(email) > (Subscriber._meta.get_field("email").max_length or 0):
         problems.append(f"e-mail address too long: {email!r}")
     return email
 
@@ -278,15 +278,14 @@ def _apply_status(subscriber: Subscriber, record: SubscriberRecord, *, now: dt.d
 def _upsert(record: SubscriberRecord, *, topics_by_slug: dict[str, Model]) -> bool:
     """Write one record; return True when it created the subscriber."""
     # Filtering on Lower("email") lets the database use the unique index on lower(email).
-    subscriber = (
+    found: Subscriber | None = (
         Subscriber.objects.select_for_update()
         .alias(email_lower=Lower("email"))
         .filter(email_lower=record.email.lower())
         .first()
     )
-    created = subscriber is None
-    if subscriber is None:
-        subscriber = Subscriber(email=record.email)
+    created = found is None
+    subscriber = found if found is not None else Subscriber(email=record.email)
     for name, value in record.subscriber.items():
         setattr(subscriber, name, value)
     _apply_status(subscriber, record, now=timezone.now())
@@ -301,7 +300,7 @@ def _upsert(record: SubscriberRecord, *, topics_by_slug: dict[str, Model]) -> bo
                 setattr(profile, name, value)
             profile.save()
     if record.topics is not None:
-        profile.topics.set([topics_by_slug[slug] for slug in record.topics])
+        profile.topics.set([topics_by_slug[slug] for slug in record.topics])  # type: ignore[misc]
     return created
 
 
@@ -321,7 +320,8 @@ def subscribers_import(
     """Upsert one subscriber per JSON line; `progress(1)` is called after each line."""
     report = ImportReport()
     topics_by_slug = {
-        topic.slug: topic for topic in papers_side().topic_model._default_manager.all()
+        topic.slug: topic  # type: ignore[attr-defined]  # a Topic, through papers_side
+        for topic in papers_side().topic_model._default_manager.all()
     }
     for number, raw in enumerate(lines, start=1):
         try:

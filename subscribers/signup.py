@@ -109,7 +109,7 @@ def _profile_apply(
     profile, _created = InterestProfile.objects.update_or_create(
         subscriber=subscriber, defaults=profile_fields
     )
-    profile.topics.set(list(topics))
+    profile.topics.set(list(topics))  # type: ignore[arg-type]  # Topic, through papers_side
 
 
 def subscriber_signup(
