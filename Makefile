@@ -38,11 +38,12 @@ serve: setup
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile
 
 ## test: the whole suite against PostgreSQL, a Redis broker with a real worker, and Chromium
+## (two pytest-xdist processes; the tests marked `worker` run one after the other in one of them)
 test: setup
 	bash .ci/ensure-services
 	$(VENV)/bin/ruff check .
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) DATA_DIR=$(CURDIR)/data/test \
-		$(VENV)/bin/pytest -v -p no:cacheprovider
+		$(VENV)/bin/pytest -v -p no:cacheprovider -n 2 --dist loadgroup
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -113,10 +113,25 @@ def _quick_retries(monkeypatch) -> None:
 def pytest_collection_modifyitems(config, items) -> None:
     """Under pytest-xdist (`-n 2 --dist loadgroup`), the `worker` tests all run in one process,
     one after the other: they start real Celery workers, and the fault tests share Redis DB 12
-    and kill what they start."""
+    and kill what they start. (xdist hands the largest group out first.)"""
     for item in items:
         if item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.xdist_group("celery-workers"))
+
+
+_yielding_cpu = False
+
+
+def pytest_runtest_setup(item) -> None:
+    """Under pytest-xdist, a process running the other tests lowers its CPU priority (and its
+    children's: Chromium, gunicorn) once: the worker tests, mostly waiting on real processes
+    and timers, then keep their pace on a busy machine, and the whole run ends sooner."""
+    global _yielding_cpu
+    if _yielding_cpu or "PYTEST_XDIST_WORKER" not in os.environ:
+        return
+    if not item.get_closest_marker("worker"):
+        os.nice(5)
+        _yielding_cpu = True
 
 
 def pytest_report_header(config) -> list[str]:

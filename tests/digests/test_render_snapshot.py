@@ -13,7 +13,7 @@ from digests.assemble import digest_assemble
 from digests.render import digest_render
 from tests.factories import make_paper, make_subscriber, make_topic
 
-SNAPSHOTS = Path(__file__).parent / "snapshots"
+SNAPSHOTS = Path(__file__).resolve().parent.parent / "snapshots"
 DAY = dt.date(2026, 6, 18)
 
 

@@ -15,7 +15,7 @@ import pytest
 from devtools.llm_stub import HOSTILE_TEXT, LLMStub, canned_from_recorded, llm_stub_start
 from digests.llm.prompts import brief_messages, enrich_messages
 
-DEMO_DAY = Path(__file__).resolve().parent.parent / "devtools" / "recorded" / "2026-06-18"
+DEMO_DAY = Path(__file__).resolve().parents[2] / "devtools" / "recorded" / "2026-06-18"
 TITLE = "Beyond Reward Engineering: A Data Recipe for Long-Context Reinforcement Learning"
 ABSTRACT = (
     "Long-context reasoning is a key capability of large language models. Reinforcement "

@@ -20,7 +20,7 @@ from digests.catalogue.topics import (
 from digests.models import Topic
 from tests.factories import make_topic
 
-DEFAULT_CATALOGUE = Path(__file__).resolve().parent.parent / "digests/catalogue/default_topics.json"
+DEFAULT_CATALOGUE = Path(__file__).resolve().parents[2] / "digests/catalogue/default_topics.json"
 
 
 def _entry(slug: str, **fields: Any) -> dict[str, Any]:

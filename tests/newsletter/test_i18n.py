@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from digests.render import digest_mjml
 from newsletter.i18n import language_for_translation
 
-LOCALE = Path(__file__).resolve().parent.parent / "locale" / "zh_Hans" / "LC_MESSAGES"
+LOCALE = Path(__file__).resolve().parents[2] / "locale" / "zh_Hans" / "LC_MESSAGES"
 
 LABELS = {
     "Topic hit": "专题命中",

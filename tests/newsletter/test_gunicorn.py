@@ -42,7 +42,8 @@ def test_gunicorn_serves_and_its_access_log_holds_no_token(tmp_path: Path):
         deadline = time.monotonic() + 30
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/u/{token}/", timeout=5)
+                # the first answer waits for the worker to load the app: up to the deadline
+                response = requests.get(f"http://127.0.0.1:{port}/u/{token}/", timeout=(5, 30))
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline or server.poll() is not None:
