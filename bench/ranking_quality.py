@@ -22,8 +22,9 @@ from defusedxml import ElementTree
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from digests.scoring.compute import PaperRow, ProfileRow, scores_compute  # noqa: E402
 from digests.scoring.lexical import TopicTerms, lexical_topic_hits  # noqa: E402
+from digests.scoring.rows import PaperRow, ProfileRow  # noqa: E402
+from digests.scoring.scores import scores_compute  # noqa: E402
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 ARXIV = "{http://arxiv.org/schemas/atom}"

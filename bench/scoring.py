@@ -29,7 +29,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from digests.scoring.compute import PaperIndex, PaperRow, ProfileRow, scores_compute
+from digests.scoring.paper_index import PaperIndex
+from digests.scoring.rows import PaperRow, ProfileRow
+from digests.scoring.scores import scores_compute
 
 TARGET_SUBSCRIBERS, TARGET_PAPERS = 100_000, 2_000
 TARGET_SECONDS, TARGET_MIB = 10.0, 2048.0

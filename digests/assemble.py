@@ -17,8 +17,10 @@ from django.utils.translation import override
 from digests.brief import digest_brief_compose
 from digests.models import Digest, DigestItem, Paper, Topic
 from digests.ranking import Pick, digest_pick
-from digests.scoring.compute import PaperIndex, ProfileRow, scores_compute
 from digests.scoring.inputs import paper_rows, profile_rows, topic_parents
+from digests.scoring.paper_index import PaperIndex
+from digests.scoring.rows import ProfileRow
+from digests.scoring.scores import scores_compute
 from newsletter.i18n import language_for_translation
 from subscribers.models import Subscriber
 

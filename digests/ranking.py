@@ -12,20 +12,20 @@ from dataclasses import dataclass
 import numpy as np
 from django.utils.translation import gettext as _
 
-from digests.scoring.compute import (
-    EMBEDDING_FLOOR,
-    TEXT_FLOOR,
-    WEIGHTS,
-    PaperIndex,
-    PaperRow,
-    ProfileRow,
-    Reason,
-    expand_topics,
-    text_vectors,
-)
 from digests.scoring.matching import author_keys_followed, author_keys_written, phrase_variants
+from digests.scoring.paper_index import PaperIndex, text_vectors
+from digests.scoring.profile_matrices import expand_topics
+from digests.scoring.rows import PaperRow, ProfileRow
+from digests.scoring.signals import EMBEDDING_FLOOR, TEXT_FLOOR, WEIGHTS
 
-__all__ = ["Pick", "digest_pick", "reason_code", "reason_for"]
+__all__ = ["Pick", "Reason", "digest_pick", "reason_code", "reason_for"]
+
+
+class Reason:
+    """What scored most, as a small code per (reader, paper)."""
+
+    NONE, AUTHOR, KEYWORD, TOPIC, INSTITUTION, TEXT, FEEDBACK, CATEGORY = range(8)
+    NAMES = ("", "author", "keyword", "topic", "institution", "interests", "feedback", "category")
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,8 @@ from digests.readings import (
     latest_issue_date,
     readings_for,
 )
-from digests.scoring.compute import expand_topics
 from digests.scoring.matching import author_keys_followed
+from digests.scoring.profile_matrices import expand_topics
 from digests.shown import ShownPaper, best_topic_hit, shown_paper
 
 __all__ = [

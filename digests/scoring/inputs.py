@@ -11,8 +11,8 @@ from django.conf import settings
 from digests.llm.embeddings import embedding_of
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Enrichment, Feedback, Paper, Topic
-from digests.scoring.compute import PaperRow, ProfileRow
 from digests.scoring.lexical import LEXICAL_VERSION
+from digests.scoring.rows import PaperRow, ProfileRow
 from subscribers.models import Subscriber
 
 __all__ = ["paper_rows", "profile_rows", "topic_parents"]

@@ -8,15 +8,10 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digests.ranking import reason_code
-from digests.scoring.compute import (
-    PaperIndex,
-    PaperRow,
-    ProfileRow,
-    Reason,
-    scores_compute,
-    text_vectors,
-)
+from digests.ranking import Reason, reason_code
+from digests.scoring.paper_index import PaperIndex, text_vectors
+from digests.scoring.rows import PaperRow, ProfileRow
+from digests.scoring.scores import scores_compute
 
 
 def paper(pid: int, title: str, abstract: str = "", **fields) -> PaperRow:

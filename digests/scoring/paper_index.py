@@ -1,0 +1,173 @@
+"""The day's papers indexed once for every reader: keyword phrases, authors, institutions,
+categories and topic hits as sparse papers × vocabulary matrices, and the papers' text vectors.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import lru_cache
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+
+from digests.scoring.matching import (
+    author_keys_written,
+    institution_tokens,
+    phrase_variants,
+    stems,
+)
+from digests.scoring.rows import PaperRow, ProfileRow
+
+__all__ = ["TEXT_FEATURES", "PaperIndex", "keyword_columns", "text_vectors"]
+
+MAX_PHRASE = 6
+TEXT_FEATURES = 2**18
+
+_VECTORIZER = HashingVectorizer(
+    n_features=TEXT_FEATURES,
+    ngram_range=(1, 1),
+    stop_words="english",
+    alternate_sign=False,
+    norm=None,
+    dtype=np.float32,
+)
+
+
+def text_vectors(texts: list[str]) -> sparse.csr_matrix:
+    """Sublinear term counts, L2-normalised: cosine is a plain dot product, day-independent."""
+    counts = _VECTORIZER.transform(texts)
+    counts.data = 1 + np.log(counts.data)
+    return normalize(counts, norm="l2", copy=False).astype(np.float32)
+
+
+@lru_cache(maxsize=100_000)
+def keyword_columns(keyword: str) -> frozenset[str]:
+    """The phrases a keyword is matched as (its variants)."""
+    return frozenset(phrase_variants(keyword))
+
+
+def _phrases(
+    words: list[str], lengths: dict[str, tuple[int, ...]], known: dict[str, int]
+) -> set[int]:
+    """The known phrases in `words`: runs of the lengths that phrases starting there have."""
+    found = set()
+    for i, word in enumerate(words):
+        for n in lengths.get(word, ()):
+            column = known.get(" ".join(words[i : i + n]))
+            if column is not None:
+                found.add(column)
+    return found
+
+
+class PaperIndex:
+    """The day's papers, indexed once for every chunk of readers."""
+
+    def __init__(self, papers: list[PaperRow], profiles: list[ProfileRow]) -> None:
+        self.papers = papers
+        n = len(papers)
+        phrases = {
+            variant
+            for k in {k for p in profiles for k in (*p.keywords, *p.exclude_keywords)}
+            for variant in keyword_columns(k)
+        }
+        self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for phrase in phrases:
+            words = phrase.split()
+            lengths[words[0]].add(min(len(words), MAX_PHRASE))
+        starts = {word: tuple(sorted(ns)) for word, ns in lengths.items()}
+        self.title_words = [stems(p.title) for p in papers]
+        title_rows, abstract_rows = [], []
+        for index, paper in enumerate(papers):
+            for column in _phrases(self.title_words[index], starts, self.phrase_ids):
+                title_rows.append((index, column))
+            for column in _phrases(stems(paper.abstract), starts, self.phrase_ids):
+                abstract_rows.append((index, column))
+        self.in_title = _binary(title_rows, n, len(self.phrase_ids))
+        self.in_abstract = _binary(abstract_rows, n, len(self.phrase_ids))
+
+        self.author_ids: dict[str, int] = {}
+        author_rows = []
+        for index, paper in enumerate(papers):
+            for name in paper.authors:
+                for key in author_keys_written(name):
+                    author_rows.append(
+                        (index, self.author_ids.setdefault(key, len(self.author_ids)))
+                    )
+        self.by_author = _binary(author_rows, n, len(self.author_ids))
+
+        self.affiliations = [[institution_tokens(a) for a in p.affiliations] for p in papers]
+        postings: dict[str, set[int]] = defaultdict(set)
+        for index, affiliations in enumerate(self.affiliations):
+            for tokens in affiliations:
+                for token in tokens:
+                    postings[token].add(index)
+        self.affiliation_postings = postings
+        self._institutions: dict[str, set[int]] = {}
+
+        self.category_ids: dict[str, int] = {}
+        primary_rows, cross_rows = [], []
+        for index, paper in enumerate(papers):
+            for position, category in enumerate(paper.categories):
+                column = self.category_ids.setdefault(category, len(self.category_ids))
+                (primary_rows if position == 0 else cross_rows).append((index, column))
+        self.primary = _binary(primary_rows, n, len(self.category_ids))
+        self.cross = _binary(cross_rows, n, len(self.category_ids))
+
+        self.topic_ids: dict[str, int] = {}
+        topic_rows = []
+        for index, paper in enumerate(papers):
+            for slug, score in paper.topic_hits.items():
+                column = self.topic_ids.setdefault(slug, len(self.topic_ids))
+                topic_rows.append((index, column, score / 100.0))
+        self.hits = _weighted(topic_rows, n, len(self.topic_ids))
+
+        self.vectors = text_vectors([f"{p.title}\n{p.abstract}" for p in papers])
+        self.embeddings = _unit_rows([p.embedding for p in papers])
+        # Readers × vocabulary @ vocabulary × papers: transposed once, not once per chunk.
+        for name in ("primary", "cross", "hits", "in_title", "in_abstract", "by_author", "vectors"):
+            setattr(self, f"{name}_t", getattr(self, name).T.tocsr())
+        self.is_replacement = np.array(
+            [p.announce_type.startswith("replace") for p in papers], dtype=bool
+        )
+
+    def institution_papers(self, institution: str) -> set[int]:
+        """Papers with one affiliation holding every distinctive word of `institution`."""
+        known = self._institutions.get(institution)
+        if known is None:
+            known = self._institutions[institution] = self._institution_papers(institution)
+        return known
+
+    def _institution_papers(self, institution: str) -> set[int]:
+        wanted = institution_tokens(institution)
+        if not wanted:
+            return set()
+        candidates = set.intersection(*(self.affiliation_postings.get(t, set()) for t in wanted))
+        return {i for i in candidates if any(wanted <= a for a in self.affiliations[i])}
+
+
+def _unit_rows(vectors: list[np.ndarray | None]) -> np.ndarray | None:
+    """Unit-length rows when every vector is there with one dimension, else None."""
+    if not vectors or any(v is None for v in vectors):
+        return None
+    if len({v.shape for v in vectors}) != 1:
+        return None
+    matrix = np.vstack(vectors).astype(np.float32)
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return matrix / norms
+
+
+def _binary(rows: list[tuple[int, int]], n: int, m: int) -> sparse.csr_matrix:
+    return _weighted([(r, c, 1.0) for r, c in set(rows)], n, m)
+
+
+def _weighted(rows: list[tuple[int, int, float]], n: int, m: int) -> sparse.csr_matrix:
+    if not rows:
+        return sparse.csr_matrix((n, max(m, 1)), dtype=np.float32)
+    r, c, v = zip(*rows, strict=True)
+    return sparse.csr_matrix(
+        (np.array(v, dtype=np.float32), (r, c)), shape=(n, max(m, 1)), dtype=np.float32
+    )

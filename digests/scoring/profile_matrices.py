@@ -1,0 +1,203 @@
+"""Every reader's profile as sparse rows over the day's vocabularies, built once per run.
+
+Topics (with their sub-topics), keywords and excluded keywords, followed authors, categories
+and institutions become binary readers × vocabulary rows; free-text interests and seed papers
+one mean text vector per reader; feedback texts a similarity to each of the day's papers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import sparse
+from sklearn.preprocessing import normalize
+
+from digests.scoring.matching import author_keys_followed
+from digests.scoring.paper_index import TEXT_FEATURES, PaperIndex, keyword_columns, text_vectors
+from digests.scoring.rows import ProfileRow
+from digests.scoring.signals import TEXT_FLOOR, WEIGHTS
+
+__all__ = ["ProfileMatrices", "TextSimilarity", "expand_topics"]
+
+
+@lru_cache(maxsize=100_000)
+def _followed_keys(name: str) -> frozenset[str]:
+    return frozenset(author_keys_followed(name))
+
+
+def expand_topics(slugs: Iterable[str], parents: dict[str, str]) -> set[str]:
+    """A followed topic also takes its sub-topics' hits (following "llm" covers post-training)."""
+    followed = set(slugs)
+
+    def covered(slug: str) -> bool:
+        while slug:
+            if slug in followed:
+                return True
+            slug = parents.get(slug, "")
+        return False
+
+    return followed | {child for child in parents if covered(child)}
+
+
+def _rows_matrix(values: list[Iterable[str]], ids: dict[str, int], n: int) -> sparse.csr_matrix:
+    """A binary readers × vocabulary matrix from each reader's values (unknown ones dropped)."""
+    indptr = [0]
+    indices: list[int] = []
+    for row_values in values:
+        columns = {ids[v] for v in row_values if v in ids}
+        indices.extend(sorted(columns))
+        indptr.append(len(indices))
+    data = np.ones(len(indices), dtype=np.float32)
+    return sparse.csr_matrix(
+        (data, np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
+        shape=(n, max(len(ids), 1)),
+    )
+
+
+def _centroids(groups: list[list[str]]) -> sparse.csr_matrix:
+    """One L2-normalised mean text vector per reader (zero rows for readers without texts).
+
+    Each distinct text is vectorised once: seed and feedback papers recur across readers.
+    """
+    distinct: dict[str, int] = {}
+    owners, columns = [], []
+    for owner, group in enumerate(groups):
+        for text in group:
+            owners.append(owner)
+            columns.append(distinct.setdefault(text, len(distinct)))
+    if not distinct:
+        return sparse.csr_matrix((len(groups), TEXT_FEATURES), dtype=np.float32)
+    assign = sparse.csr_matrix(
+        (np.ones(len(owners), dtype=np.float32), (owners, columns)),
+        shape=(len(groups), len(distinct)),
+    )
+    return normalize(assign @ text_vectors(list(distinct)), norm="l2").astype(np.float32)
+
+
+@dataclass
+class TextSimilarity:
+    """Cosine of each reader's mean text vector with each paper, one paper pass per text.
+
+    Feedback papers recur across readers, so each distinct text is compared with the day's
+    papers once; a reader's similarity is then the sum of their texts' rows divided by the
+    norm of their summed vector: the cosine with their mean, exactly.
+    """
+
+    assign: sparse.csr_matrix  # readers × distinct texts
+    per_text: np.ndarray  # distinct texts × papers (dot products)
+    norms: np.ndarray  # per reader: norm of the summed text vector (inf when none)
+
+    @classmethod
+    def build(cls, groups: list[list[str]], index: PaperIndex) -> TextSimilarity:
+        distinct: dict[str, int] = {}
+        owners, columns = [], []
+        for owner, group in enumerate(groups):
+            for text in group:
+                owners.append(owner)
+                columns.append(distinct.setdefault(text, len(distinct)))
+        assign = sparse.csr_matrix(
+            (np.ones(len(owners), dtype=np.float32), (owners, columns)),
+            shape=(len(groups), max(len(distinct), 1)),
+        )
+        if not distinct:
+            empty = np.zeros((1, len(index.papers)), dtype=np.float32)
+            return cls(assign, empty, np.full(len(groups), np.inf, dtype=np.float32))
+        vectors = text_vectors(list(distinct))
+        summed = assign @ vectors
+        norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
+        norms[norms == 0] = np.inf
+        per_text = (vectors @ index.vectors_t).toarray().astype(np.float32)
+        return cls(assign, per_text, norms.astype(np.float32))
+
+    def dense(self, rows: slice, weight: float) -> np.ndarray | None:
+        """Weighted similarity above the floor for a slice of readers (None if none has texts)."""
+        assign = self.assign[rows]
+        if assign.nnz == 0:
+            return None
+        similarity = (assign @ self.per_text) / self.norms[rows, None]
+        return (np.maximum(similarity - TEXT_FLOOR, 0) * weight).astype(np.float32)
+
+
+def _profile_embeddings(profiles: list[ProfileRow], index: PaperIndex) -> np.ndarray | None:
+    if index.embeddings is None or not any(x.embedding is not None for x in profiles):
+        return None
+    matrix = np.zeros((len(profiles), index.embeddings.shape[1]), dtype=np.float32)
+    for row, x in enumerate(profiles):
+        if x.embedding is not None and x.embedding.shape == (index.embeddings.shape[1],):
+            norm = float(np.linalg.norm(x.embedding))
+            if norm:
+                matrix[row] = x.embedding / norm
+    return matrix
+
+
+@dataclass
+class ProfileMatrices:
+    """Every reader's profile as sparse rows over the day's vocabularies, built once."""
+
+    ids: list[int]
+    topics: sparse.csr_matrix
+    keywords: sparse.csr_matrix
+    excluded: sparse.csr_matrix
+    follows: sparse.csr_matrix
+    categories: sparse.csr_matrix
+    institutions: sparse.csr_matrix
+    text: sparse.csr_matrix
+    more: TextSimilarity
+    less: TextSimilarity
+    wants_updates: np.ndarray
+    embeddings: np.ndarray | None  # readers × dimension, zero rows for readers without one
+
+    @classmethod
+    def build(
+        cls, index: PaperIndex, profiles: list[ProfileRow], parents: dict[str, str]
+    ) -> ProfileMatrices:
+        n = len(profiles)
+        expanded: dict[tuple[str, ...], set[str]] = {}
+
+        def topics_of(x: ProfileRow) -> set[str]:
+            key = tuple(sorted(x.topics))
+            if key not in expanded:
+                expanded[key] = expand_topics(key, parents)
+            return expanded[key]
+
+        institution_rows, institution_cols = [], []
+        for row, x in enumerate(profiles):
+            for name in x.institutions:
+                for paper in index.institution_papers(name):
+                    institution_rows.append(row)
+                    institution_cols.append(paper)
+        return cls(
+            ids=[x.id for x in profiles],
+            topics=_rows_matrix([topics_of(x) for x in profiles], index.topic_ids, n),
+            keywords=_rows_matrix(
+                [{c for k in x.keywords for c in keyword_columns(k)} for x in profiles],
+                index.phrase_ids,
+                n,
+            ),
+            excluded=_rows_matrix(
+                [{c for k in x.exclude_keywords for c in keyword_columns(k)} for x in profiles],
+                index.phrase_ids,
+                n,
+            ),
+            follows=_rows_matrix(
+                [{key for a in x.authors for key in _followed_keys(a)} for x in profiles],
+                index.author_ids,
+                n,
+            ),
+            categories=_rows_matrix([x.categories for x in profiles], index.category_ids, n),
+            institutions=sparse.csr_matrix(
+                (
+                    np.full(len(institution_rows), WEIGHTS["institution"], dtype=np.float32),
+                    (institution_rows, institution_cols),
+                ),
+                shape=(n, len(index.papers)),
+            ),
+            text=_centroids([[x.interests] * bool(x.interests) + x.seed_texts for x in profiles]),
+            more=TextSimilarity.build([x.more_texts for x in profiles], index),
+            less=TextSimilarity.build([x.less_texts for x in profiles], index),
+            wants_updates=np.array([x.include_updates for x in profiles], dtype=bool),
+            embeddings=_profile_embeddings(profiles, index),
+        )

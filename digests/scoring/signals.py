@@ -1,0 +1,45 @@
+"""How much evidence each signal gives: the scorer's constants.
+
+Each signal gives evidence (topic hits, keywords in title and abstract, followed authors,
+institutions, categories, similarity to free-text interests and seed papers, embeddings,
+feedback); the evidence adds up and relevance = 100 × (1 − e^(−evidence)).
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CAPS",
+    "EMBEDDING_FLOOR",
+    "REPLACEMENT_FACTOR",
+    "TEXT_FLOOR",
+    "WEIGHTS",
+]
+
+
+# Evidence per signal; relevance = 100 (1 - exp(-evidence)): 0.5 → 39, 1 → 63, 2 → 86.
+WEIGHTS = {
+    "author": 2.0,
+    "keyword_title": 1.0,
+    "keyword_abstract": 0.55,
+    "topic": 1.1,
+    "institution": 0.9,
+    "category_primary": 0.18,
+    "category_cross": 0.08,
+    "text": 4.0,
+    "embedding": 3.0,
+    "feedback_more": 3.0,
+    "feedback_less": 4.0,
+}
+# Most matches counted per paper: followed authors on it, keyword phrases in its title and
+# abstract, the sum of its followed topics' hits (each 0..1), its followed categories.
+CAPS = {
+    "author": 1.5,
+    "keyword_title": 2,
+    "keyword_abstract": 3,
+    "topic": 1.4,
+    "category_primary": 1,
+    "category_cross": 1,
+}
+TEXT_FLOOR = 0.05  # cosine similarity below this is noise
+EMBEDDING_FLOOR = 0.3  # embedding cosines run higher: below this, unrelated
+REPLACEMENT_FACTOR = 0.6  # replacements rank below new papers unless the reader wants updates
