@@ -136,6 +136,7 @@ def _assemble_group(
             with override(language_for_translation(subscriber.language)):
                 picks = digest_pick(
                     relevance=chunk.relevance[position],
+                    shares=chunk.shares(position),
                     index=index,
                     profile=rows_by_id[subscriber_id],
                     minimum=profile.min_relevance,
@@ -185,6 +186,7 @@ def picks_for(
     with override(language_for_translation(subscriber.language)):
         picks = digest_pick(
             relevance=chunk.relevance[0],
+            shares=chunk.shares(0),
             index=index,
             profile=rows[0],
             minimum=profile.min_relevance,

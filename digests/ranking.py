@@ -13,19 +13,33 @@ import numpy as np
 from django.utils.translation import gettext as _
 
 from digests.scoring.matching import author_keys_followed, author_keys_written, phrase_variants
-from digests.scoring.paper_index import PaperIndex, text_vectors
-from digests.scoring.profile_matrices import expand_topics
+from digests.scoring.paper_index import PaperIndex
 from digests.scoring.rows import PaperRow, ProfileRow
-from digests.scoring.signals import EMBEDDING_FLOOR, TEXT_FLOOR, WEIGHTS
+from digests.scoring.scores import Shares
+from digests.scoring.signals import Signal
 
 __all__ = ["Pick", "Reason", "digest_pick", "reason_code", "reason_for"]
 
 
 class Reason:
-    """What scored most, as a small code per (reader, paper)."""
+    """The reason shown for a paper, as a small code: the signal that gave it most."""
 
     NONE, AUTHOR, KEYWORD, TOPIC, INSTITUTION, TEXT, FEEDBACK, CATEGORY = range(8)
     NAMES = ("", "author", "keyword", "topic", "institution", "interests", "feedback", "category")
+
+
+# Interests as words and as embeddings give one reason; "less like this" is never positive.
+_REASON_OF_SIGNAL = {
+    Signal.AUTHOR: Reason.AUTHOR,
+    Signal.KEYWORD: Reason.KEYWORD,
+    Signal.TOPIC: Reason.TOPIC,
+    Signal.INSTITUTION: Reason.INSTITUTION,
+    Signal.TEXT: Reason.TEXT,
+    Signal.EMBEDDING: Reason.TEXT,
+    Signal.FEEDBACK_MORE: Reason.FEEDBACK,
+    Signal.FEEDBACK_LESS: Reason.FEEDBACK,
+    Signal.CATEGORY: Reason.CATEGORY,
+}
 
 
 @dataclass(frozen=True)
@@ -69,67 +83,10 @@ def _matched_topic(paper: PaperRow, profile: ProfileRow, parents: dict[str, str]
     return max(hits)[1] if hits else None
 
 
-def _row_columns(matrix, position: int) -> set[int]:
-    return set(matrix.indices[matrix.indptr[position] : matrix.indptr[position + 1]].tolist())
-
-
-def _similarity(vector, index: PaperIndex, position: int) -> float:
-    if vector is None or vector.nnz == 0:
-        return 0.0
-    return float((vector @ index.vectors[position].T).toarray()[0, 0])
-
-
-def _embedding_cosine(index: PaperIndex, position: int, profile: ProfileRow) -> float:
-    if index.embeddings is None or profile.embedding is None:
-        return 0.0
-    norm = float(np.linalg.norm(profile.embedding))
-    if not norm or profile.embedding.shape != index.embeddings[position].shape:
-        return 0.0
-    return float(index.embeddings[position] @ profile.embedding) / norm
-
-
-def reason_code(
-    *,
-    index: PaperIndex,
-    position: int,
-    profile: ProfileRow,
-    parents: dict[str, str],
-    text_vector=None,
-    more_vector=None,
-) -> int:
-    """Which signal gave this paper most of its evidence for this reader (as `scoring` weighs)."""
-    paper = index.papers[position]
-    w = WEIGHTS
-    follows = {key for name in profile.authors for key in author_keys_followed(name)}
-    written = {key for name in paper.authors for key in author_keys_written(name)}
-    columns = {
-        index.phrase_ids[c]
-        for k in profile.keywords
-        for c in phrase_variants(k)
-        if c in index.phrase_ids
-    }
-    topics = expand_topics(profile.topics, parents)
-    primary = paper.categories[:1]
-    components = {
-        Reason.AUTHOR: w["author"] * min(len(follows & written), 1.5),
-        Reason.KEYWORD: w["keyword_title"]
-        * min(len(columns & _row_columns(index.in_title, position)), 2)
-        + w["keyword_abstract"] * min(len(columns & _row_columns(index.in_abstract, position)), 3),
-        Reason.TOPIC: w["topic"]
-        * min(sum(v / 100 for k, v in paper.topic_hits.items() if k in topics), 1.4),
-        Reason.INSTITUTION: w["institution"]
-        * any(position in index.institution_papers(i) for i in profile.institutions),
-        Reason.TEXT: max(
-            w["text"] * max(_similarity(text_vector, index, position) - TEXT_FLOOR, 0),
-            w["embedding"] * max(_embedding_cosine(index, position, profile) - EMBEDDING_FLOOR, 0),
-        ),
-        Reason.FEEDBACK: w["feedback_more"]
-        * max(_similarity(more_vector, index, position) - TEXT_FLOOR, 0),
-        Reason.CATEGORY: w["category_primary"] * bool(set(primary) & set(profile.categories))
-        + w["category_cross"] * bool(set(paper.categories[1:]) & set(profile.categories)),
-    }
-    code, value = max(components.items(), key=lambda kv: (kv[1], -kv[0]))
-    return code if value > 0 else Reason.NONE
+def reason_code(*, shares: Shares, position: int) -> int:
+    """The reason of the signal with the largest share of this paper's relevance, as scored."""
+    signal = shares.largest(position)
+    return Reason.NONE if signal is None else _REASON_OF_SIGNAL[signal]
 
 
 def reason_for(
@@ -164,6 +121,7 @@ def reason_for(
 def digest_pick(
     *,
     relevance: np.ndarray,
+    shares: Shares,
     index: PaperIndex,
     profile: ProfileRow,
     minimum: int,
@@ -175,6 +133,9 @@ def digest_pick(
 ) -> list[Pick]:
     """The reader's items: above `minimum`, at most `limit`, every interest first served.
 
+    `relevance` and `shares` are the reader's scores and their shares by signal (`scoring`):
+    each item's reason is the signal with the largest share.
+
     With `serendipity`, the last place goes to the day's most confidently on-topic paper from
     outside the profile, labelled as such.
     """
@@ -182,19 +143,9 @@ def digest_pick(
         i for i in np.flatnonzero(relevance >= max(minimum, 1)) if index.papers[i].id not in exclude
     ]
     eligible.sort(key=lambda i: (-int(relevance[i]), index.papers[i].id))
-    text = " ".join([profile.interests, *profile.seed_texts]).strip()
-    text_vector = text_vectors([text]) if text else None
-    more_vector = text_vectors([" ".join(profile.more_texts)]) if profile.more_texts else None
     candidates = []
     for i in eligible[: max(limit * 4, limit)]:
-        code = reason_code(
-            index=index,
-            position=i,
-            profile=profile,
-            parents=parents,
-            text_vector=text_vector,
-            more_vector=more_vector,
-        )
+        code = reason_code(shares=shares, position=i)
         reason, topic, interest = reason_for(
             code=code,
             index=index,

@@ -14,7 +14,7 @@ import os
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
@@ -28,17 +28,47 @@ from digests.scoring.signals import (
     REPLACEMENT_FACTOR,
     TEXT_FLOOR,
     WEIGHTS,
+    Signal,
 )
 
-__all__ = ["Scores", "scores_compute"]
+__all__ = ["Scores", "Shares", "scores_compute"]
+
+
+@dataclass(frozen=True)
+class Shares:
+    """Each signal's share of one reader's relevance, in points, for every paper of the day.
+
+    `points` is signals × papers (rows in `Signal` order): a paper's shares add up to its
+    relevance before rounding; less-like-this feedback's share is negative or zero.
+    """
+
+    points: np.ndarray
+
+    def of(self, paper: int) -> dict[Signal, float]:
+        """The signals that moved this paper's relevance, with their points."""
+        column = self.points[:, paper]
+        return {signal: float(column[signal]) for signal in Signal if column[signal]}
+
+    def largest(self, paper: int) -> Signal | None:
+        """The signal with the largest share (the first in `Signal` order on a tie), if positive."""
+        column = self.points[:, paper]
+        best = int(np.argmax(column))
+        return Signal(best) if column[best] > 0 else None
 
 
 @dataclass
 class Scores:
-    """One chunk of readers: relevance 0–100 (readers × papers, uint8)."""
+    """One chunk of readers: relevance 0–100 (readers × papers, uint8), and their shares."""
 
     profile_ids: list[int]
     relevance: np.ndarray
+    start: int = field(repr=False)  # the chunk's first reader among all the scored readers
+    index: PaperIndex = field(repr=False, compare=False)
+    matrices: ProfileMatrices = field(repr=False, compare=False)
+
+    def shares(self, position: int) -> Shares:
+        """Each signal's share of the relevance of reader `position` of this chunk."""
+        return _shares(self.index, self.matrices, self.start + position)
 
 
 def _capped(product: sparse.spmatrix, cap: float, weight: float) -> sparse.csr_matrix:
@@ -59,7 +89,7 @@ def _similar(
 
 def _sparse_parts(
     index: PaperIndex, m: ProfileMatrices, rows: slice
-) -> Iterator[sparse.csr_matrix]:
+) -> Iterator[tuple[Signal, sparse.csr_matrix]]:
     """The sparse signals' evidence for a slice of readers (readers × papers), one at a time."""
     w, cap = WEIGHTS, CAPS
     categories, keywords = m.categories[rows], m.keywords[rows]
@@ -67,27 +97,29 @@ def _sparse_parts(
     def capped(product: sparse.spmatrix, name: str) -> sparse.csr_matrix:
         return _capped(product, cap[name], w[name])
 
-    yield capped(categories @ index.primary_t, "category_primary")
-    yield capped(categories @ index.cross_t, "category_cross")
-    yield capped(m.topics[rows] @ index.hits_t, "topic")
-    yield capped(keywords @ index.in_title_t, "keyword_title")
-    yield capped(keywords @ index.in_abstract_t, "keyword_abstract")
-    yield capped(m.follows[rows] @ index.by_author_t, "author")
-    yield m.institutions[rows]
-    yield _similar(m.text[rows], index.vectors_t, w["text"])
+    yield Signal.CATEGORY, capped(categories @ index.primary_t, "category_primary")
+    yield Signal.CATEGORY, capped(categories @ index.cross_t, "category_cross")
+    yield Signal.TOPIC, capped(m.topics[rows] @ index.hits_t, "topic")
+    yield Signal.KEYWORD, capped(keywords @ index.in_title_t, "keyword_title")
+    yield Signal.KEYWORD, capped(keywords @ index.in_abstract_t, "keyword_abstract")
+    yield Signal.AUTHOR, capped(m.follows[rows] @ index.by_author_t, "author")
+    yield Signal.INSTITUTION, m.institutions[rows]
+    yield Signal.TEXT, _similar(m.text[rows], index.vectors_t, w["text"])
 
 
-def _dense_parts(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Iterator[np.ndarray]:
+def _dense_parts(
+    index: PaperIndex, m: ProfileMatrices, rows: slice
+) -> Iterator[tuple[Signal, np.ndarray]]:
     """The dense signals' evidence for a slice of readers, one array at a time."""
     if m.embeddings is not None and index.embeddings is not None:
         cosine = m.embeddings[rows] @ index.embeddings.T
-        yield WEIGHTS["embedding"] * np.maximum(cosine - EMBEDDING_FLOOR, 0)
+        yield Signal.EMBEDDING, WEIGHTS["embedding"] * np.maximum(cosine - EMBEDDING_FLOOR, 0)
     more = m.more.dense(rows, WEIGHTS["feedback_more"])
     if more is not None:
-        yield more
+        yield Signal.FEEDBACK_MORE, more
     less = m.less.dense(rows, WEIGHTS["feedback_less"])
     if less is not None:
-        yield -1 * less
+        yield Signal.FEEDBACK_LESS, -1 * less
 
 
 def _excluded(index: PaperIndex, m: ProfileMatrices, rows: slice) -> sparse.coo_matrix:
@@ -103,7 +135,7 @@ def _damping(index: PaperIndex) -> np.ndarray:
 def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
     """Relevance of a slice of readers: the sparse signals summed, then dense math."""
     ids = m.ids[rows]
-    parts = [part.tocoo() for part in _sparse_parts(index, m, rows)]
+    parts = [part.tocoo() for _signal, part in _sparse_parts(index, m, rows)]
     # One sparse sum (duplicates add up) turned dense once.
     evidence = sparse.coo_matrix(
         (
@@ -112,7 +144,7 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
         ),
         shape=(len(ids), len(index.papers)),
     ).toarray()
-    for part in _dense_parts(index, m, rows):
+    for _signal, part in _dense_parts(index, m, rows):
         evidence += part
     hit = _excluded(index, m, rows)
     evidence[hit.row, hit.col] = 0
@@ -121,7 +153,24 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
     np.expm1(-evidence, out=evidence)
     evidence *= -100
     np.rint(evidence, out=evidence)
-    return Scores(ids, evidence.astype(np.uint8))
+    return Scores(ids, evidence.astype(np.uint8), start=rows.start or 0, index=index, matrices=m)
+
+
+def _shares(index: PaperIndex, m: ProfileMatrices, row: int) -> Shares:
+    """One reader's evidence signal by signal, as `_chunk_scores` adds it, in relevance points."""
+    rows = slice(row, row + 1)
+    evidence = np.zeros((len(Signal), len(index.papers)), dtype=np.float64)
+    for signal, part in _sparse_parts(index, m, rows):
+        evidence[signal] += part.toarray()[0]
+    for signal, dense in _dense_parts(index, m, rows):
+        evidence[signal] += dense[0]
+    evidence[:, _excluded(index, m, rows).col] = 0
+    if not m.wants_updates[row]:
+        evidence *= _damping(index)
+    total = evidence.sum(axis=0)
+    relevance = -100 * np.expm1(-np.maximum(total, 0))
+    scale = np.divide(relevance, total, out=np.zeros_like(total), where=total > 0)
+    return Shares(evidence * scale)
 
 
 def scores_compute(

@@ -1,4 +1,4 @@
-"""How much evidence each signal gives: the scorer's constants.
+"""The signals a score adds up, and how much evidence each gives: the scorer's only constants.
 
 Each signal gives evidence (topic hits, keywords in title and abstract, followed authors,
 institutions, categories, similarity to free-text interests and seed papers, embeddings,
@@ -7,13 +7,30 @@ feedback); the evidence adds up and relevance = 100 × (1 − e^(−evidence)).
 
 from __future__ import annotations
 
+from enum import IntEnum
+
 __all__ = [
     "CAPS",
     "EMBEDDING_FLOOR",
     "REPLACEMENT_FACTOR",
     "TEXT_FLOOR",
     "WEIGHTS",
+    "Signal",
 ]
+
+
+class Signal(IntEnum):
+    """Where a paper's evidence comes from. Of equal shares, the first in this order leads."""
+
+    AUTHOR = 0  # followed authors
+    KEYWORD = 1  # keywords in the title and the abstract
+    TOPIC = 2  # followed topics (and their sub-topics)
+    INSTITUTION = 3  # followed institutions
+    TEXT = 4  # words of the free-text interests and seed papers
+    EMBEDDING = 5  # closeness of the seed and liked papers' embeddings
+    FEEDBACK_MORE = 6  # like the papers the reader asked more of
+    FEEDBACK_LESS = 7  # like the papers the reader asked less of (negative)
+    CATEGORY = 8  # arXiv categories, primary or cross-listed
 
 
 # Evidence per signal; relevance = 100 (1 - exp(-evidence)): 0.5 → 39, 1 → 63, 2 → 86.

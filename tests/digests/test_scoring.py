@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from digests.ranking import Reason, reason_code
-from digests.scoring.paper_index import PaperIndex, text_vectors
+from digests.scoring.paper_index import PaperIndex
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.scores import scores_compute
 
@@ -25,17 +25,8 @@ def score(papers: list[PaperRow], profile: ProfileRow, parents=None) -> tuple[li
     """Each paper's relevance for the profile, and the signal that gave it most."""
     index = PaperIndex(papers, [profile])
     (chunk,) = list(scores_compute(papers, [profile], parents=parents, index=index))
-    text = " ".join([profile.interests, *profile.seed_texts]).strip()
-    reasons = [
-        reason_code(
-            index=index,
-            position=i,
-            profile=profile,
-            parents=parents or {},
-            text_vector=text_vectors([text]) if text else None,
-        )
-        for i in range(len(papers))
-    ]
+    shares = chunk.shares(0)
+    reasons = [reason_code(shares=shares, position=i) for i in range(len(papers))]
     return [int(x) for x in chunk.relevance[0]], reasons
 
 
