@@ -132,6 +132,7 @@ class ESPStub(ScriptedServer):
     @property
     def api_url(self) -> str:
         host, port = self.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET address
         return f"http://{host}:{port}/"
 
     def answer(self, path: str, raw: bytes, headers: Message) -> Reply | None:

@@ -170,7 +170,8 @@ def _topic_hits(topics: list[dict[str, Any]], text: str, prefix: str) -> list[di
 
 
 def _enrich_answer(document: dict[str, Any], canned: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    paper = document.get("paper") if isinstance(document.get("paper"), dict) else {}
+    given = document.get("paper")
+    paper: dict[str, Any] = given if isinstance(given, dict) else {}
     title, abstract = str(paper.get("title") or ""), str(paper.get("abstract") or "")
     affiliations = [str(a) for a in paper.get("affiliations") or []]
     topics = [t for t in document.get("topics") or [] if isinstance(t, dict)]
@@ -207,7 +208,7 @@ def _brief_answer(document: dict[str, Any]) -> dict[str, Any]:
     return {"brief": " ".join(sentences)}
 
 
-def _planned_answer(kind: PlanKind, document: dict[str, Any]) -> dict[str, Any]:
+def _planned_answer(kind: str, document: dict[str, Any]) -> dict[str, Any]:
     """The valid-JSON bad answers: a wrong shape, or the right shape full of hostile text."""
     brief = document.get("task") == "brief"
     if kind == "invalid":
@@ -216,7 +217,8 @@ def _planned_answer(kind: PlanKind, document: dict[str, Any]) -> dict[str, Any]:
         return {"title": ["not", "a", "string"], "abstract": None, "topic_hits": "none"}
     if brief:
         return {"brief": f"{HOSTILE_TEXT} [99]"}
-    paper = document.get("paper") if isinstance(document.get("paper"), dict) else {}
+    given = document.get("paper")
+    paper: dict[str, Any] = given if isinstance(given, dict) else {}
     slugs = [t.get("slug") for t in document.get("topics") or [] if isinstance(t, dict)]
     hits = [{"topic": UNKNOWN_TOPIC, "score": 250, "reason": HOSTILE_TEXT}]
     if slugs and isinstance(slugs[0], str):
@@ -273,6 +275,7 @@ class LLMStub(ScriptedServer):
     @property
     def base_url(self) -> str:
         host, port = self.server_address[:2]
+        assert isinstance(host, str)  # an AF_INET address
         return f"http://{host}:{port}/v1"
 
     def answer(self, path: str, body: Any, headers: Message) -> Reply:
