@@ -144,7 +144,7 @@ def digest_pick(
     ]
     eligible.sort(key=lambda i: (-int(relevance[i]), index.papers[i].id))
     candidates = []
-    for i in eligible[: max(limit * 4, limit)]:
+    for i in map(int, eligible[: max(limit * 4, limit)]):
         code = reason_code(shares=shares, position=i)
         reason, topic, interest = reason_for(
             code=code,

@@ -108,7 +108,8 @@ class PaperIndex:
         self._institutions: dict[str, set[int]] = {}
 
         self.category_ids: dict[str, int] = {}
-        primary_rows, cross_rows = [], []
+        primary_rows: list[tuple[int, int]] = []
+        cross_rows: list[tuple[int, int]] = []
         for index, paper in enumerate(papers):
             for position, category in enumerate(paper.categories):
                 column = self.category_ids.setdefault(category, len(self.category_ids))
@@ -127,8 +128,13 @@ class PaperIndex:
         self.vectors = text_vectors([f"{p.title}\n{p.abstract}" for p in papers])
         self.embeddings = _unit_rows([p.embedding for p in papers])
         # Readers × vocabulary @ vocabulary × papers: transposed once, not once per chunk.
-        for name in ("primary", "cross", "hits", "in_title", "in_abstract", "by_author", "vectors"):
-            setattr(self, f"{name}_t", getattr(self, name).T.tocsr())
+        self.primary_t = self.primary.T.tocsr()
+        self.cross_t = self.cross.T.tocsr()
+        self.hits_t = self.hits.T.tocsr()
+        self.in_title_t = self.in_title.T.tocsr()
+        self.in_abstract_t = self.in_abstract.T.tocsr()
+        self.by_author_t = self.by_author.T.tocsr()
+        self.vectors_t = self.vectors.T.tocsr()
         self.is_replacement = np.array(
             [p.announce_type.startswith("replace") for p in papers], dtype=bool
         )
@@ -150,11 +156,12 @@ class PaperIndex:
 
 def _unit_rows(vectors: list[np.ndarray | None]) -> np.ndarray | None:
     """Unit-length rows when every vector is there with one dimension, else None."""
-    if not vectors or any(v is None for v in vectors):
+    present = [v for v in vectors if v is not None]
+    if not vectors or len(present) != len(vectors):
         return None
-    if len({v.shape for v in vectors}) != 1:
+    if len({v.shape for v in present}) != 1:
         return None
-    matrix = np.vstack(vectors).astype(np.float32)
+    matrix = np.vstack(present).astype(np.float32)
     norms = np.linalg.norm(matrix, axis=1, keepdims=True)
     norms[norms == 0] = 1
     return matrix / norms
