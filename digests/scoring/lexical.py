@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 __all__ = ["LEXICAL_VERSION", "TopicTerms", "extractive_summary", "lexical_topic_hits"]
 
@@ -58,7 +59,7 @@ def lexical_topic_hits(
     """Topics whose keywords the paper uses, scored by how many and where, best first."""
     title_lower = title.lower()
     text = f"{title_lower} {abstract.lower()}"
-    hits = []
+    hits: list[dict[str, Any]] = []
     for topic in topics:
         found = _found(topic.keywords, text)
         if not found:
