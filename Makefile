@@ -41,13 +41,14 @@ serve: setup
 ## (two pytest-xdist processes; the tests marked `worker` run one after the other in one of them)
 test: setup
 	bash .ci/ensure-services
-	$(VENV)/bin/ruff check .
+	$(MAKE) --no-print-directory lint
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) DATA_DIR=$(CURDIR)/data/test \
 		$(VENV)/bin/pytest -v -p no:cacheprovider -n 2 --dist loadgroup
 
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 clean:
 	rm -rf data test-artifacts
