@@ -1,4 +1,4 @@
-"""The layout the README's map promises: which way imports point, what ships, how big modules are."""
+"""The layout the README promises: which way imports point, what ships, how big modules are."""
 
 from __future__ import annotations
 
@@ -24,9 +24,7 @@ MAX_DIGESTS_MODULES = 25
 
 def _modules(package: str) -> list[Path]:
     return [
-        path
-        for path in sorted((REPO / package).rglob("*.py"))
-        if "migrations" not in path.parts
+        path for path in sorted((REPO / package).rglob("*.py")) if "migrations" not in path.parts
     ]
 
 
