@@ -1,7 +1,7 @@
 """The digest a profile would have received for the last announcement day, before it is saved.
 
 The profile editor's live preview. It runs the daily pipeline's own scoring and ranking
-(`scoring_data` → `scoring` → `ranking`, as `assemble` does) on a draft of the profile, and
+(`scoring.inputs` → `scoring.scores` → `ranking`, as `assemble` does) on a draft of the profile, and
 writes nothing: no Digest, no item.
 """
 

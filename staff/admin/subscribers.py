@@ -1,7 +1,7 @@
 """Admin for subscribers and their interest profiles, with the staff's actions on them.
 
-The actions call `staff_actions`; the extra pages (a day's digest preview, import, export)
-live in `admin_pages`.
+The actions call `staff.actions`; the extra pages (a day's digest preview, import, export)
+live in `staff.subscriber_pages`.
 """
 
 from __future__ import annotations
