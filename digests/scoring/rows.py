@@ -33,6 +33,9 @@ class ProfileRow:
     authors: list[str] = field(default_factory=list)
     institutions: list[str] = field(default_factory=list)
     categories: list[str] = field(default_factory=list)
+    # arXiv categories the reader seems to read (category → weight 0–1), inferred from their
+    # free text, seed papers and feedback (`digests.scoring.categories`); the scorer's prior.
+    inferred_categories: dict[str, float] = field(default_factory=dict)
     interests: str = ""
     seed_texts: list[str] = field(default_factory=list)
     more_texts: list[str] = field(default_factory=list)
