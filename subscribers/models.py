@@ -95,6 +95,11 @@ class InterestProfile(models.Model):
     categories = models.JSONField(default=list, blank=True, help_text="arXiv categories.")
     interests = models.TextField(blank=True, help_text="Free-text description of interests.")
     seed_papers = models.JSONField(default=list, blank=True, help_text="arXiv ids.")
+    dropped_categories = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Inferred categories the reader said they do not read: never inferred again.",
+    )
     include_updates = models.BooleanField(
         default=False, help_text="Also show new versions of papers, ranked as new papers."
     )

@@ -11,9 +11,10 @@ from django.conf import settings
 from digests.llm.embeddings import embedding_of
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Enrichment, Feedback, Paper, Topic
+from digests.scoring.categories import Evidence, categories_infer_many
 from digests.scoring.lexical import LEXICAL_VERSION
 from digests.scoring.rows import PaperRow, ProfileRow
-from subscribers.models import Subscriber
+from subscribers.models import InterestProfile, Subscriber
 
 __all__ = ["paper_rows", "profile_rows", "topic_parents"]
 
@@ -94,8 +95,11 @@ def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
             texts.append(_text(item.paper))
             if item.signal == Feedback.Signal.MORE:
                 liked[item.subscriber_id].append(item.paper)
+    inferred = categories_infer_many(
+        [_evidence(s.profile, seed_papers, liked[s.pk]) for s in subscribers]
+    )
     rows = []
-    for subscriber in subscribers:
+    for subscriber, inferred_categories in zip(subscribers, inferred, strict=True):
         profile = subscriber.profile
         rows.append(
             ProfileRow(
@@ -106,6 +110,7 @@ def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
                 authors=list(profile.authors),
                 institutions=list(profile.institutions),
                 categories=list(profile.categories),
+                inferred_categories=inferred_categories,
                 interests=profile.interests,
                 seed_texts=[
                     seeds[k]
@@ -128,3 +133,18 @@ def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
             )
         )
     return rows
+
+
+def _evidence(
+    profile: InterestProfile, seed_papers: dict[str, Paper], liked: list[Paper]
+) -> Evidence:
+    """What category inference reads of a profile: its free text, its seed and liked papers."""
+    papers = [seed_papers[k] for k in map(_unversioned, profile.seed_papers) if k in seed_papers]
+    return Evidence(
+        texts=[profile.interests],
+        paper_categories=[
+            [c for c in [p.primary_category, *p.categories] if c] for p in [*papers, *liked]
+        ],
+        known=profile.categories,
+        dropped=profile.dropped_categories,
+    )
