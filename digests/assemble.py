@@ -17,6 +17,7 @@ from django.utils.translation import override
 from digests.brief import digest_brief_compose
 from digests.models import Digest, DigestItem, Paper, Topic
 from digests.ranking import Pick, digest_pick
+from digests.scoring.history import document_frequencies
 from digests.scoring.inputs import paper_rows, profile_rows, topic_parents
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.rows import ProfileRow
@@ -124,7 +125,7 @@ def _assemble_group(
     parents = topic_parents()
     seen = _already_seen(todo, issue_date)
     rows = profile_rows(todo)
-    index = PaperIndex(paper_rows(papers), rows)
+    index = PaperIndex(paper_rows(papers), rows, frequencies=document_frequencies(issue_date))
     by_id = {s.pk: s for s in todo}
     rows_by_id: dict[int, ProfileRow] = {r.id: r for r in rows}
     made: dict[int, Digest] = {}
@@ -178,7 +179,7 @@ def picks_for(
     profile = subscriber.profile
     parents = topic_parents()
     rows = profile_rows([subscriber])
-    index = PaperIndex(paper_rows(papers), rows)
+    index = PaperIndex(paper_rows(papers), rows, frequencies=document_frequencies(issue_date))
     chunk = next(
         iter(scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index))
     )

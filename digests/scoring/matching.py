@@ -15,6 +15,7 @@ import unicodedata
 import snowballstemmer
 
 __all__ = [
+    "abbreviation_forms",
     "author_keys_followed",
     "author_keys_written",
     "fold",
@@ -90,6 +91,15 @@ for _long, _short in _ABBREVIATIONS.items():
     _pair = {phrase_stems(_long), phrase_stems(_short)}
     for _form in _pair:
         _VARIANTS.setdefault(_form, set()).update(_pair)
+
+
+def abbreviation_forms() -> dict[str, str]:
+    """Each stemmed form of a known abbreviation or its expansion → one key for both."""
+    return {
+        form: "§" + phrase_stems(short)
+        for long, short in _ABBREVIATIONS.items()
+        for form in (phrase_stems(long), phrase_stems(short))
+    }
 
 
 def phrase_variants(phrase: str) -> set[str]:

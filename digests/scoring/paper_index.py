@@ -1,5 +1,6 @@
 """The day's papers indexed once for every reader: keyword phrases, authors, institutions,
-categories and topic hits as sparse papers × vocabulary matrices, and the papers' text vectors.
+categories and topic hits as sparse papers × vocabulary matrices, the papers' BM25F terms
+(`bm25`) and their embeddings.
 """
 
 from __future__ import annotations
@@ -9,9 +10,13 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
-from sklearn.feature_extraction.text import HashingVectorizer
-from sklearn.preprocessing import normalize
 
+from digests.scoring.bm25 import (
+    MIN_HISTORY,
+    DocumentFrequencies,
+    bm25_documents,
+    term_counts,
+)
 from digests.scoring.matching import (
     author_keys_written,
     institution_tokens,
@@ -20,26 +25,9 @@ from digests.scoring.matching import (
 )
 from digests.scoring.rows import PaperRow, ProfileRow
 
-__all__ = ["TEXT_FEATURES", "PaperIndex", "keyword_columns", "text_vectors"]
+__all__ = ["PaperIndex", "keyword_columns"]
 
 MAX_PHRASE = 6
-TEXT_FEATURES = 2**18
-
-_VECTORIZER = HashingVectorizer(
-    n_features=TEXT_FEATURES,
-    ngram_range=(1, 1),
-    stop_words="english",
-    alternate_sign=False,
-    norm=None,
-    dtype=np.float32,
-)
-
-
-def text_vectors(texts: list[str]) -> sparse.csr_matrix:
-    """Sublinear term counts, L2-normalised: cosine is a plain dot product, day-independent."""
-    counts = _VECTORIZER.transform(texts)
-    counts.data = 1 + np.log(counts.data)
-    return normalize(counts, norm="l2", copy=False).astype(np.float32)
 
 
 @lru_cache(maxsize=100_000)
@@ -64,7 +52,15 @@ def _phrases(
 class PaperIndex:
     """The day's papers, indexed once for every chunk of readers."""
 
-    def __init__(self, papers: list[PaperRow], profiles: list[ProfileRow]) -> None:
+    def __init__(
+        self,
+        papers: list[PaperRow],
+        profiles: list[ProfileRow],
+        *,
+        frequencies: DocumentFrequencies | None = None,
+    ) -> None:
+        """`frequencies`: document frequencies of the last weeks' papers (`inputs`); when
+        missing or short, the day's own papers are counted in."""
         self.papers = papers
         n = len(papers)
         phrases = {
@@ -125,7 +121,14 @@ class PaperIndex:
                 topic_rows.append((index, column, score / 100.0))
         self.hits = _weighted(topic_rows, n, len(self.topic_ids))
 
-        self.vectors = text_vectors([f"{p.title}\n{p.abstract}" for p in papers])
+        titles = term_counts([p.title for p in papers])
+        abstracts = term_counts([p.abstract for p in papers])
+        if frequencies is None or frequencies.n < MIN_HISTORY:
+            own = DocumentFrequencies.of_counts(titles, abstracts)
+            frequencies = own if frequencies is None else frequencies.plus(own)
+        self.frequencies = frequencies
+        self.idf = frequencies.idf()
+        self.bm25_t = bm25_documents(titles, abstracts, frequencies.average_length).T.tocsr()
         self.embeddings = _unit_rows([p.embedding for p in papers])
         # Readers × vocabulary @ vocabulary × papers: transposed once, not once per chunk.
         self.primary_t = self.primary.T.tocsr()
@@ -134,7 +137,6 @@ class PaperIndex:
         self.in_title_t = self.in_title.T.tocsr()
         self.in_abstract_t = self.in_abstract.T.tocsr()
         self.by_author_t = self.by_author.T.tocsr()
-        self.vectors_t = self.vectors.T.tocsr()
         self.is_replacement = np.array(
             [p.announce_type.startswith("replace") for p in papers], dtype=bool
         )

@@ -13,10 +13,10 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import sparse
-from sklearn.preprocessing import normalize
 
+from digests.scoring.bm25 import BM25_FEATURES, MAX_NORMALISED, bm25_queries
 from digests.scoring.matching import author_keys_followed
-from digests.scoring.paper_index import TEXT_FEATURES, PaperIndex, keyword_columns, text_vectors
+from digests.scoring.paper_index import PaperIndex, keyword_columns
 from digests.scoring.rows import ProfileRow
 from digests.scoring.signals import TEXT_FLOOR, WEIGHTS
 
@@ -57,67 +57,61 @@ def _rows_matrix(values: list[Iterable[str]], ids: dict[str, int], n: int) -> sp
     )
 
 
-def _centroids(groups: list[list[str]]) -> sparse.csr_matrix:
-    """One L2-normalised mean text vector per reader (zero rows for readers without texts).
+def _assignment(
+    groups: list[list[tuple[str, float]]],
+) -> tuple[sparse.csr_matrix, list[str]]:
+    """Readers × distinct texts, each row's weights adding up to 1 (zero rows without texts).
 
-    Each distinct text is vectorised once: seed and feedback papers recur across readers.
+    Each distinct text is read once: seed and feedback papers recur across readers.
     """
     distinct: dict[str, int] = {}
-    owners, columns = [], []
+    owners, columns, weights = [], [], []
     for owner, group in enumerate(groups):
-        for text in group:
+        total = sum(weight for _text, weight in group)
+        for text, weight in group:
             owners.append(owner)
             columns.append(distinct.setdefault(text, len(distinct)))
-    if not distinct:
-        return sparse.csr_matrix((len(groups), TEXT_FEATURES), dtype=np.float32)
+            weights.append(weight / total)
     assign = sparse.csr_matrix(
-        (np.ones(len(owners), dtype=np.float32), (owners, columns)),
-        shape=(len(groups), len(distinct)),
+        (np.array(weights, dtype=np.float32), (owners, columns)),
+        shape=(len(groups), max(len(distinct), 1)),
     )
-    return normalize(assign @ text_vectors(list(distinct)), norm="l2").astype(np.float32)
+    return assign, list(distinct)
+
+
+def _queries(groups: list[list[tuple[str, float]]], index: PaperIndex) -> sparse.csr_matrix:
+    """One BM25 query row per reader: the weighted mean of their texts' normalised queries."""
+    assign, distinct = _assignment(groups)
+    if not distinct:
+        return sparse.csr_matrix((len(groups), BM25_FEATURES), dtype=np.float32)
+    return (assign @ bm25_queries(distinct, index.idf)).tocsr().astype(np.float32)
 
 
 @dataclass
 class TextSimilarity:
-    """Cosine of each reader's mean text vector with each paper, one paper pass per text.
+    """Normalised BM25 of each reader's texts with each paper, one paper pass per text.
 
     Feedback papers recur across readers, so each distinct text is compared with the day's
-    papers once; a reader's similarity is then the sum of their texts' rows divided by the
-    norm of their summed vector: the cosine with their mean, exactly.
+    papers once; a reader's similarity is the mean of their texts' rows.
     """
 
-    assign: sparse.csr_matrix  # readers × distinct texts
-    per_text: np.ndarray  # distinct texts × papers (dot products)
-    norms: np.ndarray  # per reader: norm of the summed text vector (inf when none)
+    assign: sparse.csr_matrix  # readers × distinct texts, rows adding up to 1
+    per_text: np.ndarray  # distinct texts × papers (normalised BM25)
 
     @classmethod
     def build(cls, groups: list[list[str]], index: PaperIndex) -> TextSimilarity:
-        distinct: dict[str, int] = {}
-        owners, columns = [], []
-        for owner, group in enumerate(groups):
-            for text in group:
-                owners.append(owner)
-                columns.append(distinct.setdefault(text, len(distinct)))
-        assign = sparse.csr_matrix(
-            (np.ones(len(owners), dtype=np.float32), (owners, columns)),
-            shape=(len(groups), max(len(distinct), 1)),
-        )
+        assign, distinct = _assignment([[(t, 1.0) for t in group] for group in groups])
         if not distinct:
-            empty = np.zeros((1, len(index.papers)), dtype=np.float32)
-            return cls(assign, empty, np.full(len(groups), np.inf, dtype=np.float32))
-        vectors = text_vectors(list(distinct))
-        summed = assign @ vectors
-        norms = np.sqrt(np.asarray(summed.multiply(summed).sum(axis=1)).ravel())
-        norms[norms == 0] = np.inf
-        per_text = (vectors @ index.vectors_t).toarray().astype(np.float32)
-        return cls(assign, per_text, norms.astype(np.float32))
+            return cls(assign, np.zeros((1, len(index.papers)), dtype=np.float32))
+        per_text = (bm25_queries(distinct, index.idf) @ index.bm25_t).toarray()
+        return cls(assign, np.minimum(per_text, MAX_NORMALISED).astype(np.float32))
 
     def dense(self, rows: slice, weight: float) -> np.ndarray | None:
         """Weighted similarity above the floor for a slice of readers (None if none has texts)."""
         assign = self.assign[rows]
         if assign.nnz == 0:
             return None
-        similarity = (assign @ self.per_text) / self.norms[rows, None]
+        similarity = assign @ self.per_text
         return (np.maximum(similarity - TEXT_FLOOR, 0) * weight).astype(np.float32)
 
 
@@ -131,6 +125,14 @@ def _profile_embeddings(profiles: list[ProfileRow], index: PaperIndex) -> np.nda
             if norm:
                 matrix[row] = x.embedding / norm
     return matrix
+
+
+def _texts(x: ProfileRow) -> list[tuple[str, float]]:
+    """The reader's texts matched as BM25 queries: the free text weighs as much as the seeds."""
+    texts = [(seed, 1.0) for seed in x.seed_texts]
+    if x.interests.strip():
+        texts.append((x.interests, max(1.0, float(len(texts)))))
+    return texts
 
 
 @dataclass
@@ -195,7 +197,7 @@ class ProfileMatrices:
                 ),
                 shape=(n, len(index.papers)),
             ),
-            text=_centroids([[x.interests] * bool(x.interests) + x.seed_texts for x in profiles]),
+            text=_queries([_texts(x) for x in profiles], index),
             more=TextSimilarity.build([x.more_texts for x in profiles], index),
             less=TextSimilarity.build([x.less_texts for x in profiles], index),
             wants_updates=np.array([x.include_updates for x in profiles], dtype=bool),

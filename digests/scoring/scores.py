@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import sparse
 
+from digests.scoring.bm25 import MAX_NORMALISED
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.profile_matrices import ProfileMatrices
 from digests.scoring.rows import PaperRow, ProfileRow
@@ -82,7 +83,8 @@ def _similar(
     rows: sparse.csr_matrix, vectors_t: sparse.csr_matrix, weight: float
 ) -> sparse.csr_matrix:
     similarity = (rows @ vectors_t).tocsr()
-    similarity.data = np.maximum(similarity.data - TEXT_FLOOR, 0) * weight
+    clipped = np.minimum(similarity.data, MAX_NORMALISED)
+    similarity.data = np.maximum(clipped - TEXT_FLOOR, 0) * weight
     similarity.eliminate_zeros()  # below the floor is noise: no need to carry it further
     return similarity
 
@@ -104,7 +106,7 @@ def _sparse_parts(
     yield Signal.KEYWORD, capped(keywords @ index.in_abstract_t, "keyword_abstract")
     yield Signal.AUTHOR, capped(m.follows[rows] @ index.by_author_t, "author")
     yield Signal.INSTITUTION, m.institutions[rows]
-    yield Signal.TEXT, _similar(m.text[rows], index.vectors_t, w["text"])
+    yield Signal.TEXT, _similar(m.text[rows], index.bm25_t, w["text"])
 
 
 def _dense_parts(

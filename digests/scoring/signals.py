@@ -42,10 +42,10 @@ WEIGHTS = {
     "institution": 0.9,
     "category_primary": 0.18,
     "category_cross": 0.08,
-    "text": 4.0,
+    "text": 2.5,
     "embedding": 3.0,
     "feedback_more": 3.0,
-    "feedback_less": 4.0,
+    "feedback_less": 2.5,
 }
 # Most matches counted per paper: followed authors on it, keyword phrases in its title and
 # abstract, the sum of its followed topics' hits (each 0..1), its followed categories.
@@ -57,6 +57,6 @@ CAPS = {
     "category_primary": 1,
     "category_cross": 1,
 }
-TEXT_FLOOR = 0.05  # cosine similarity below this is noise
+TEXT_FLOOR = 0.1  # normalised BM25 (1 ≈ every query term once) below this is noise
 EMBEDDING_FLOOR = 0.3  # embedding cosines run higher: below this, unrelated
 REPLACEMENT_FACTOR = 0.6  # replacements rank below new papers unless the reader wants updates

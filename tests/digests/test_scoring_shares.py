@@ -56,8 +56,10 @@ def _realistic_day(
             changes["embedding"] = centres[rng.randrange(6)] + 0.5 * vectors.normal(size=16)
         if rng.random() < 0.2:
             changes["institutions"] = rng.sample(corpus.institutions, 2)
-        if rng.random() < 0.2:
-            changes["more_texts"] = rng.sample(texts, rng.randint(1, 3))
+        if rng.random() < 0.2:  # liked before: other papers, and one of the day's (a revision)
+            liked = rng.choice(paper_rows)
+            more = [*rng.sample(texts, rng.randint(0, 2)), f"{liked.title}\n{liked.abstract}"]
+            changes["more_texts"] = more
             changes["less_texts"] = rng.sample(texts, rng.randint(0, 2))
         rich.append(replace(x, **changes))
     return paper_rows, rich, corpus.parents

@@ -1,0 +1,146 @@
+"""BM25F over title and abstract, for free-text interests, seed papers and feedback papers.
+
+Terms are stemmed words (stop words out), adjacent word pairs (phrases) and the usual
+abbreviations folded together ("LLM" meets "large language models"), hashed into a fixed space.
+Document frequencies come from the papers of the last weeks (`DocumentFrequencies`), so a
+term's weight does not swing with one day's mix; a title occurrence counts `TITLE_WEIGHT` times
+an abstract one. A query's score is divided by what it would score on a paper holding each of
+its terms once at the usual length: ~1 is a full match whatever the query, any day.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+import numpy as np
+from scipy import sparse
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
+
+from digests.scoring.matching import abbreviation_forms, stems
+
+__all__ = [
+    "BM25_FEATURES",
+    "DocumentFrequencies",
+    "bm25_documents",
+    "bm25_queries",
+    "bm25_terms",
+    "term_counts",
+]
+
+BM25_FEATURES = 2**20
+K1 = 1.2
+B = 0.75
+TITLE_WEIGHT = 2.5  # BM25F: a title occurrence counts this many abstract occurrences
+AVERAGE_LENGTH = 110.0  # weighted terms of a typical paper, when the history gives none
+MIN_HISTORY = 1000  # papers below which the day's own papers are added to the history
+QUERY_TERMS = 40  # a long text (a seed or liked paper) is queried by its most telling terms
+MAX_NORMALISED = 1.5  # a query's normalised score is clipped here
+
+_STOP = frozenset(stems(" ".join(ENGLISH_STOP_WORDS))) | {"paper", "propos", "use", "result"}
+_FORMS = abbreviation_forms()
+_LONGEST = max((len(form.split()) for form in _FORMS), default=1)
+
+
+def bm25_terms(text: str) -> list[str]:
+    """Stems without stop words, their adjacent pairs, and abbreviation keys ("§llm")."""
+    words = stems(text)
+    terms = [w for w in words if w not in _STOP and len(w) > 1]
+    terms += [f"{a} {b}" for a, b in pairwise(terms)]
+    for i in range(len(words)):
+        for n in range(1, min(_LONGEST, len(words) - i) + 1):
+            key = _FORMS.get(" ".join(words[i : i + n]))
+            if key is not None:
+                terms.append(key)
+    return terms
+
+
+_VECTORIZER = HashingVectorizer(
+    n_features=BM25_FEATURES,
+    analyzer=bm25_terms,
+    alternate_sign=False,
+    norm=None,
+    dtype=np.float32,
+)
+
+
+def _counts(texts: Sequence[str]) -> sparse.csr_matrix:
+    return _VECTORIZER.transform(list(texts)).tocsr()
+
+
+@dataclass(frozen=True)
+class DocumentFrequencies:
+    """In how many of `n` papers each hashed term appears, and their mean weighted length."""
+
+    df: np.ndarray  # float32, BM25_FEATURES
+    n: int
+    average_length: float
+
+    @classmethod
+    def of(cls, titles: Sequence[str], abstracts: Sequence[str]) -> DocumentFrequencies:
+        return cls.of_counts(_counts(titles), _counts(abstracts))
+
+    @classmethod
+    def of_counts(
+        cls, title: sparse.csr_matrix, abstract: sparse.csr_matrix
+    ) -> DocumentFrequencies:
+        present = (title + abstract).tocsr()
+        df = np.bincount(present.indices, minlength=BM25_FEATURES).astype(np.float32)
+        length = TITLE_WEIGHT * title.sum() + abstract.sum()
+        n = title.shape[0]
+        return cls(df, n, float(length / n) if n else AVERAGE_LENGTH)
+
+    def plus(self, other: DocumentFrequencies) -> DocumentFrequencies:
+        n = self.n + other.n
+        length = self.average_length * self.n + other.average_length * other.n
+        return DocumentFrequencies(self.df + other.df, n, length / n if n else AVERAGE_LENGTH)
+
+    def idf(self) -> np.ndarray:
+        """Robertson–Spärck Jones idf, never negative; an unseen term weighs the most."""
+        n = max(self.n, 1)
+        return np.log1p((n - self.df + 0.5) / (self.df + 0.5)).astype(np.float32)
+
+
+def term_counts(texts: Sequence[str]) -> sparse.csr_matrix:
+    """Texts × hashed terms: how often each term occurs."""
+    return _counts(texts)
+
+
+def bm25_documents(
+    title: sparse.csr_matrix, abstract: sparse.csr_matrix, average_length: float
+) -> sparse.csr_matrix:
+    """Papers × terms: BM25F's saturated term frequency (idf goes with the query)."""
+    tf = (TITLE_WEIGHT * title + abstract).tocsr()
+    lengths = np.asarray(tf.sum(axis=1)).ravel()
+    norm = K1 * (1 - B + B * lengths / max(average_length, 1.0))
+    per_entry = np.repeat(norm, np.diff(tf.indptr)).astype(np.float32)
+    tf.data = (tf.data * (K1 + 1) / (tf.data + per_entry)).astype(np.float32)
+    return tf
+
+
+def _strongest(rows: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
+    """Each row's `k` largest entries (a long text as a query: its most telling terms)."""
+    rows.sort_indices()
+    keep = np.ones(rows.nnz, dtype=bool)
+    for row in np.flatnonzero(np.diff(rows.indptr) > k):
+        start, end = rows.indptr[row], rows.indptr[row + 1]
+        weakest = np.argpartition(-rows.data[start:end], k)[k:]
+        keep[start + weakest] = False
+    rows.data[~keep] = 0
+    rows.eliminate_zeros()
+    return rows
+
+
+def bm25_queries(texts: Sequence[str], idf: np.ndarray) -> sparse.csr_matrix:
+    """Texts × terms: idf times the saturated count in the query, divided by the self-score.
+
+    The self-score is the query's score on a paper holding each of its terms once at the usual
+    length, so a paper's score is the share of the query's weight it matches (~1 at best).
+    """
+    counts = _counts(texts)
+    counts.data = (2 * counts.data / (counts.data + 1)).astype(np.float32)
+    weighted = _strongest(counts.multiply(idf[None, :]).tocsr(), QUERY_TERMS)
+    total = np.asarray(weighted.sum(axis=1)).ravel()
+    total[total == 0] = 1
+    return sparse.diags((1 / total).astype(np.float32)) @ weighted

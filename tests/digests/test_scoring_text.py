@@ -1,0 +1,124 @@
+"""Free text, seed and liked papers: BM25F with history idf, the semantic model, the prior."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from digests.ranking import Reason, reason_code
+from digests.scoring.bm25 import DocumentFrequencies, bm25_terms, term_counts
+from digests.scoring.history import HISTORY_DAYS, document_frequencies
+from digests.scoring.paper_index import PaperIndex
+from digests.scoring.rows import PaperRow, ProfileRow
+from digests.scoring.scores import scores_compute
+from digests.scoring.signals import Signal
+from tests.factories import make_paper
+
+YEAR = dt.timedelta(days=365)
+
+
+def paper(pid: int, title: str, abstract: str = "", **fields) -> PaperRow:
+    fields.setdefault("authors", ["Ada Lovelace"])
+    fields.setdefault("affiliations", [])
+    fields.setdefault("categories", ["cs.LG"])
+    return PaperRow(id=pid, title=title, abstract=abstract, **fields)
+
+
+def scored(papers, profile, **index_options):
+    index = PaperIndex(papers, [profile], **index_options)
+    (chunk,) = scores_compute(papers, [profile], index=index)
+    return chunk.relevance[0].astype(int), chunk.shares(0), index
+
+
+DAY = [
+    paper(1, "Surface code decoders with neural networks", "We decode the surface code."),
+    paper(2, "Galaxy rotation curves", "Dark matter halos of dwarf galaxies."),
+    paper(3, "Neural networks for image classification", "Convolutional networks on images."),
+    paper(4, "Protein folding with language models", "Structure prediction from sequence."),
+]
+
+
+def test_bm25_alone_ranks_the_matching_paper_first_with_the_interests_reason():
+    profile = ProfileRow(id=1, interests="decoders for the surface code")
+    relevance, shares, _ = scored(DAY, profile)
+    assert int(np.argmax(relevance)) == 0 and relevance[0] >= 60
+    assert relevance[1] == 0 and relevance[3] == 0
+    assert reason_code(shares=shares, position=0) == Reason.TEXT
+    assert shares.largest(0) == Signal.TEXT
+
+
+def test_abbreviations_and_stems_meet_in_free_text():
+    papers = [paper(1, "Aligning large language models", ""), paper(2, "Galaxy surveys", "")]
+    relevance, _, _ = scored(papers, ProfileRow(id=1, interests="LLM alignment"))
+    assert relevance[0] > 40 and relevance[1] == 0
+    assert "§llm" in bm25_terms("Large Language Models") and "§llm" in bm25_terms("LLMs")
+
+
+def test_the_title_weighs_more_than_the_abstract():
+    papers = [
+        paper(1, "Quantum error mitigation", "A study of noise in devices."),
+        paper(2, "A study of noise in devices", "Quantum error mitigation."),
+    ]
+    relevance, _, _ = scored(papers, ProfileRow(id=1, interests="quantum error mitigation"))
+    assert relevance[0] > relevance[1] > 0
+
+
+def test_history_document_frequencies_change_idf_as_expected():
+    history = DocumentFrequencies.of(
+        [f"A transformer for task {i}" for i in range(2000)], [""] * 2000
+    )
+    day = [paper(1, "A transformer for graphs", ""), paper(2, "Rare spintronics", "")]
+    own = PaperIndex(day, [])
+    with_history = PaperIndex(day, [], frequencies=history)
+    (common,) = term_counts(["transformer"]).indices
+    (rare,) = term_counts(["spintronics"]).indices
+    assert own.idf[common] == own.idf[rare]  # each in one of the day's two papers
+    assert with_history.idf[common] < 0.01 < own.idf[common]  # in every paper of the weeks
+    assert with_history.idf[rare] > 5 * own.idf[rare]  # in none of them
+    assert with_history.frequencies.n == 2000
+    # A short history: the day's own papers are counted in.
+    short = DocumentFrequencies.of(["one paper"], [""])
+    assert PaperIndex(day, [], frequencies=short).frequencies.n == 1 + len(day)
+
+
+def test_relevance_does_not_depend_on_the_rest_of_the_day():
+    profile = ProfileRow(id=1, interests="decoders for the surface code")
+    history = DocumentFrequencies.of([p.title for p in DAY] * 300, [p.abstract for p in DAY] * 300)
+    alone, _, _ = scored(DAY[:1], profile, frequencies=history)
+    together, _, _ = scored(DAY, profile, frequencies=history)
+    assert alone[0] == together[0]
+
+
+def test_shares_add_up_to_the_relevance_and_the_reason_is_the_largest_share():
+    profile = ProfileRow(
+        id=1,
+        interests="neural networks for decoding",
+        keywords=["surface code"],
+        categories=["cs.LG"],
+    )
+    relevance, shares, _ = scored(DAY, profile)
+    for position in range(len(DAY)):
+        assert abs(shares.points[:, position].sum() - relevance[position]) <= 0.5
+    best = shares.largest(0)
+    assert best is not None and shares.of(0)[best] == max(shares.of(0).values())
+
+
+@pytest.mark.django_db
+def test_document_frequencies_come_from_the_last_weeks_papers(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    day = dt.date(2026, 3, 2)
+    for i in range(30):
+        make_paper(
+            arxiv_id=f"2603.{i:05d}",
+            title=f"Transformers for task {i}",
+            announce_date=day - dt.timedelta(days=i),
+        )
+    make_paper(arxiv_id="2601.00001", title="Ancient transformers", announce_date=day - YEAR)
+    frequencies = document_frequencies(day)
+    assert frequencies is not None and frequencies.n == HISTORY_DAYS
+    (column,) = term_counts(["transformers"]).indices
+    assert frequencies.df[column] == HISTORY_DAYS
+    assert list(tmp_path.glob("scoring/df-*.npz"))  # cached for the other processes
+    assert document_frequencies(day - YEAR - YEAR) is None
