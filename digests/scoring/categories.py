@@ -192,10 +192,10 @@ def categories_from_papers(categories_of_papers: Sequence[Sequence[str]]) -> dic
     relative to the most frequent one: a reader's chosen papers all speak, a stray one less."""
     if not categories_of_papers:
         return {}
-    totals: Counter[str] = Counter()
+    totals: dict[str, float] = {}
     for categories in categories_of_papers:
         for rank, category in enumerate(dict.fromkeys(categories)):
-            totals[category] += 1.0 if rank == 0 else CROSS_WEIGHT
+            totals[category] = totals.get(category, 0.0) + (1.0 if rank == 0 else CROSS_WEIGHT)
     if not totals:
         return {}
     most = max(totals.values())
