@@ -39,6 +39,7 @@ _REASON_OF_SIGNAL = {
     Signal.FEEDBACK_MORE: Reason.FEEDBACK,
     Signal.FEEDBACK_LESS: Reason.FEEDBACK,
     Signal.CATEGORY: Reason.CATEGORY,
+    Signal.SEMANTIC: Reason.TEXT,
 }
 
 

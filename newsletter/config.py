@@ -202,6 +202,9 @@ class Config:
             self.openai_base_url = _http_url(env, "OPENAI_BASE_URL", "")
         self.llm_model = env.str("LLM_MODEL", default="gpt-4o-mini")
         self.llm_embedding_model = env.str("LLM_EMBEDDING_MODEL", default="")
+        self.semantic_model = env.str("SEMANTIC_MODEL", default="wordllama")
+        if self.semantic_model not in {"wordllama", "none"}:
+            raise _fail("SEMANTIC_MODEL", self.semantic_model, "wordllama or none")
         self.llm_daily_token_budget = int(
             _positive_number(env, "LLM_DAILY_TOKEN_BUDGET", 2_000_000, integer=True)
         )

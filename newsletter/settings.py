@@ -139,6 +139,7 @@ OPENAI_API_KEY = CONFIG.openai_api_key
 OPENAI_BASE_URL = CONFIG.openai_base_url
 LLM_MODEL = CONFIG.llm_model
 LLM_EMBEDDING_MODEL = CONFIG.llm_embedding_model
+SEMANTIC_MODEL = CONFIG.semantic_model
 LLM_DAILY_TOKEN_BUDGET = CONFIG.llm_daily_token_budget
 LLM_CONCURRENCY = CONFIG.llm_concurrency
 LLM_STRUCTURED_OUTPUT = CONFIG.llm_structured_output

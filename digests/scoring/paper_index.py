@@ -24,6 +24,7 @@ from digests.scoring.matching import (
     stems,
 )
 from digests.scoring.rows import PaperRow, ProfileRow
+from digests.scoring.semantic import configured_model, semantic_embed
 
 __all__ = ["PaperIndex", "keyword_columns"]
 
@@ -58,9 +59,11 @@ class PaperIndex:
         profiles: list[ProfileRow],
         *,
         frequencies: DocumentFrequencies | None = None,
+        semantic: str | None = None,
     ) -> None:
         """`frequencies`: document frequencies of the last weeks' papers (`inputs`); when
-        missing or short, the day's own papers are counted in."""
+        missing or short, the day's own papers are counted in. `semantic`: the in-process
+        model (`semantic.SEMANTIC_MODELS`; default the SEMANTIC_MODEL setting)."""
         self.papers = papers
         n = len(papers)
         phrases = {
@@ -130,6 +133,10 @@ class PaperIndex:
         self.idf = frequencies.idf()
         self.bm25_t = bm25_documents(titles, abstracts, frequencies.average_length).T.tocsr()
         self.embeddings = _unit_rows([p.embedding for p in papers])
+        self.semantic_model = semantic or configured_model()
+        self.semantic = semantic_embed(
+            [f"{p.title}\n{p.abstract}" for p in papers], self.semantic_model
+        )
         # Readers × vocabulary @ vocabulary × papers: transposed once, not once per chunk.
         self.primary_t = self.primary.T.tocsr()
         self.cross_t = self.cross.T.tocsr()

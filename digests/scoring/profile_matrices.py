@@ -18,6 +18,7 @@ from digests.scoring.bm25 import BM25_FEATURES, MAX_NORMALISED, bm25_queries
 from digests.scoring.matching import author_keys_followed
 from digests.scoring.paper_index import PaperIndex, keyword_columns
 from digests.scoring.rows import ProfileRow
+from digests.scoring.semantic import semantic_embed
 from digests.scoring.signals import TEXT_FLOOR, WEIGHTS
 
 __all__ = ["ProfileMatrices", "TextSimilarity", "expand_topics"]
@@ -135,6 +136,21 @@ def _texts(x: ProfileRow) -> list[tuple[str, float]]:
     return texts
 
 
+def _semantic(profiles: list[ProfileRow], index: PaperIndex) -> np.ndarray | None:
+    """Each reader's texts (free text, seeds, liked papers) embedded, their weighted mean."""
+    if index.semantic is None:
+        return None
+    groups = [_texts(x) + [(t, 1.0) for t in x.more_texts] for x in profiles]
+    assign, distinct = _assignment(groups)
+    vectors = semantic_embed(distinct, index.semantic_model) if distinct else None
+    if vectors is None:
+        return None
+    mean = np.asarray(assign @ vectors, dtype=np.float32)
+    norms = np.linalg.norm(mean, axis=1, keepdims=True)
+    norms[norms == 0] = 1
+    return mean / norms
+
+
 @dataclass
 class ProfileMatrices:
     """Every reader's profile as sparse rows over the day's vocabularies, built once."""
@@ -151,6 +167,7 @@ class ProfileMatrices:
     less: TextSimilarity
     wants_updates: np.ndarray
     embeddings: np.ndarray | None  # readers × dimension, zero rows for readers without one
+    semantic: np.ndarray | None  # readers × the in-process model's dimension (zero: no text)
 
     @classmethod
     def build(
@@ -202,4 +219,5 @@ class ProfileMatrices:
             less=TextSimilarity.build([x.less_texts for x in profiles], index),
             wants_updates=np.array([x.include_updates for x in profiles], dtype=bool),
             embeddings=_profile_embeddings(profiles, index),
+            semantic=_semantic(profiles, index),
         )

@@ -27,6 +27,7 @@ from digests.scoring.signals import (
     CAPS,
     EMBEDDING_FLOOR,
     REPLACEMENT_FACTOR,
+    SEMANTIC_FLOOR,
     TEXT_FLOOR,
     WEIGHTS,
     Signal,
@@ -116,6 +117,9 @@ def _dense_parts(
     if m.embeddings is not None and index.embeddings is not None:
         cosine = m.embeddings[rows] @ index.embeddings.T
         yield Signal.EMBEDDING, WEIGHTS["embedding"] * np.maximum(cosine - EMBEDDING_FLOOR, 0)
+    if m.semantic is not None and index.semantic is not None:
+        cosine = m.semantic[rows] @ index.semantic.T
+        yield Signal.SEMANTIC, WEIGHTS["semantic"] * np.maximum(cosine - SEMANTIC_FLOOR, 0)
     more = m.more.dense(rows, WEIGHTS["feedback_more"])
     if more is not None:
         yield Signal.FEEDBACK_MORE, more

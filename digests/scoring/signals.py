@@ -13,6 +13,7 @@ __all__ = [
     "CAPS",
     "EMBEDDING_FLOOR",
     "REPLACEMENT_FACTOR",
+    "SEMANTIC_FLOOR",
     "TEXT_FLOOR",
     "WEIGHTS",
     "Signal",
@@ -31,6 +32,7 @@ class Signal(IntEnum):
     FEEDBACK_MORE = 6  # like the papers the reader asked more of
     FEEDBACK_LESS = 7  # like the papers the reader asked less of (negative)
     CATEGORY = 8  # arXiv categories, primary or cross-listed
+    SEMANTIC = 9  # closeness of free text, seed and liked papers by the in-process model
 
 
 # Evidence per signal; relevance = 100 (1 - exp(-evidence)): 0.5 → 39, 1 → 63, 2 → 86.
@@ -44,6 +46,7 @@ WEIGHTS = {
     "category_cross": 0.08,
     "text": 2.5,
     "embedding": 3.0,
+    "semantic": 2.0,
     "feedback_more": 3.0,
     "feedback_less": 2.5,
 }
@@ -59,4 +62,5 @@ CAPS = {
 }
 TEXT_FLOOR = 0.1  # normalised BM25 (1 ≈ every query term once) below this is noise
 EMBEDDING_FLOOR = 0.3  # embedding cosines run higher: below this, unrelated
+SEMANTIC_FLOOR = 0.3  # the in-process model's cosine below this: unrelated
 REPLACEMENT_FACTOR = 0.6  # replacements rank below new papers unless the reader wants updates

@@ -28,6 +28,7 @@ REASON_OF_SIGNAL = {
     Signal.EMBEDDING: Reason.TEXT,
     Signal.FEEDBACK_MORE: Reason.FEEDBACK,
     Signal.CATEGORY: Reason.CATEGORY,
+    Signal.SEMANTIC: Reason.TEXT,
 }
 
 

@@ -13,6 +13,7 @@ from digests.scoring.history import HISTORY_DAYS, document_frequencies
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.scores import scores_compute
+from digests.scoring.semantic import semantic_embed
 from digests.scoring.signals import Signal
 from tests.factories import make_paper
 
@@ -122,3 +123,32 @@ def test_document_frequencies_come_from_the_last_weeks_papers(settings, tmp_path
     assert frequencies.df[column] == HISTORY_DAYS
     assert list(tmp_path.glob("scoring/df-*.npz"))  # cached for the other processes
     assert document_frequencies(day - YEAR - YEAR) is None
+
+
+def test_the_semantic_model_alone_ranks_a_paraphrase_above_an_unrelated_paper():
+    papers = [
+        paper(1, "Correcting errors on noisy qubits", "Fault tolerance for quantum computers."),
+        paper(2, "Galaxy rotation curves", "Dark matter halos of dwarf galaxies."),
+    ]
+    profile = ProfileRow(id=1, interests="quantum error correction")
+    index = PaperIndex(papers, [profile], semantic="wordllama")
+    (chunk,) = scores_compute(papers, [profile], index=index)
+    shares = chunk.shares(0)
+    assert shares.points[Signal.SEMANTIC, 0] > shares.points[Signal.SEMANTIC, 1]
+    assert chunk.relevance[0, 0] > chunk.relevance[0, 1]
+
+
+def test_semantic_and_lexical_evidence_add_up_and_none_turns_the_model_off():
+    profile = ProfileRow(id=1, interests="decoders for the surface code")
+    fused, shares, _ = scored(DAY, profile, semantic="wordllama")
+    lexical, _, index = scored(DAY, profile, semantic="none")
+    assert index.semantic is None
+    assert fused[0] >= lexical[0] and shares.points[Signal.SEMANTIC, 0] > 0
+    assert abs(shares.points[:, 0].sum() - fused[0]) <= 0.5
+
+
+def test_the_semantic_model_loads_from_the_package_without_the_network():
+    # The tests' network guard fails any test that connects outside this machine.
+    vectors = semantic_embed(["surface code decoders", ""], "wordllama")
+    assert vectors is not None and vectors.shape == (2, 256)
+    assert abs(float(np.linalg.norm(vectors[0])) - 1) < 1e-5 and not vectors[1].any()
