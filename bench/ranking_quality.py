@@ -475,7 +475,12 @@ def main() -> None:
                 )
         if hand and not args.no_hand:
             day, papers = days[hand["feed"]]
+            unlabelled = [s["id"] for s in hand["profiles"] if not s["labels"]]
+            if unlabelled:
+                print(f"hand set: {len(unlabelled)} profiles not labelled yet, left out")
             for spec in hand["profiles"]:
+                if not spec["labels"]:
+                    continue
                 gains = {
                     pid: grade / 2 for pid, (grade, _reason) in spec["labels"].items() if grade
                 }
