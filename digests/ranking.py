@@ -24,8 +24,18 @@ __all__ = ["Pick", "Reason", "digest_pick", "reason_code", "reason_for"]
 class Reason:
     """The reason shown for a paper, as a small code: the signal that gave it most."""
 
-    NONE, AUTHOR, KEYWORD, TOPIC, INSTITUTION, TEXT, FEEDBACK, CATEGORY = range(8)
-    NAMES = ("", "author", "keyword", "topic", "institution", "interests", "feedback", "category")
+    NONE, AUTHOR, KEYWORD, TOPIC, INSTITUTION, TEXT, FEEDBACK, CATEGORY, PRIOR = range(9)
+    NAMES = (
+        "",
+        "author",
+        "keyword",
+        "topic",
+        "institution",
+        "interests",
+        "feedback",
+        "category",
+        "prior",
+    )
 
 
 # Interests as words and as embeddings give one reason; "less like this" is never positive.
@@ -40,6 +50,7 @@ _REASON_OF_SIGNAL = {
     Signal.FEEDBACK_LESS: Reason.FEEDBACK,
     Signal.CATEGORY: Reason.CATEGORY,
     Signal.SEMANTIC: Reason.TEXT,
+    Signal.PRIOR: Reason.PRIOR,
 }
 
 
@@ -116,6 +127,13 @@ def reason_for(
     if code == Reason.FEEDBACK:
         return _("like papers you asked more of"), topic, "feedback"
     primary = paper.categories[0] if paper.categories else ""
+    if code == Reason.PRIOR:
+        read = max(
+            (c for c in paper.categories if c in profile.inferred_categories),
+            key=lambda c: profile.inferred_categories[c],
+            default=primary,
+        )
+        return _("you seem to read %(category)s") % {"category": read}, topic, f"category:{read}"
     return _("category: %(category)s") % {"category": primary}, topic, f"category:{primary}"
 
 

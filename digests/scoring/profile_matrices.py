@@ -58,6 +58,21 @@ def _rows_matrix(values: list[Iterable[str]], ids: dict[str, int], n: int) -> sp
     )
 
 
+def _weights_matrix(values: list[dict[str, float]], ids: dict[str, int]) -> sparse.csr_matrix:
+    """A weighted readers × vocabulary matrix (unknown values dropped; empty dict: zero row)."""
+    rows, columns, weights = [], [], []
+    for row, weighted in enumerate(values):
+        for value, weight in weighted.items():
+            if value in ids and weight > 0:
+                rows.append(row)
+                columns.append(ids[value])
+                weights.append(min(float(weight), 1.0))
+    return sparse.csr_matrix(
+        (np.array(weights, dtype=np.float32), (rows, columns)),
+        shape=(len(values), max(len(ids), 1)),
+    )
+
+
 def _assignment(
     groups: list[list[tuple[str, float]]],
 ) -> tuple[sparse.csr_matrix, list[str]]:
@@ -161,6 +176,7 @@ class ProfileMatrices:
     excluded: sparse.csr_matrix
     follows: sparse.csr_matrix
     categories: sparse.csr_matrix
+    prior: sparse.csr_matrix  # readers × categories: the inferred weights (0–1)
     institutions: sparse.csr_matrix
     text: sparse.csr_matrix
     more: TextSimilarity
@@ -207,6 +223,7 @@ class ProfileMatrices:
                 n,
             ),
             categories=_rows_matrix([x.categories for x in profiles], index.category_ids, n),
+            prior=_weights_matrix([x.inferred_categories for x in profiles], index.category_ids),
             institutions=sparse.csr_matrix(
                 (
                     np.full(len(institution_rows), WEIGHTS["institution"], dtype=np.float32),

@@ -102,6 +102,10 @@ def _sparse_parts(
 
     yield Signal.CATEGORY, capped(categories @ index.primary_t, "category_primary")
     yield Signal.CATEGORY, capped(categories @ index.cross_t, "category_cross")
+    prior = m.prior[rows]
+    if prior.nnz:
+        yield Signal.PRIOR, (prior @ index.primary_t).tocsr() * w["prior_primary"]
+        yield Signal.PRIOR, (prior @ index.cross_t).tocsr() * w["prior_cross"]
     yield Signal.TOPIC, capped(m.topics[rows] @ index.hits_t, "topic")
     yield Signal.KEYWORD, capped(keywords @ index.in_title_t, "keyword_title")
     yield Signal.KEYWORD, capped(keywords @ index.in_abstract_t, "keyword_abstract")

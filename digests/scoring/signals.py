@@ -33,6 +33,7 @@ class Signal(IntEnum):
     FEEDBACK_LESS = 7  # like the papers the reader asked less of (negative)
     CATEGORY = 8  # arXiv categories, primary or cross-listed
     SEMANTIC = 9  # closeness of free text, seed and liked papers by the in-process model
+    PRIOR = 10  # the categories the reader seems to read (inferred), by their weight
 
 
 # Evidence per signal; relevance = 100 (1 - exp(-evidence)): 0.5 → 39, 1 → 63, 2 → 86.
@@ -44,6 +45,8 @@ WEIGHTS = {
     "institution": 0.9,
     "category_primary": 0.18,
     "category_cross": 0.08,
+    "prior_primary": 0.12,  # an inferred category, at weight 1: below a named one
+    "prior_cross": 0.05,
     "text": 2.5,
     "embedding": 3.0,
     "semantic": 2.0,

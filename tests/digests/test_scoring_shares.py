@@ -29,7 +29,11 @@ REASON_OF_SIGNAL = {
     Signal.FEEDBACK_MORE: Reason.FEEDBACK,
     Signal.CATEGORY: Reason.CATEGORY,
     Signal.SEMANTIC: Reason.TEXT,
+    Signal.PRIOR: Reason.PRIOR,
 }
+
+
+CATEGORY_POOL = {"cs.CL", "cs.LG", "cs.AI", "cs.CV", "stat.ML", "quant-ph", "math.OC"}
 
 
 def _realistic_day(
@@ -57,6 +61,12 @@ def _realistic_day(
             changes["embedding"] = centres[rng.randrange(6)] + 0.5 * vectors.normal(size=16)
         if rng.random() < 0.2:
             changes["institutions"] = rng.sample(corpus.institutions, 2)
+        if rng.random() < 0.2:  # categories inferred, none named
+            changes["categories"] = []
+            changes["topics"], changes["keywords"] = [], []
+            changes["inferred_categories"] = {
+                c: rng.uniform(0.3, 1) for c in rng.sample(sorted(CATEGORY_POOL), 3)
+            }
         if rng.random() < 0.2:  # liked before: other papers, and one of the day's (a revision)
             liked = rng.choice(paper_rows)
             more = [*rng.sample(texts, rng.randint(0, 2)), f"{liked.title}\n{liked.abstract}"]

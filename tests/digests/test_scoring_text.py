@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from digests.ranking import Reason, reason_code
+from digests.ranking import Reason, reason_code, reason_for
 from digests.scoring.bm25 import DocumentFrequencies, bm25_terms, term_counts
 from digests.scoring.history import HISTORY_DAYS, document_frequencies
 from digests.scoring.paper_index import PaperIndex
@@ -152,3 +152,30 @@ def test_the_semantic_model_loads_from_the_package_without_the_network():
     vectors = semantic_embed(["surface code decoders", ""], "wordllama")
     assert vectors is not None and vectors.shape == (2, 256)
     assert abs(float(np.linalg.norm(vectors[0])) - 1) < 1e-5 and not vectors[1].any()
+
+
+def test_inferred_categories_alone_are_a_prior_below_a_named_category():
+    papers = [
+        paper(1, "Parsing", categories=["cs.CL"]),
+        paper(2, "Tagging", categories=["cs.LG", "cs.CL"]),
+        paper(3, "Galaxies", categories=["astro-ph.GA"]),
+    ]
+    inferred = ProfileRow(id=1, inferred_categories={"cs.CL": 1.0})
+    relevance, shares, index = scored(papers, inferred, semantic="none")
+    assert relevance[0] > relevance[1] > 0 and relevance[2] == 0  # primary over cross-list
+    assert shares.largest(0) == Signal.PRIOR
+    named, _, _ = scored(papers, ProfileRow(id=1, categories=["cs.CL"]), semantic="none")
+    assert named[0] > relevance[0]
+    half, _, _ = scored(papers, ProfileRow(id=1, inferred_categories={"cs.CL": 0.5}))
+    assert half[0] < relevance[0]
+    empty, _, _ = scored(papers, ProfileRow(id=1, inferred_categories={}))
+    assert not empty.any()  # an empty dict: no prior
+    text, _, _ = reason_for(
+        code=reason_code(shares=shares, position=0),
+        index=index,
+        position=0,
+        profile=inferred,
+        parents={},
+        topic_names={},
+    )
+    assert text == "you seem to read cs.CL"
