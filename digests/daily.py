@@ -13,11 +13,12 @@ from digests.authors import author_index_refresh
 from digests.brief import BriefReport, briefs_write
 from digests.enrich import EnrichReport, enrich_languages, papers_enrich
 from digests.fanout import SEND_TRIES, SendReport, chunk_send, id_chunks, subscriber_ids_due
-from digests.ingest import ARXIV_TZ, IngestReport, day_ingest
+from digests.ingest import ALL_ARCHIVES, ARXIV_TZ, IngestReport, day_ingest
 from digests.llm.embeddings import papers_embed
 from digests.models import IngestDay, Paper, PipelineStep, Topic
 from digests.models.run import StepTimer, step_recorded
 from digests.readings import latest_issue_date
+from digests.scoring.inputs import profile_rows
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [
@@ -32,7 +33,15 @@ __all__ = [
 
 
 def categories_needed() -> set[str]:
-    """The union of the categories of active profiles and of the topics they follow."""
+    """What ingestion reads, by ARXIV_CATEGORIES: its codes, every archive ("all"), or ("auto")
+    the categories active profiles and the topics they follow name, plus the categories
+    inferred for the profiles that name none; every archive when inference has nothing to go
+    on for one of them (no papers yet, a text about what we hold no paper of, authors only)."""
+    mode = settings.ARXIV_CATEGORIES
+    if mode == "all":
+        return {ALL_ARCHIVES}
+    if mode != "auto":
+        return set(mode)
     active = InterestProfile.objects.filter(subscriber__status=Subscriber.Status.ACTIVE)
     needed: set[str] = set()
     for categories in active.values_list("categories", flat=True):
@@ -40,7 +49,28 @@ def categories_needed() -> set[str]:
     topics = Topic.objects.filter(profiles__in=active).distinct()
     for categories in topics.values_list("categories", flat=True):
         needed.update(categories)
+    unnamed = _profiles_naming_no_category(active)
+    for start in range(0, len(unnamed), INFER_CHUNK):
+        for row in profile_rows(unnamed[start : start + INFER_CHUNK]):
+            if not row.inferred_categories:
+                return {ALL_ARCHIVES}
+            needed.update(row.inferred_categories)
     return needed
+
+
+INFER_CHUNK = 2000
+
+
+def _profiles_naming_no_category(active: QuerySet[InterestProfile]) -> list[Subscriber]:
+    """Active readers whose profile names no category, nor follows a topic that names one."""
+    naming = Topic.objects.exclude(categories=[]).values("pk")
+    return list(
+        Subscriber.objects.filter(profile__in=active.filter(categories=[]))
+        .exclude(profile__topics__in=naming)
+        .select_related("profile")
+        .prefetch_related("profile__topics")
+        .order_by("pk")
+    )
 
 
 def subscribers_due(*, at: dt.datetime, issue_date: dt.date) -> QuerySet[Subscriber]:

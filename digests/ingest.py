@@ -30,6 +30,7 @@ from digests.models import AnnounceType, IngestDay, Paper
 from digests.text import clean_text
 
 __all__ = [
+    "ALL_ARCHIVES",
     "API_BATCH",
     "Announcement",
     "DayListing",
@@ -46,6 +47,11 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 ARXIV_TZ = ZoneInfo("America/New_York")
+# arXiv's combined feed of its 20 archives: every paper of the day in one request.
+ALL_ARCHIVES = (
+    "astro-ph+cond-mat+physics+quant-ph+math+cs+econ+eess+gr-qc+hep-ex+hep-lat+hep-ph+hep-th"
+    "+math-ph+nlin+nucl-ex+nucl-th+q-bio+q-fin+stat"
+)
 API_BATCH = 100
 _VERSIONED_ID = re.compile(r"(?P<id>(?:[a-z-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5}))v(?P<v>\d+)$")
 _ANNOUNCE_TYPES = {t.value for t in AnnounceType}

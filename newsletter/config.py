@@ -7,6 +7,7 @@ malformed value stops start-up with a message that names the variable.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import zoneinfo
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -132,6 +133,21 @@ def _clock_time(env: environ.Env, name: str, default: str) -> dt.time:
         raise _fail(name, value, "expected a time of day like 10:00") from None
 
 
+_CATEGORY_CODE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+
+
+def _arxiv_categories(env: environ.Env) -> str | tuple[str, ...]:
+    """ARXIV_CATEGORIES: "auto", "all", or a comma list of arXiv categories or archives."""
+    raw = env.str("ARXIV_CATEGORIES", default="auto").strip()
+    if raw.lower() in {"auto", "all"}:
+        return raw.lower()
+    codes = tuple(dict.fromkeys(c.strip() for c in raw.split(",") if c.strip()))
+    wrong = [c for c in codes if not _CATEGORY_CODE.match(c)]
+    if not codes or wrong:
+        raise _fail("ARXIV_CATEGORIES", raw, "auto, all, or a comma list like cs.CL,cs.AI")
+    return codes
+
+
 def _cache(env: environ.Env) -> dict:
     """CACHE_URL (redis://…) shares rate limits between processes; default: local memory."""
     raw = env.str("CACHE_URL", default="")
@@ -170,6 +186,7 @@ class Config:
         self.arxiv_api_url = _http_url(env, "ARXIV_API_URL", "https://export.arxiv.org/api/query")
         self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")
         self.arxiv_retry_until = _clock_time(env, "ARXIV_RETRY_UNTIL", "10:00")
+        self.arxiv_categories = _arxiv_categories(env)
         self.cache = _cache(env)
         self.send_deadline_hours = _positive_number(env, "SEND_DEADLINE_HOURS", 12, integer=False)
         self.send_retry_first_seconds = _positive_number(

@@ -15,7 +15,7 @@ from newsletter.cli import parse_date, progress_bar
 
 
 class Command(BaseCommand):
-    help = "Ingest the papers arXiv announced (for the categories profiles and topics need)."
+    help = "Ingest the papers arXiv announced (the categories readers need: see ARXIV_CATEGORIES)."
 
     def add_arguments(self, parser) -> None:
         parser.add_argument("--date", help="announcement day YYYY-MM-DD (default: the current one)")
@@ -28,7 +28,10 @@ class Command(BaseCommand):
             else categories_needed()
         )
         if not wanted:
-            raise CommandError("no category to ingest: no active profile or topic needs one")
+            raise CommandError(
+                "no category to ingest: no active subscriber yet "
+                "(ARXIV_CATEGORIES=all ingests every archive anyway)"
+            )
         day = parse_date(date)
         with progress_bar("ingesting") as bar:
             try:

@@ -17,7 +17,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, date: str | None, **options) -> None:
         if not categories_needed():
-            raise CommandError("no active subscriber follows a topic or category: nothing to do")
+            raise CommandError("no active subscriber: nothing to do")
         with progress_bar("ingesting") as ingest_bar, progress_bar("sending") as send_bar:
             try:
                 ingest, send = daily_run(
