@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
+from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -21,6 +22,9 @@ __all__ = ["RecordedArxiv", "ReplayServer", "replay_server_start"]
 _ENTRY = re.compile(r"<entry>.*?</entry>\s*", re.DOTALL)
 _ENTRY_ID = re.compile(r"<id>\s*https?://arxiv\.org/abs/([^<\s]+?)(v\d+)?\s*</id>")
 _TOTAL = re.compile(r"<opensearch:totalResults[^>]*>\d+</opensearch:totalResults>")
+_START = re.compile(r"<opensearch:startIndex[^>]*>\d+</opensearch:startIndex>")
+_PER_PAGE = re.compile(r"<opensearch:itemsPerPage[^>]*>\d+</opensearch:itemsPerPage>")
+_QUERY_TITLE = re.compile(r"<title>arXiv Query: [^<]*</title>")
 _ERROR_FEED = """<?xml version='1.0' encoding='UTF-8'?>
 <rss xmlns:atom="http://www.w3.org/2005/Atom" version="2.0">
   <channel>
@@ -93,6 +97,15 @@ class RecordedArxiv:
             f'<opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
             f"{len(found)}</opensearch:totalResults>",
             self.api_head,
+        )
+        # The feed's header describes this query, as arXiv's does (not the recorded one).
+        query = f"search_query=&amp;id_list={escape(','.join(id_list))}&amp;start={start}"
+        head = _QUERY_TITLE.sub(
+            lambda _m: f"<title>arXiv Query: {query}&amp;max_results={max_results}</title>", head
+        )
+        head = _START.sub(f"<opensearch:startIndex>{start}</opensearch:startIndex>", head)
+        head = _PER_PAGE.sub(
+            f"<opensearch:itemsPerPage>{max_results}</opensearch:itemsPerPage>", head
         )
         return (head + "".join(page) + self.api_tail).encode("utf-8")
 

@@ -9,10 +9,12 @@ class DigestsConfig(AppConfig):
         # Models are importable only once the registry is ready, hence the imports here.
         from anymail.signals import tracking
 
+        from digests.arxiv.seeds import seeds_status
         from digests.arxiv.taxonomy import is_arxiv_category
         from digests.models import Topic
         from digests.personal_data import personal_data
         from digests.preview import digest_preview
+        from digests.tasks import seeds_lookup_queue
         from digests.tracking import on_tracking
         from subscribers.papers_side import PapersSide, papers_side_provide
 
@@ -23,5 +25,7 @@ class DigestsConfig(AppConfig):
                 category_known=is_arxiv_category,
                 profile_preview=digest_preview,
                 personal_data=personal_data,
+                seeds_status=seeds_status,
+                seeds_lookup=seeds_lookup_queue,
             )
         )

@@ -14,6 +14,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
+from digests.arxiv.seeds import seed_ids
 from digests.brief import digest_brief_compose
 from digests.models import Digest, DigestItem, Paper, Topic
 from digests.ranking import Pick, digest_pick
@@ -93,6 +94,12 @@ def _digest_create(
 WEEK = dt.timedelta(days=7)
 
 
+def _seeds_among(subscriber: Subscriber, papers: list[Paper]) -> set[int]:
+    """The papers the reader gave as seeds: never recommended back to them."""
+    seeds = set(seed_ids(subscriber.profile.seed_papers))
+    return {p.pk for p in papers if p.arxiv_id in seeds} if seeds else set()
+
+
 def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) -> list[Digest]:
     """Build the digest of `issue_date` for each subscriber, or return the one that exists.
 
@@ -142,7 +149,7 @@ def _assemble_group(
                     profile=rows_by_id[subscriber_id],
                     minimum=profile.min_relevance,
                     limit=profile.max_items,
-                    exclude=seen[subscriber_id],
+                    exclude=seen[subscriber_id] | _seeds_among(subscriber, papers),
                     parents=parents,
                     topic_names=names,
                     serendipity=profile.serendipity,
@@ -168,7 +175,8 @@ def picks_for(
     """What assembly would pick for one reader (saved or a draft), writing nothing.
 
     The papers of the day (of the week, for weekly readers) and the picks into them, ranked as
-    `digests_assemble` ranks: for the profile editor's live preview and staff's preview.
+    `digests_assemble` ranks (the reader's own seed papers left out): for the profile editor's
+    live preview and staff's preview.
     """
     first_day = issue_date
     if subscriber.frequency == Subscriber.Frequency.WEEKLY:
@@ -192,7 +200,7 @@ def picks_for(
             profile=rows[0],
             minimum=profile.min_relevance,
             limit=profile.max_items,
-            exclude=exclude,
+            exclude=exclude | _seeds_among(subscriber, papers),
             parents=parents,
             topic_names=names,
             serendipity=profile.serendipity,

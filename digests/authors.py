@@ -267,7 +267,8 @@ def author_index_refresh(*, latest: int | None = None) -> AuthorIndex:
 
 
 def _papers_newest_first() -> Iterable[tuple[int, list[str]]]:
-    rows = Paper.objects.order_by("-announce_date", "-arxiv_id").values_list("id", "authors")
+    announced = Paper.objects.filter(announce_date__isnull=False)  # not papers fetched as seeds
+    rows = announced.order_by("-announce_date", "-arxiv_id").values_list("id", "authors")
     for paper_id, authors in rows.iterator(chunk_size=5000):
         yield (
             paper_id,

@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from digests.arxiv.seeds import seeds_missing_fetch
 from digests.authors import author_index_refresh
 from digests.brief import BriefReport, briefs_write
 from digests.enrich import EnrichReport, enrich_languages, papers_enrich
@@ -163,6 +164,7 @@ def daily_run(
         issue_date = date  # ingested by an earlier run
     if issue_date is not None:
         day_enrich(date=issue_date)
+        seeds_missing_fetch()  # before scoring: the seeds readers gave that we lack
     send = digests_send(issue_date=issue_date, everyone=True, progress=send_progress)
     return ingest, send
 

@@ -176,7 +176,7 @@ def latest_issue_date(
         day = days.order_by("-date").values_list("date", flat=True).first()
         if day is not None or source == "ingest":
             return day
-    papers = Paper.objects.all()
+    papers = Paper.objects.filter(announce_date__isnull=False)  # not papers fetched as seeds
     if on_or_before is not None:
         papers = papers.filter(announce_date__lte=on_or_before)
     return papers.order_by("-announce_date").values_list("announce_date", flat=True).first()

@@ -78,7 +78,7 @@ class ShownPaper:
         return self.paper.primary_category
 
     @property
-    def announce_date(self) -> dt.date:
+    def announce_date(self) -> dt.date | None:
         return self.paper.announce_date
 
     @property

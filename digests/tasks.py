@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from digests.arxiv.client import ArxivUnavailable
+from digests.arxiv.seeds import seed_ids, seeds_fetch, seeds_missing_fetch
 from digests.daily import announcement_ingest_until, daily_run, day_enrich
 from digests.delivery import SendOutcome, delivery_send
 from digests.fanout import chunk_send, send_plan
@@ -50,8 +52,25 @@ def day_enrich_latest() -> str:
     day = latest_issue_date()
     if day is None:
         return "no announcement day ingested"
+    seeds_missing_fetch()  # the day's digests are scored once it is enriched
     enriched, briefs = day_enrich(date=day)
     return f"{enriched.summary()}; {briefs.summary()}"
+
+
+@shared_task(bind=True, max_retries=3)
+def seeds_lookup(self, arxiv_ids: list[str]) -> str:
+    """Fetch from arXiv the seed papers a reader just gave that we do not hold."""
+    try:
+        return seeds_fetch(arxiv_ids).summary()
+    except ArxivUnavailable as error:
+        raise self.retry(exc=error, countdown=RETRY_SECONDS) from error
+
+
+def seeds_lookup_queue(arxiv_ids: Iterable[str]) -> None:
+    """Queue `seeds_lookup` once the saving transaction commits (none if it rolls back)."""
+    ids = seed_ids(arxiv_ids)
+    if ids:
+        transaction.on_commit(lambda: seeds_lookup.delay(ids))
 
 
 def _quarter_hour(moment: dt.datetime) -> str:
@@ -115,4 +134,6 @@ __all__ = [
     "digests_send_chunk",
     "digests_send_due",
     "pipeline_run_daily",
+    "seeds_lookup",
+    "seeds_lookup_queue",
 ]

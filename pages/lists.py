@@ -12,21 +12,19 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from django.db.models import F
 from django.urls import reverse
 
 from digests.authors import author_index, author_papers
-from digests.models import Enrichment, Paper, Topic
+from digests.models import Paper, Topic
 from digests.readings import (
     CHINESE,
-    CURRENT_PROMPTS,
-    SHOWN_STATUSES,
     latest_issue_date,
     readings_for,
 )
 from digests.scoring.matching import author_keys_followed
 from digests.scoring.profile_matrices import expand_topics
 from digests.shown import ShownPaper, best_topic_hit, shown_paper
+from pages.topic_relevance import topic_day_relevance
 
 __all__ = [
     "PAGE_SIZE",
@@ -103,11 +101,11 @@ def page_number_parse(text: str | None) -> int:
 def topic_page_build(
     *, slug: str, day: dt.date | None, page: int, language: str
 ) -> TopicPage | None:
-    """The topic's papers of `day` (default: the latest announcement day), best hit first.
+    """The topic's papers of `day` (default: the latest announcement day), most relevant first.
 
-    A paper belongs to the topic when any reading of it hits the topic or one of its
-    sub-topics, as the scorer counts topic hits; its relevance is the best such hit's score.
-    None when the topic is unknown or not featured.
+    A paper's relevance is the scorer's for a reader who follows only this topic (its
+    sub-topics count): the percentage such a reader's e-mail shows (`pages.topic_relevance`).
+    The page lists the papers scoring at least 1. None when the topic is unknown or not featured.
     """
     topics = {t.slug: t for t in Topic.objects.all()}
     topic = topics.get(slug)
@@ -117,7 +115,11 @@ def topic_page_build(
     parents = {t.slug: by_id[t.parent_id].slug for t in topics.values() if t.parent_id in by_id}
     covered = expand_topics([slug], parents)
     day, previous_day, next_day = _day_navigation(day)
-    relevance = _day_hits(day=day, covered=covered) if day else {}
+    relevance, held = (
+        topic_day_relevance(day=day, slug=slug, slugs=list(topics), parents=parents)
+        if day
+        else ({}, None)
+    )
     ranked = sorted(relevance, key=lambda pid: (-relevance[pid][0], relevance[pid][1]))
     shown = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     name, other_name = _topic_names(topic, language)
@@ -139,7 +141,8 @@ def topic_page_build(
             language=language,
             topics=topics,
             focus=covered,
-            relevance={pid: round(relevance[pid][0]) for pid in shown},
+            relevance={pid: relevance[pid][0] for pid in shown},
+            papers=held,
         ),
         page=page,
         has_next=len(ranked) > page * PAGE_SIZE,
@@ -167,24 +170,6 @@ def _day_navigation(day: dt.date | None) -> tuple[dt.date | None, dt.date | None
         following = dates.filter(announce_date__gt=day).order_by("announce_date").first()
     previous = latest_issue_date(day - dt.timedelta(days=1), source="papers")
     return day, previous, following
-
-
-def _day_hits(*, day: dt.date, covered: set[str]) -> dict[int, tuple[float, str]]:
-    """Per paper of `day` hitting a covered topic: (best score, arXiv id for ties)."""
-    readings = Enrichment.objects.filter(
-        paper__announce_date=day,
-        paper_version=F("paper__version"),
-        status__in=SHOWN_STATUSES,
-        prompt_version__in=CURRENT_PROMPTS,
-    ).values_list("paper_id", "paper__arxiv_id", "topic_hits")
-    best: dict[int, tuple[float, str]] = {}
-    for paper_id, arxiv_id, hits in readings:
-        for hit in hits:
-            if hit["topic"] in covered:
-                score = float(hit["score"])
-                if paper_id not in best or score > best[paper_id][0]:
-                    best[paper_id] = (score, arxiv_id)
-    return best
 
 
 def author_page_build(*, name: str, page: int, language: str) -> AuthorPage:
@@ -220,14 +205,17 @@ def paper_items(
     topics: dict[str, Topic],
     focus: set[str] | None,
     relevance: dict[int, int] | None,
+    papers: dict[int, Paper] | None = None,
 ) -> list[PaperItem]:
     """The papers in the given order with their readings: two queries, whatever their number.
 
     `focus`: the topics whose hit the item names (None: the paper's best hit of any topic).
+    `papers`: the papers by id, when the caller has read them already (one query less).
     """
     if not paper_ids:
         return []
-    papers = Paper.objects.in_bulk(paper_ids)
+    if papers is None:
+        papers = Paper.objects.in_bulk(paper_ids)
     readings = readings_for(papers.values(), language, loose=True, stand_in=CHINESE)
     items = []
     for paper_id in paper_ids:

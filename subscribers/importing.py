@@ -323,6 +323,7 @@ def subscribers_import(
         topic.slug: topic  # type: ignore[attr-defined]  # a Topic, through papers_side
         for topic in papers_side().topic_model._default_manager.all()
     }
+    seeds: list[str] = []
     for number, raw in enumerate(lines, start=1):
         try:
             line = _decode(raw, number=number)
@@ -339,6 +340,7 @@ def subscribers_import(
                     # A concurrent writer (sign-up, another import) won a race for this row.
                     first_line = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                     raise LineError(f"database refused the line: {first_line}") from None
+                seeds.extend(record.profile.get("seed_papers", []))
                 if created:
                     report.created += 1
                 else:
@@ -347,6 +349,8 @@ def subscribers_import(
             report.errors.append(RejectedLine(number, exc.reason))
         if progress is not None:
             progress(1)
+    if seeds:
+        papers_side().seeds_lookup(seeds)  # the seed papers we lack, fetched from arXiv by a task
     return report
 
 

@@ -8,7 +8,7 @@ interface, which `DigestsConfig.ready` fills in at start-up.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +32,10 @@ class PapersSide:
     """The digest a draft profile would have received for the last announcement day."""
     personal_data: Callable[[Subscriber], dict[str, Any]]
     """The reader's rows on the papers' side (digests, items, deliveries, feedback) as JSON data."""
+    seeds_status: Callable[[Iterable[str]], list[Any]]
+    """Each seed paper's lookup: `.arxiv_id`, `.state` ("found", "missing", "pending"), `.title`."""
+    seeds_lookup: Callable[[Iterable[str]], None]
+    """Queue the arXiv lookup of these seed papers, once the current transaction commits."""
 
 
 _provided: PapersSide | None = None

@@ -16,7 +16,12 @@ class AnnounceType(models.TextChoices):
 
 
 class Paper(models.Model):
-    """One arXiv paper at its latest known version; older version numbers kept in history."""
+    """One arXiv paper at its latest known version; older version numbers kept in history.
+
+    A paper fetched only because a reader gave it as a seed (`digests.arxiv.seeds`) has no
+    announce date and no announce type: it belongs to no announcement day, so no day's query
+    (digests, briefs, topic pages, counts) sees it. Ingestion dates it if arXiv announces it.
+    """
 
     arxiv_id = models.CharField(max_length=32, unique=True, help_text="Without version.")
     version = models.PositiveSmallIntegerField(default=1)
@@ -41,17 +46,25 @@ class Paper(models.Model):
     embedding_model = models.CharField(max_length=128, blank=True)
     published = models.DateTimeField(null=True, blank=True, help_text="First version.")
     updated = models.DateTimeField(null=True, blank=True, help_text="Current version.")
-    announce_date = models.DateField(db_index=True)
-    announce_type = models.CharField(max_length=16, choices=AnnounceType.choices)
+    announce_date = models.DateField(
+        null=True, blank=True, db_index=True, help_text="None: fetched as a seed, not announced."
+    )
+    announce_type = models.CharField(max_length=16, choices=AnnounceType.choices, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-announce_date", "arxiv_id"]
+        ordering = [models.F("announce_date").desc(nulls_last=True), "arxiv_id"]
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(announce_type__in=[t.value for t in AnnounceType]),
-                name="paper_announce_type_valid",
+                condition=(
+                    models.Q(
+                        announce_date__isnull=False,
+                        announce_type__in=[t.value for t in AnnounceType],
+                    )
+                    | models.Q(announce_date__isnull=True, announce_type="")
+                ),
+                name="paper_announced_or_seed_only",
             ),
             models.CheckConstraint(
                 condition=models.Q(version__gte=1), name="paper_version_positive"
@@ -60,6 +73,11 @@ class Paper(models.Model):
 
     def __str__(self) -> str:
         return f"{self.versioned_id} {self.title[:60]}"
+
+    @property
+    def announced(self) -> bool:
+        """False for a paper fetched only as a seed (see the class docstring)."""
+        return self.announce_date is not None
 
     @property
     def versioned_id(self) -> str:

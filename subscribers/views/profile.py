@@ -78,6 +78,7 @@ def _editor(
         "subscriber": subscriber,
         "preview": preview,
         "preview_status": _status_text(preview),
+        "seeds": papers_side().seeds_status(profile.seed_papers),
         "unsubscribe_url": reverse(
             "subscribers:unsubscribe", args=[unsubscribe_token(subscriber_id=subscriber.pk)]
         ),
@@ -103,6 +104,8 @@ def profile_edit(request: SubscriberRequest) -> HttpResponse:
         profile_fields=form.profile_fields(),
         topics=form.topic_list(),
     )
+    # Seed papers we do not hold are fetched from arXiv by a task, off the request.
+    papers_side().seeds_lookup(form.profile_fields().get("seed_papers", []))
     messages.success(request, _("Your profile is saved."))
     return redirect("subscribers:profile")
 

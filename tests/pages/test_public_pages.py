@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 import time
 
@@ -19,6 +20,7 @@ from digests.authors import (
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import AnnounceType, Enrichment, Paper, Topic
 from digests.scoring.lexical import LEXICAL_VERSION
+from digests.scoring.signals import REPLACEMENT_FACTOR, WEIGHTS
 from pages.lists import announce_day_parse, page_number_parse
 from subscribers.session import SESSION_KEY, email_fingerprint
 from tests.factories import make_enrichment, make_paper, make_subscriber, make_topic
@@ -93,6 +95,11 @@ def _paper(
     return paper
 
 
+def _relevance(hit: float, damping: float = 1.0) -> int:
+    """The scorer's relevance of a topic hit (0–1) for a reader who follows only that topic."""
+    return round(100 * (1 - math.exp(-WEIGHTS["topic"] * hit * damping)))
+
+
 def _topic_url(slug: str = "llm", **params: str) -> str:
     query = "&".join(f"{k}={v}" for k, v in params.items())
     return reverse("public:topic", args=[slug]) + (f"?{query}" if query else "")
@@ -130,17 +137,19 @@ def test_topic_page_shows_the_days_hits_ranked_by_relevance_with_every_field(cli
     # when a Chinese reader opens the topic page
     response = client.get(_topic_url(), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
 
-    # then it shows the topic, its sources and the day's two hits, the sub-topic's first
+    # then it shows the topic, its sources and the day's two hits, each at the relevance a
+    # reader of this topic alone gets (the scorer's): the sub-topic's replacement, damped as
+    # for any reader who does not ask for updates, after the new paper
     html = response.content.decode()
     assert response.status_code == 200
     assert "语言大模型" in html and "Large Language Models" in html
     assert "大语言模型及其应用。" in html
     assert "cs.CL, cs.AI, cs.LG" in html
     assert "2026-06-18" in html
-    assert _ids_in_order(html, [plain, sub, off, old]) == [sub.arxiv_id, plain.arxiv_id]
+    assert _ids_in_order(html, [plain, sub, off, old]) == [plain.arxiv_id, sub.arxiv_id]
     # and each with its fields: relevance, announce type, both titles, authors as links,
     # paired affiliations, the hit and its reason, the summary, comments, both abstracts
-    assert "95%" in html and "70%" in html
+    assert f"{_relevance(0.70)}%" in html and f"{_relevance(0.95, REPLACEMENT_FACTOR)}%" in html
     assert "版本更新" in html and "新提交" in html
     assert "A Survey of DPO" in html and "译: A Survey of DPO" in html
     author_url = reverse("public:author", args=["Lorenzo Mazzaschi"])
@@ -204,7 +213,7 @@ def test_topic_page_falls_back_to_the_lexical_reading_without_a_translation(clie
     html = client.get(_topic_url(), HTTP_ACCEPT_LANGUAGE="en").content.decode()
 
     # then the paper is there with its lexical hit and summary, and no translated fields
-    assert "54%" in html
+    assert f"{_relevance(0.54)}%" in html
     assert "Large Language Models: language model, LLM" in html
     assert "Summary (from the abstract)" in html
     assert "AI translation of the abstract" not in html
