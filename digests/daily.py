@@ -12,12 +12,14 @@ from django.utils import timezone
 from digests.arxiv.seeds import seeds_missing_fetch
 from digests.authors import author_index_refresh
 from digests.brief import BriefReport, briefs_write
-from digests.enrich import EnrichReport, enrich_languages, papers_enrich
+from digests.enrich import EnrichReport, enrich_languages, lexical_enrich, papers_enrich
 from digests.fanout import SEND_TRIES, SendReport, chunk_send, id_chunks, subscriber_ids_due
 from digests.ingest import ALL_ARCHIVES, ARXIV_TZ, IngestReport, day_ingest
+from digests.llm.calls import llm_enabled
 from digests.llm.embeddings import papers_embed
 from digests.models import IngestDay, Paper, PipelineStep, Topic
 from digests.models.run import StepTimer, step_recorded
+from digests.reach import papers_in_reach
 from digests.readings import latest_issue_date
 from digests.scoring.inputs import profile_rows
 from subscribers.models import InterestProfile, Subscriber
@@ -132,11 +134,15 @@ def day_enrich(
     with step_recorded(step=PipelineStep.ENRICH, day=date) as timer:
         papers = list(Paper.objects.filter(announce_date=date))
         languages = enrich_languages()
-        enriched = papers_enrich(papers=papers, languages=languages, day=date, progress=progress)
-        papers_embed(papers, day=date)
+        lexical_enrich(papers)  # what every paper shows, and what readers are first scored by
+        papers_embed(papers, day=date)  # (scoring reads embeddings when configured)
+        reach = papers_in_reach(papers) if llm_enabled() else None
+        enriched = papers_enrich(
+            papers=papers, languages=languages, day=date, progress=progress, reach=reach
+        )
         _timer_note(
-            timer, enriched, "papers", "enriched", "cached", "failed", "skipped", "calls",
-            "tokens_in", "tokens_out",
+            timer, enriched, "papers", "enriched", "cached", "failed", "skipped", "unreached",
+            "calls", "tokens_in", "tokens_out",
         )  # fmt: skip
     with step_recorded(step=PipelineStep.BRIEFS, day=date) as timer:
         briefs = briefs_write(date=date, languages=languages)

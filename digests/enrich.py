@@ -58,6 +58,7 @@ class EnrichReport:
     cached: int = 0
     failed: int = 0
     skipped: int = 0
+    unreached: int = 0  # (paper, language) no reader of that language would be shown: lexical
     llm: bool = True
     outage: str = ""  # why the run stopped calling the LLM
 
@@ -70,7 +71,8 @@ class EnrichReport:
         return (
             f"enriched {self.enriched} of {self.papers} papers × {len(self.languages)} languages "
             f"({', '.join(self.languages)}): {self.cached} cached, {self.failed} failed, "
-            f"{self.skipped} skipped for the budget; {self.calls} calls, "
+            f"{self.skipped} skipped for the budget, {self.unreached} left lexical (no reader "
+            f"would be shown them); {self.calls} calls, "
             f"{self.tokens_in}+{self.tokens_out} tokens"
             + (f"; stopped early: {self.outage}" if self.outage else "")
         )
@@ -248,8 +250,12 @@ def papers_enrich(
     languages: list[str] | None = None,
     day: dt.date | None = None,
     progress: Callable[[int], None] | None = None,
+    reach: dict[str, set[int]] | None = None,
 ) -> EnrichReport:
-    """Enrich every paper in every language that needs it, most-read papers first."""
+    """Enrich every paper in every language that needs it, most-read papers first.
+
+    `reach` (language → paper ids some reader of that language would be shown, from
+    `digests.reach`): the other papers keep their lexical reading in that language."""
     languages = languages if languages is not None else enrich_languages()
     report = EnrichReport(papers=len(papers), languages=languages, llm=llm_enabled())
     lexical_enrich(papers)
@@ -268,6 +274,8 @@ def papers_enrich(
         for language in languages:
             if (paper.pk, paper.version, language) in done:
                 report.cached += 1
+            elif reach is not None and paper.pk not in reach.get(language, ()):
+                report.unreached += 1
             else:
                 jobs.append(_Job(paper, language))
     catalogues = {language: _catalogue(language) for language in languages}

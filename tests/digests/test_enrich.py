@@ -12,12 +12,13 @@ import pytest
 from django.core.management import call_command
 
 from digests.daily import day_enrich
-from digests.enrich import papers_enrich
+from digests.enrich import lexical_enrich, papers_enrich
 from digests.ingest import day_ingest
 from digests.llm import calls as llm_calls
 from digests.llm.embeddings import embedding_of
 from digests.llm.prompts import DATA_BEGIN, DATA_END, ENRICH_PROMPT_VERSION
 from digests.models import Digest, Enrichment, LLMUsage, Paper, Topic, TopicBrief
+from digests.reach import papers_in_reach
 from digests.scoring.lexical import LEXICAL_VERSION
 from tests.factories import make_subscriber
 
@@ -46,48 +47,56 @@ def _enrich() -> str:
 def test_one_run_gives_every_paper_a_chinese_reading_and_a_second_run_makes_no_call(
     demo_day, llm_stub
 ):
-    # given Chinese readers of the post-training topic
+    # given Chinese readers of the post-training topic, and the papers they would be shown
     _readers(3)
+    lexical_enrich(demo_day)
+    shown = len(papers_in_reach(demo_day)["zh"])
+    assert 0 < shown < 22
 
     # when the day is enriched twice
     first = _enrich()
     calls_after_first = llm_stub.chat_calls
     second = _enrich()
 
-    # then every paper has its Chinese reading from one call each, plus one brief
+    # then every paper some reader would be shown has its Chinese reading from one call each,
+    # plus one brief (the others keep their lexical reading)
     readings = Enrichment.objects.filter(
         language="zh", prompt_version=ENRICH_PROMPT_VERSION, status="ok"
     )
-    assert readings.count() == 22
-    paper = Paper.objects.get(arxiv_id="2606.18831")
-    reading = readings.get(paper=paper)
-    assert reading.title == "超越奖励工程:长上下文强化学习的数据配方"
-    assert reading.topic_hits[0]["topic"] == "post-training"
+    assert readings.count() == shown
+    reading = readings.select_related("paper").get(paper__arxiv_id="2606.19004")
+    assert reading.title and reading.title != reading.paper.title
     assert (
         TopicBrief.objects.filter(date=DAY, language="zh", topic__slug="post-training").count() == 1
     )
-    assert calls_after_first == 22 * 1 + 1 * 1
-    assert "enriched 22 of 22 papers" in first
+    assert calls_after_first == shown * 1 + 1 * 1
+    assert f"enriched {shown} of 22 papers" in first
+    assert f"{22 - shown} left lexical" in first
     # and the second run is all cache
     assert llm_stub.chat_calls == calls_after_first
-    assert "0 calls" in second and "22 cached" in second
+    assert "0 calls" in second and f"{shown} cached" in second
     # and every call is accounted for
     usage = {row.purpose: row for row in LLMUsage.objects.filter(day=DAY)}
-    assert usage["enrich"].calls == 22 and usage["brief"].calls == 1
+    assert usage["enrich"].calls == shown and usage["brief"].calls == 1
     assert usage["enrich"].tokens_in > 0 and usage["enrich"].cost > 0
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("readers", [1, 40])
-def test_calls_are_papers_times_languages_plus_topics_times_languages(demo_day, llm_stub, readers):
+def test_calls_are_papers_shown_times_languages_plus_topics_times_languages(
+    demo_day, llm_stub, readers
+):
     # given readers in two languages, however many
     _readers(readers, "zh")
     _readers(readers, "ja")
 
+    lexical_enrich(demo_day)
+    reach = papers_in_reach(demo_day)
     day_enrich(date=DAY)
 
-    # then 22 papers × 2 languages + 1 followed topic with hits × 2 languages
-    assert llm_stub.chat_calls == 22 * 2 + 1 * 2
+    # then the papers shown × 2 languages + 1 followed topic with hits × 2 languages
+    assert reach["zh"] == reach["ja"] and 0 < len(reach["zh"]) < 22
+    assert llm_stub.chat_calls == len(reach["zh"]) * 2 + 1 * 2
 
 
 @pytest.mark.django_db

@@ -132,3 +132,38 @@ def test_a_malformed_category_list_stops_start_up_naming_the_variable(monkeypatc
     monkeypatch.setenv("ARXIV_CATEGORIES", "cs.CL;cs AI")
     with pytest.raises(ImproperlyConfigured, match="ARXIV_CATEGORIES"):
         Config(environ.Env(), REPO)
+
+
+@pytest.mark.django_db
+def test_llm_calls_stay_within_the_papers_readers_are_shown_whatever_their_number(
+    recorded_arxiv, catalogue, llm_stub, settings
+):
+    # given many readers of every kind, in two languages, on a day of 22 papers
+    from digests.enrich import lexical_enrich
+    from digests.ingest import day_ingest
+    from digests.models import LLMUsage
+    from digests.reach import papers_in_reach
+
+    day_ingest(categories=["cs.AI", "cs.CL", "cs.LG"], date=DAY)
+    kinds = [
+        {"keywords": ["distillation"], "max_items": 3},
+        {"interests": "long-context reasoning with reinforcement learning", "max_items": 2},
+        {"categories": ["cs.CL"], "max_items": 4},
+        {"authors": ["Nobody Known"]},
+    ]
+    for n in range(80):
+        make_subscriber(language=("zh", "en")[n % 2], **kinds[n % len(kinds)])
+    papers = list(Paper.objects.filter(announce_date=DAY))
+    lexical_enrich(papers)
+    reach = papers_in_reach(papers)
+
+    # when the day is enriched with the plain command
+    call_command("enrich", "--date", DAY.isoformat(), stdout=io.StringIO(), stderr=io.StringIO())
+
+    # then the LLM read only what some reader in that language would be shown
+    shown = len(reach["zh"]) + len(reach["en"])
+    assert 0 < shown < 22 * 2
+    assert shown <= (3 + 2 + 4) * 2  # at most each kind's max_items, per language
+    usage = {row.purpose: row.calls for row in LLMUsage.objects.filter(day=DAY)}
+    assert usage["enrich"] == shown
+    assert llm_stub.chat_calls == shown + usage.get("brief", 0)
