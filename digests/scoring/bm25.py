@@ -40,7 +40,11 @@ MAX_NORMALISED = 1.5  # a query's normalised score is clipped here
 
 _STOP = frozenset(stems(" ".join(ENGLISH_STOP_WORDS))) | {"paper", "propos", "use", "result"}
 _FORMS = abbreviation_forms()
-_LONGEST = max((len(form.split()) for form in _FORMS), default=1)
+# Each form's length, by its first word: only runs starting with such a word are looked up.
+_STARTS: dict[str, tuple[int, ...]] = {}
+for _form in _FORMS:
+    _first, _n = _form.split()[0], len(_form.split())
+    _STARTS[_first] = tuple(sorted({*_STARTS.get(_first, ()), _n}))
 
 
 def bm25_terms(text: str) -> list[str]:
@@ -48,11 +52,13 @@ def bm25_terms(text: str) -> list[str]:
     words = stems(text)
     terms = [w for w in words if w not in _STOP and len(w) > 1]
     terms += [f"{a} {b}" for a, b in pairwise(terms)]
-    for i in range(len(words)):
-        for n in range(1, min(_LONGEST, len(words) - i) + 1):
-            key = _FORMS.get(" ".join(words[i : i + n]))
-            if key is not None:
-                terms.append(key)
+    last = len(words)
+    for i, word in enumerate(words):
+        for n in _STARTS.get(word, ()):
+            if i + n <= last:
+                key = _FORMS.get(" ".join(words[i : i + n]))
+                if key is not None:
+                    terms.append(key)
     return terms
 
 
