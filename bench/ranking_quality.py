@@ -479,7 +479,7 @@ def main() -> None:
             if unlabelled:
                 print(f"hand set: {len(unlabelled)} profiles not labelled yet, left out")
             for spec in hand["profiles"]:
-                if not spec["labels"]:
+                if not spec["labels"] and not args.pool:  # --pool: pooled to be labelled
                     continue
                 gains = {
                     pid: grade / 2 for pid, (grade, _reason) in spec["labels"].items() if grade
