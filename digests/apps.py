@@ -14,6 +14,7 @@ class DigestsConfig(AppConfig):
         from digests.models import Topic
         from digests.personal_data import personal_data
         from digests.preview import digest_preview
+        from digests.scoring.inputs import categories_inferred
         from digests.tasks import seeds_lookup_queue
         from digests.tracking import on_tracking
         from subscribers.papers_side import PapersSide, papers_side_provide
@@ -27,5 +28,6 @@ class DigestsConfig(AppConfig):
                 personal_data=personal_data,
                 seeds_status=seeds_status,
                 seeds_lookup=seeds_lookup_queue,
+                categories_inferred=categories_inferred,
             )
         )

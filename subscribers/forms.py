@@ -42,6 +42,7 @@ __all__ = [
     "SIGNUP_INITIAL",
     "SUBSCRIBER_FIELDS",
     "EmailChangeForm",
+    "InferredCategoryForm",
     "ProfileForm",
     "SignupForm",
     "arxiv_id_normalise",
@@ -279,3 +280,18 @@ class SignupForm(ProfileForm):
 
 class EmailChangeForm(forms.Form):
     email = forms.EmailField(label=_("New e-mail address"), max_length=254)
+
+
+class InferredCategoryForm(forms.Form):
+    """A category the editor says the reader seems to read: add it to theirs, or drop it."""
+
+    category = forms.CharField(max_length=LIST_ITEM_MAX)
+    action = forms.ChoiceField(choices=[("confirm", "confirm"), ("drop", "drop")])
+
+    def clean_category(self) -> str:
+        code = self.cleaned_data["category"].strip()
+        if categories_unknown([code]):
+            raise ValidationError(
+                _("Unknown arXiv categories: %(codes)s."), code="category", params={"codes": code}
+            )
+        return code

@@ -31,6 +31,7 @@ def _profile(subscriber: Subscriber) -> dict[str, Any] | None:
             data[setting.name] = sorted(profile.topics.values_list("slug", flat=True))
         elif setting.stored is Stored.PROFILE:
             data[setting.name] = setting_json(setting, getattr(profile, setting.name))
+    data["dropped_categories"] = list(profile.dropped_categories)  # "I don't read it"
     data["updated_at"] = _when(profile.updated_at)
     return data
 

@@ -36,6 +36,9 @@ class PapersSide:
     """Each seed paper's lookup: `.arxiv_id`, `.state` ("found", "missing", "pending"), `.title`."""
     seeds_lookup: Callable[[Iterable[str]], None]
     """Queue the arXiv lookup of these seed papers, once the current transaction commits."""
+    categories_inferred: Callable[[Subscriber], dict[str, float]]
+    """The arXiv categories the reader seems to read and does not name (code → weight 0–1),
+    inferred from their free text, seed and liked papers; dropped ones left out."""
 
 
 _provided: PapersSide | None = None

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from subscribers.views import account, links, profile, signin
+from subscribers.views import account, inferred, links, profile, signin
 
 app_name = "subscribers"
 urlpatterns = [
@@ -18,6 +18,7 @@ urlpatterns = [
     path("profile/", profile.profile_edit, name="profile"),
     path("profile/preview/", profile.profile_preview, name="profile_preview"),
     path("profile/email/", profile.email_change, name="email_change"),
+    path("profile/categories/", inferred.inferred_category, name="inferred_category"),
     # The reader's own data: feed address, export, deletion.
     path("my-data/", signin.mydata, name="mydata"),
     path("my-data/export.json", signin.export, name="export"),

@@ -16,7 +16,7 @@ from digests.scoring.lexical import LEXICAL_VERSION
 from digests.scoring.rows import PaperRow, ProfileRow
 from subscribers.models import InterestProfile, Subscriber
 
-__all__ = ["paper_rows", "profile_rows", "topic_parents"]
+__all__ = ["categories_inferred", "paper_rows", "profile_rows", "topic_parents"]
 
 FEEDBACK_MEMORY = 50  # the latest "more" and "less" signals that move a profile
 
@@ -148,3 +148,12 @@ def _evidence(
         known=profile.categories,
         dropped=profile.dropped_categories,
     )
+
+
+def categories_inferred(subscriber: Subscriber) -> dict[str, float]:
+    """The categories the reader seems to read (for the profile editor): none to infer without
+    free text or seed papers, so the editor asks nothing more of a profile without them."""
+    profile = subscriber.profile
+    if not profile.interests.strip() and not profile.seed_papers:
+        return {}
+    return profile_rows([subscriber])[0].inferred_categories

@@ -21,7 +21,7 @@ from scipy import sparse
 
 from digests.scoring.bm25 import MAX_NORMALISED
 from digests.scoring.paper_index import PaperIndex
-from digests.scoring.profile_matrices import ProfileMatrices
+from digests.scoring.profile_matrices import ProfileMatrices, TextSimilarity
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.signals import (
     CAPS,
@@ -114,22 +114,45 @@ def _sparse_parts(
     yield Signal.TEXT, _similar(m.text[rows], index.bm25_t, w["text"])
 
 
+def _active(vectors: np.ndarray) -> np.ndarray:
+    """The rows that are not all zero (a reader without texts gets no dense evidence)."""
+    return np.flatnonzero(vectors.any(axis=1))
+
+
+def _above(cosine: np.ndarray, floor: float, weight: float) -> np.ndarray:
+    """weight × max(cosine − floor, 0), in place."""
+    cosine -= floor
+    np.maximum(cosine, 0, out=cosine)
+    cosine *= weight
+    return cosine
+
+
 def _dense_parts(
     index: PaperIndex, m: ProfileMatrices, rows: slice
-) -> Iterator[tuple[Signal, np.ndarray]]:
-    """The dense signals' evidence for a slice of readers, one array at a time."""
+) -> Iterator[tuple[Signal, np.ndarray, np.ndarray]]:
+    """The dense signals' evidence for a slice of readers, one array at a time: each signal's
+    readers that have any (positions in the slice) and their rows × papers evidence."""
     if m.embeddings is not None and index.embeddings is not None:
-        cosine = m.embeddings[rows] @ index.embeddings.T
-        yield Signal.EMBEDDING, WEIGHTS["embedding"] * np.maximum(cosine - EMBEDDING_FLOOR, 0)
+        vectors = m.embeddings[rows]
+        active = _active(vectors)
+        cosine = vectors[active] @ index.embeddings.T
+        yield Signal.EMBEDDING, active, _above(cosine, EMBEDDING_FLOOR, WEIGHTS["embedding"])
     if m.semantic is not None and index.semantic is not None:
-        cosine = m.semantic[rows] @ index.semantic.T
-        yield Signal.SEMANTIC, WEIGHTS["semantic"] * np.maximum(cosine - SEMANTIC_FLOOR, 0)
-    more = m.more.dense(rows, WEIGHTS["feedback_more"])
-    if more is not None:
-        yield Signal.FEEDBACK_MORE, more
-    less = m.less.dense(rows, WEIGHTS["feedback_less"])
-    if less is not None:
-        yield Signal.FEEDBACK_LESS, -1 * less
+        vectors = m.semantic[rows]
+        active = _active(vectors)
+        cosine = vectors[active] @ index.semantic.T
+        yield Signal.SEMANTIC, active, _above(cosine, SEMANTIC_FLOOR, WEIGHTS["semantic"])
+    for signal, similarity, weight in (
+        (Signal.FEEDBACK_MORE, m.more, WEIGHTS["feedback_more"]),
+        (Signal.FEEDBACK_LESS, m.less, -WEIGHTS["feedback_less"]),
+    ):
+        assign = similarity.assign[rows]
+        active = np.flatnonzero(np.diff(assign.indptr))
+        if len(active):
+            only = TextSimilarity(assign[active], similarity.per_text)
+            dense = only.dense(slice(None), abs(weight))
+            if dense is not None:
+                yield signal, active, dense if weight > 0 else -1 * dense
 
 
 def _excluded(index: PaperIndex, m: ProfileMatrices, rows: slice) -> sparse.coo_matrix:
@@ -154,13 +177,17 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
         ),
         shape=(len(ids), len(index.papers)),
     ).toarray()
-    for _signal, part in _dense_parts(index, m, rows):
-        evidence += part
+    for _signal, active, part in _dense_parts(index, m, rows):
+        evidence[active] += part
     hit = _excluded(index, m, rows)
     evidence[hit.row, hit.col] = 0
-    np.multiply(evidence, _damping(index), out=evidence, where=~m.wants_updates[rows, None])
+    damped = np.flatnonzero(~m.wants_updates[rows])
+    replaced = np.flatnonzero(index.is_replacement)
+    if len(damped) and len(replaced):
+        evidence[np.ix_(damped, replaced)] *= np.float32(REPLACEMENT_FACTOR)
     np.maximum(evidence, 0, out=evidence)
-    np.expm1(-evidence, out=evidence)
+    np.negative(evidence, out=evidence)
+    np.expm1(evidence, out=evidence)
     evidence *= -100
     np.rint(evidence, out=evidence)
     return Scores(ids, evidence.astype(np.uint8), start=rows.start or 0, index=index, matrices=m)
@@ -172,8 +199,9 @@ def _shares(index: PaperIndex, m: ProfileMatrices, row: int) -> Shares:
     evidence = np.zeros((len(Signal), len(index.papers)), dtype=np.float64)
     for signal, part in _sparse_parts(index, m, rows):
         evidence[signal] += part.toarray()[0]
-    for signal, dense in _dense_parts(index, m, rows):
-        evidence[signal] += dense[0]
+    for signal, active, dense in _dense_parts(index, m, rows):
+        if len(active):
+            evidence[signal] += dense[0]
     evidence[:, _excluded(index, m, rows).col] = 0
     if not m.wants_updates[row]:
         evidence *= _damping(index)

@@ -78,6 +78,7 @@ def test_the_readers_data_export_holds_every_setting():
     assert [k for k in data["subscriber"] if k in SETTING_NAMES] == list(SUBSCRIBER_FIELDS)
     assert list(data["profile"]) == [
         *(name for name in SETTING_NAMES if name not in SUBSCRIBER_FIELDS),
+        "dropped_categories",
         "updated_at",
     ]
     assert data["profile"]["keywords"] == ["GRPO"]
