@@ -167,3 +167,21 @@ def test_llm_calls_stay_within_the_papers_readers_are_shown_whatever_their_numbe
     usage = {row.purpose: row.calls for row in LLMUsage.objects.filter(day=DAY)}
     assert usage["enrich"] == shown
     assert llm_stub.chat_calls == shown + usage.get("brief", 0)
+
+
+@pytest.mark.django_db
+def test_an_authors_only_reader_is_served_by_run_daily(serve_arxiv, tmp_path, outbox_dir, settings):
+    # given a reader who follows one author and nothing else, and no paper held yet
+    settings.ARXIV_CATEGORIES = "auto"
+    make_subscriber(email="fan@example.org", authors=["Pieter Abbeel"], min_relevance=1)
+    serve_arxiv(all_archives_day(tmp_path / "day"))
+
+    # when the whole day runs, twice (idempotent)
+    for _ in range(2):
+        call_command("run_daily", "--date", DAY.isoformat(), stdout=io.StringIO())
+
+    # then every archive was read, and the reader got the author's paper, once
+    digest = Digest.objects.get(subscriber__email="fan@example.org", issue_date=DAY)
+    authors = [item.paper.author_names for item in digest.items.select_related("paper")]
+    assert authors and "Pieter Abbeel" in authors[0]
+    assert len(list(outbox_dir.glob("*.eml"))) == 1
