@@ -24,7 +24,7 @@ from digests.scoring.matching import (
     stems,
 )
 from digests.scoring.rows import PaperRow, ProfileRow
-from digests.scoring.semantic import configured_model, semantic_embed
+from digests.scoring.semantic import configured_model, semantic_prefetch
 
 __all__ = ["PaperIndex", "keyword_columns"]
 
@@ -66,6 +66,15 @@ class PaperIndex:
         model (`semantic.SEMANTIC_MODELS`; default the SEMANTIC_MODEL setting)."""
         self.papers = papers
         n = len(papers)
+        # The model tokenises without the interpreter lock: the papers, then the readers' texts
+        # (`profile_matrices` finds them embedded), while the rest is indexed here.
+        self.semantic_model = semantic or configured_model()
+        embedding = None
+        if self.semantic_model != "none":
+            embedding = semantic_prefetch(
+                [f"{p.title}\n{p.abstract}" for p in papers], self.semantic_model
+            )
+            semantic_prefetch(_reader_texts(profiles), self.semantic_model)
         phrases = {
             variant
             for k in {k for p in profiles for k in (*p.keywords, *p.exclude_keywords)}
@@ -133,10 +142,7 @@ class PaperIndex:
         self.idf = frequencies.idf()
         self.bm25_t = bm25_documents(titles, abstracts, frequencies.average_length).T.tocsr()
         self.embeddings = _unit_rows([p.embedding for p in papers])
-        self.semantic_model = semantic or configured_model()
-        self.semantic = semantic_embed(
-            [f"{p.title}\n{p.abstract}" for p in papers], self.semantic_model
-        )
+        self.semantic = embedding.result() if embedding is not None else None
         # Readers × vocabulary @ vocabulary × papers: transposed once, not once per chunk.
         self.primary_t = self.primary.T.tocsr()
         self.cross_t = self.cross.T.tocsr()
@@ -161,6 +167,13 @@ class PaperIndex:
             return set()
         candidates = set.intersection(*(self.affiliation_postings.get(t, set()) for t in wanted))
         return {i for i in candidates if any(wanted <= a for a in self.affiliations[i])}
+
+
+def _reader_texts(profiles: list[ProfileRow]) -> list[str]:
+    """The readers' texts the model embeds: free text, seed and liked papers, each once."""
+    texts = {t: None for x in profiles for t in (*x.seed_texts, *x.more_texts)}
+    texts.update((x.interests, None) for x in profiles if x.interests.strip())
+    return list(texts)
 
 
 def _unit_rows(vectors: list[np.ndarray | None]) -> np.ndarray | None:

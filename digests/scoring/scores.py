@@ -33,7 +33,7 @@ from digests.scoring.signals import (
     Signal,
 )
 
-__all__ = ["Scores", "Shares", "scores_compute"]
+__all__ = ["Scores", "Shares", "scores_compute", "top_papers"]
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,16 @@ def _shares(index: PaperIndex, m: ProfileMatrices, row: int) -> Shares:
     relevance = -100 * np.expm1(-np.maximum(total, 0))
     scale = np.divide(relevance, total, out=np.zeros_like(total), where=total > 0)
     return Shares(evidence * scale)
+
+
+def top_papers(relevance: np.ndarray, k: int) -> np.ndarray:
+    """Each reader's `k` most relevant papers (readers × k), best first, the lower index first
+    among equals: one stable sort of the whole chunk (a radix sort on uint8 relevance)."""
+    if relevance.dtype != np.uint8:
+        order = np.argsort(-relevance, axis=1, kind="stable")
+    else:
+        order = np.argsort(np.subtract(255, relevance, dtype=np.uint8), axis=1, kind="stable")
+    return order[:, :k]
 
 
 def scores_compute(
