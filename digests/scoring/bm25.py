@@ -27,6 +27,7 @@ __all__ = [
     "bm25_queries",
     "bm25_terms",
     "term_counts",
+    "term_counts_of_stems",
 ]
 
 BM25_FEATURES = 2**20
@@ -49,7 +50,11 @@ for _form in _FORMS:
 
 def bm25_terms(text: str) -> list[str]:
     """Stems without stop words, their adjacent pairs, and abbreviation keys ("§llm")."""
-    words = stems(text)
+    return _terms_of_stems(stems(text))
+
+
+def _terms_of_stems(words: list[str]) -> list[str]:
+    """`bm25_terms` of a text given as its stems."""
     terms = [w for w in words if w not in _STOP and len(w) > 1]
     terms += [f"{a} {b}" for a, b in pairwise(terms)]
     last = len(words)
@@ -65,6 +70,15 @@ def bm25_terms(text: str) -> list[str]:
 _VECTORIZER = HashingVectorizer(
     n_features=BM25_FEATURES,
     analyzer=bm25_terms,
+    alternate_sign=False,
+    norm=None,
+    dtype=np.float32,
+)
+
+
+_STEMS_VECTORIZER = HashingVectorizer(
+    n_features=BM25_FEATURES,
+    analyzer=_terms_of_stems,
     alternate_sign=False,
     norm=None,
     dtype=np.float32,
@@ -111,6 +125,11 @@ class DocumentFrequencies:
 def term_counts(texts: Sequence[str]) -> sparse.csr_matrix:
     """Texts × hashed terms: how often each term occurs."""
     return _counts(texts)
+
+
+def term_counts_of_stems(texts: Sequence[list[str]]) -> sparse.csr_matrix:
+    """`term_counts` of texts given as their stems (`matching.stems`): not stemmed again."""
+    return _STEMS_VECTORIZER.transform(list(texts)).tocsr()
 
 
 def bm25_documents(

@@ -15,7 +15,7 @@ from digests.scoring.bm25 import (
     MIN_HISTORY,
     DocumentFrequencies,
     bm25_documents,
-    term_counts,
+    term_counts_of_stems,
 )
 from digests.scoring.matching import (
     author_keys_written,
@@ -87,11 +87,12 @@ class PaperIndex:
             lengths[words[0]].add(min(len(words), MAX_PHRASE))
         starts = {word: tuple(sorted(ns)) for word, ns in lengths.items()}
         self.title_words = [stems(p.title) for p in papers]
+        abstract_words = [stems(p.abstract) for p in papers]
         title_rows, abstract_rows = [], []
-        for index, paper in enumerate(papers):
+        for index in range(n):
             for column in _phrases(self.title_words[index], starts, self.phrase_ids):
                 title_rows.append((index, column))
-            for column in _phrases(stems(paper.abstract), starts, self.phrase_ids):
+            for column in _phrases(abstract_words[index], starts, self.phrase_ids):
                 abstract_rows.append((index, column))
         self.in_title = _binary(title_rows, n, len(self.phrase_ids))
         self.in_abstract = _binary(abstract_rows, n, len(self.phrase_ids))
@@ -133,8 +134,9 @@ class PaperIndex:
                 topic_rows.append((index, column, score / 100.0))
         self.hits = _weighted(topic_rows, n, len(self.topic_ids))
 
-        titles = term_counts([p.title for p in papers])
-        abstracts = term_counts([p.abstract for p in papers])
+        titles = term_counts_of_stems(self.title_words)
+        abstracts = term_counts_of_stems(abstract_words)
+        del abstract_words
         if frequencies is None or frequencies.n < MIN_HISTORY:
             own = DocumentFrequencies.of_counts(titles, abstracts)
             frequencies = own if frequencies is None else frequencies.plus(own)
