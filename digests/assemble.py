@@ -131,7 +131,7 @@ def _assemble_group(
     topics = {t.slug: t for t in Topic.objects.all()}
     parents = topic_parents()
     seen = _already_seen(todo, issue_date)
-    rows = profile_rows(todo)
+    rows = profile_rows(todo, day=issue_date)
     index = PaperIndex(paper_rows(papers), rows, frequencies=document_frequencies(issue_date))
     by_id = {s.pk: s for s in todo}
     rows_by_id: dict[int, ProfileRow] = {r.id: r for r in rows}
@@ -186,7 +186,7 @@ def picks_for(
         return [], []
     profile = subscriber.profile
     parents = topic_parents()
-    rows = profile_rows([subscriber])
+    rows = profile_rows([subscriber], day=issue_date)
     index = PaperIndex(paper_rows(papers), rows, frequencies=document_frequencies(issue_date))
     chunk = next(
         iter(scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index))

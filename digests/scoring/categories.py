@@ -6,12 +6,14 @@ is the mean of its papers' unit vectors (the primary category at full weight, cr
 half), at most PER_CATEGORY most recent papers a category so the cost stays bounded. A reader's
 free text is scored by cosine against every centroid; a category counts only when its cosine is
 both high in absolute terms (MIN_SIMILARITY: the text says something about arXiv at all) and
-close to the best one (RELATIVE: not a distant second). Seed papers and "more like this" papers
-speak for themselves: their own categories, primary over cross-list. The two kinds of evidence
-are combined as independent (noisy-or) and the result is category → weight 0–1, the top few
-above FLOOR, without the categories the reader names or dropped.
+close to the best one (RELATIVE: not a distant second), a runner-up weighing less than the best
+(SHARPNESS), so the scorer's prior leans on the field the text is most about. Seed papers and
+"more like this" papers speak for themselves: their own categories, primary over cross-list.
+The two kinds of evidence are combined as independent (noisy-or) and the result is category →
+weight 0–1, the top few above FLOOR, without the categories the reader names or dropped.
 
-The model is trained once per (latest announcement day, papers held) in each process.
+The model is trained once per (announcement day, papers held) in each process, on the weeks up
+to the day scored: a reader's categories are read against the papers of that day's weeks.
 """
 
 from __future__ import annotations
@@ -45,7 +47,8 @@ CROSS_WEIGHT = 0.5  # a cross-listed category, in training and for a seed paper
 MIN_SIMILARITY = 0.1  # cosine of the text with a centroid below which it says nothing
 FULL_SIMILARITY = 0.25  # cosine from which a category is certain (weight 1)
 RELATIVE = 0.5  # a category within this fraction of the best one's cosine
-FLOOR = 0.35  # weights below are left out
+SHARPNESS = 2.0  # a runner-up weighs (its cosine / the best one's) ** SHARPNESS of the best
+FLOOR = 0.25  # weights below are left out
 TOP = 4  # at most this many categories
 
 _STOPWORDS = frozenset(  # as stems, since they are compared with stems
@@ -149,14 +152,17 @@ def model_train(papers: Iterable[tuple[str, str, Sequence[str]]]) -> CategoryMod
 
 _lock = threading.Lock()
 _trained: dict[tuple[dt.date | None, int], CategoryModel] = {}
+KEPT_MODELS = 4  # models held per process (a preview of an earlier day keeps today's)
 
 
 def _history(latest: dt.date) -> list[tuple[str, str, list[str]]]:
-    """The last weeks' papers, at most PER_CATEGORY most recent per primary category."""
+    """The weeks' papers up to `latest`, at most PER_CATEGORY most recent per primary category."""
     taken: Counter[str] = Counter()
     chosen = []
     recent = (
-        Paper.objects.filter(announce_date__gt=latest - dt.timedelta(days=HISTORY_DAYS))
+        Paper.objects.filter(
+            announce_date__range=(latest - dt.timedelta(days=HISTORY_DAYS - 1), latest)
+        )
         .order_by("-announce_date", "-pk")
         .values_list("title", "abstract", "categories", "primary_category")
     )
@@ -169,20 +175,20 @@ def _history(latest: dt.date) -> list[tuple[str, str, list[str]]]:
     return chosen
 
 
-def category_model() -> CategoryModel:
-    """The model of the papers held now: trained once per announcement day and paper count."""
-    latest = (
-        Paper.objects.filter(announce_date__isnull=False)
-        .order_by("-announce_date")
-        .values_list("announce_date", flat=True)
-    )
-    day = latest.first()
-    stamp = (day, Paper.objects.filter(announce_date=day).count() if day else 0)
+def category_model(day: dt.date | None = None) -> CategoryModel:
+    """The model of the weeks up to `day` (default: the latest announcement day), trained once
+    per day and paper count: a reader's categories are read against the papers of their day."""
+    announced = Paper.objects.filter(announce_date__isnull=False)
+    if day is not None:
+        announced = announced.filter(announce_date__lte=day)
+    latest = announced.order_by("-announce_date").values_list("announce_date", flat=True).first()
+    stamp = (latest, Paper.objects.filter(announce_date=latest).count() if latest else 0)
     with _lock:
         model = _trained.get(stamp)
         if model is None:
-            model = model_train(_history(day) if day else [])
-            _trained.clear()  # one day's model at a time
+            model = model_train(_history(latest) if latest else [])
+            while len(_trained) >= KEPT_MODELS:
+                del _trained[next(iter(_trained))]
             _trained[stamp] = model
     return model
 
@@ -208,8 +214,9 @@ def _from_text(similarities: dict[str, float]) -> dict[str, float]:
     best = max(similarities.values())
     if best < MIN_SIMILARITY:
         return {}
+    certainty = min(1.0, best / FULL_SIMILARITY)
     return {
-        c: min(1.0, s / FULL_SIMILARITY)
+        c: certainty * (s / best) ** SHARPNESS
         for c, s in similarities.items()
         if s >= MIN_SIMILARITY and s >= RELATIVE * best
     }
@@ -226,16 +233,20 @@ class Evidence:
 
 
 def categories_infer_many(
-    evidence: Sequence[Evidence], *, model: CategoryModel | None = None
+    evidence: Sequence[Evidence],
+    *,
+    model: CategoryModel | None = None,
+    day: dt.date | None = None,
 ) -> list[dict[str, float]]:
     """For each reader, category → weight 0–1 they seem to read: from their texts (free-text
     interests) and the categories of their seed and liked papers; the top TOP above FLOOR,
-    leaving out the categories they name or dropped. Texts are scored in one matrix product."""
+    leaving out the categories they name or dropped. Texts are scored in one matrix product,
+    against the model of the weeks up to `day` (default: the latest announcement day)."""
     texts = ["\n".join(t for t in e.texts if t.strip()) for e in evidence]
     by_text: dict[str, dict[str, float]] = {}
     wanted = sorted({t for t in texts if t})
     if wanted:
-        model = model or category_model()
+        model = model or category_model(day)
         rows = [model.vector(t) for t in wanted]
         present = [i for i, row in enumerate(rows) if row is not None]
         if present and model.categories:

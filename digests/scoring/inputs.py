@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections import defaultdict
 
@@ -74,8 +75,10 @@ def _text(paper: Paper) -> str:
     return f"{paper.title}\n{paper.abstract}"
 
 
-def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
-    """Profiles with the texts of their seed papers and of their latest feedback."""
+def profile_rows(subscribers: list[Subscriber], *, day: dt.date | None = None) -> list[ProfileRow]:
+    """Profiles with the texts of their seed papers and of their latest feedback; the categories
+    they seem to read are inferred against the papers of the weeks up to `day` (default: the
+    latest announcement day)."""
     seed_papers = {
         p.arxiv_id: p
         for p in Paper.objects.filter(
@@ -96,7 +99,7 @@ def profile_rows(subscribers: list[Subscriber]) -> list[ProfileRow]:
             if item.signal == Feedback.Signal.MORE:
                 liked[item.subscriber_id].append(item.paper)
     inferred = categories_infer_many(
-        [_evidence(s.profile, seed_papers, liked[s.pk]) for s in subscribers]
+        [_evidence(s.profile, seed_papers, liked[s.pk]) for s in subscribers], day=day
     )
     rows = []
     for subscriber, inferred_categories in zip(subscribers, inferred, strict=True):
@@ -141,7 +144,7 @@ def _evidence(
     """What category inference reads of a profile: its free text, its seed and liked papers."""
     papers = [seed_papers[k] for k in map(_unversioned, profile.seed_papers) if k in seed_papers]
     return Evidence(
-        texts=[profile.interests],
+        texts=[profile.interests, *profile.keywords],  # keywords say what field too
         paper_categories=[
             [c for c in [p.primary_category, *p.categories] if c] for p in [*papers, *liked]
         ],

@@ -19,7 +19,7 @@ from digests.scoring.matching import author_keys_followed
 from digests.scoring.paper_index import PaperIndex, keyword_columns
 from digests.scoring.rows import ProfileRow
 from digests.scoring.semantic import semantic_embed
-from digests.scoring.signals import TEXT_FLOOR, WEIGHTS
+from digests.scoring.signals import PRIOR_WHEN_NAMED, TEXT_FLOOR, WEIGHTS
 
 __all__ = ["ProfileMatrices", "TextSimilarity", "expand_topics"]
 
@@ -131,6 +131,12 @@ class TextSimilarity:
         return (np.maximum(similarity - TEXT_FLOOR, 0) * weight).astype(np.float32)
 
 
+def _prior(x: ProfileRow) -> dict[str, float]:
+    """The inferred categories' weights, less for a reader who names categories of their own."""
+    scale = PRIOR_WHEN_NAMED if x.categories else 1.0
+    return {c: w * scale for c, w in x.inferred_categories.items()}
+
+
 def _profile_embeddings(profiles: list[ProfileRow], index: PaperIndex) -> np.ndarray | None:
     if index.embeddings is None or not any(x.embedding is not None for x in profiles):
         return None
@@ -223,7 +229,7 @@ class ProfileMatrices:
                 n,
             ),
             categories=_rows_matrix([x.categories for x in profiles], index.category_ids, n),
-            prior=_weights_matrix([x.inferred_categories for x in profiles], index.category_ids),
+            prior=_weights_matrix([_prior(x) for x in profiles], index.category_ids),
             institutions=sparse.csr_matrix(
                 (
                     np.full(len(institution_rows), WEIGHTS["institution"], dtype=np.float32),

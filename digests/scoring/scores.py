@@ -104,8 +104,10 @@ def _sparse_parts(
     yield Signal.CATEGORY, capped(categories @ index.cross_t, "category_cross")
     prior = m.prior[rows]
     if prior.nnz:
-        yield Signal.PRIOR, (prior @ index.primary_t).tocsr() * w["prior_primary"]
-        yield Signal.PRIOR, (prior @ index.cross_t).tocsr() * w["prior_cross"]
+        # primary and cross-lists together count at most one full primary match
+        ratio = w["prior_cross"] / w["prior_primary"]
+        both = prior @ index.primary_t + (prior @ index.cross_t) * ratio
+        yield Signal.PRIOR, _capped(both, cap["prior"], w["prior_primary"])
     yield Signal.TOPIC, capped(m.topics[rows] @ index.hits_t, "topic")
     yield Signal.KEYWORD, capped(keywords @ index.in_title_t, "keyword_title")
     yield Signal.KEYWORD, capped(keywords @ index.in_abstract_t, "keyword_abstract")

@@ -12,6 +12,7 @@ from enum import IntEnum
 __all__ = [
     "CAPS",
     "EMBEDDING_FLOOR",
+    "PRIOR_WHEN_NAMED",
     "REPLACEMENT_FACTOR",
     "SEMANTIC_FLOOR",
     "TEXT_FLOOR",
@@ -45,8 +46,10 @@ WEIGHTS = {
     "institution": 0.9,
     "category_primary": 0.18,
     "category_cross": 0.08,
-    "prior_primary": 0.12,  # an inferred category, at weight 1: below a named one
-    "prior_cross": 0.05,
+    # An inferred category at weight 1 ranks a reader's own field first, yet alone (26; 29 at
+    # most with cross-lists, see CAPS) stays below the default minimum relevance (30).
+    "prior_primary": 0.3,
+    "prior_cross": 0.12,
     "text": 2.5,
     "embedding": 3.0,
     "semantic": 2.0,
@@ -62,7 +65,10 @@ CAPS = {
     "topic": 1.4,
     "category_primary": 1,
     "category_cross": 1,
+    "prior": 1.13,  # inferred categories, primary and cross-lists: at most 0.34 (29)
 }
+# A reader who names categories has said what they read: the inferred ones only fill in.
+PRIOR_WHEN_NAMED = 0.4
 TEXT_FLOOR = 0.1  # normalised BM25 (1 ≈ every query term once) below this is noise
 EMBEDDING_FLOOR = 0.3  # embedding cosines run higher: below this, unrelated
 SEMANTIC_FLOOR = 0.3  # the in-process model's cosine below this: unrelated

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from pathlib import Path
 
 import pytest
 from defusedxml import ElementTree
 
 from digests.models import Feedback, Paper
-from digests.scoring.categories import Evidence, categories_infer, category_model, model_train
+from digests.scoring.categories import (
+    FLOOR,
+    Evidence,
+    categories_infer,
+    category_model,
+    model_train,
+)
 from digests.scoring.inputs import profile_rows
 from tests.factories import make_subscriber
 
@@ -68,7 +75,7 @@ def test_free_text_names_the_categories_arxiv_files_such_papers_under(
     inferred = categories_infer(Evidence(texts=[interests]), model=model)
 
     assert set(inferred) & expected, inferred
-    assert len(inferred) <= 4 and all(0.35 <= w <= 1 for w in inferred.values())
+    assert len(inferred) <= 4 and all(FLOOR <= w <= 1 for w in inferred.values())
     assert max(inferred, key=inferred.__getitem__) in expected
 
 
@@ -135,3 +142,53 @@ def test_the_model_is_trained_once_per_day_of_papers(shared_recordings, django_a
     assert first.papers > 1000 and "quant-ph" in first.categories
     with django_assert_num_queries(2):  # the latest day and its count: no training
         assert category_model() is first
+
+
+def test_a_runner_up_category_weighs_less_than_the_best(shared_recordings):
+    items = recorded_items(shared_recordings)
+    model = model_train((i["title"], i["abstract"], i["categories"]) for i in items)
+    text = "Machine learning research: training neural networks, generalization, optimization"
+
+    inferred = categories_infer(Evidence(texts=[text]), model=model)
+
+    best = max(inferred, key=inferred.__getitem__)
+    assert best == "cs.LG" and inferred[best] == 1.0
+    assert all(w < 0.8 for c, w in inferred.items() if c != best), inferred
+
+
+@pytest.mark.django_db
+def test_keywords_say_what_field_a_reader_reads(shared_recordings):
+    papers_from_recording(shared_recordings)
+    reader = make_subscriber(keywords=["black hole", "gravitational waves", "spacetime"])
+
+    (row,) = profile_rows([reader])
+
+    assert max(row.inferred_categories, key=row.inferred_categories.__getitem__) == "gr-qc"
+
+
+@pytest.mark.django_db
+def test_categories_are_read_against_the_weeks_up_to_the_day_scored(shared_recordings):
+    papers_from_recording(shared_recordings)
+    later = DAY + dt.timedelta(days=200)  # a later day holding computer science only
+    Paper.objects.bulk_create(
+        [
+            Paper(**{**item, "arxiv_id": f"9{item['arxiv_id']}", "announce_date": later})
+            for item in recorded_items(shared_recordings)
+            if item["primary_category"].startswith("cs.")
+        ]
+    )
+    reader = make_subscriber(interests="black hole mergers and gravitational waves")
+
+    assert "gr-qc" not in category_model().categories  # the latest weeks: no gr-qc paper
+    assert "gr-qc" in category_model(DAY).categories
+    assert "gr-qc" in profile_rows([reader], day=DAY)[0].inferred_categories
+    assert "gr-qc" not in profile_rows([reader], day=later)[0].inferred_categories
+
+
+def test_an_inferred_category_alone_stays_below_the_default_minimum_relevance():
+    from digests.scoring.signals import CAPS, WEIGHTS
+    from subscribers.models import InterestProfile
+
+    default = InterestProfile._meta.get_field("min_relevance").default
+    most = WEIGHTS["prior_primary"] * CAPS["prior"]  # primary and cross-lists together
+    assert round(100 * (1 - math.exp(-most))) < default

@@ -154,7 +154,7 @@ def test_the_semantic_model_loads_from_the_package_without_the_network():
     assert abs(float(np.linalg.norm(vectors[0])) - 1) < 1e-5 and not vectors[1].any()
 
 
-def test_inferred_categories_alone_are_a_prior_below_a_named_category():
+def test_inferred_categories_alone_are_a_prior_below_the_default_minimum():
     papers = [
         paper(1, "Parsing", categories=["cs.CL"]),
         paper(2, "Tagging", categories=["cs.LG", "cs.CL"]),
@@ -164,8 +164,15 @@ def test_inferred_categories_alone_are_a_prior_below_a_named_category():
     relevance, shares, index = scored(papers, inferred, semantic="none")
     assert relevance[0] > relevance[1] > 0 and relevance[2] == 0  # primary over cross-list
     assert shares.largest(0) == Signal.PRIOR
-    named, _, _ = scored(papers, ProfileRow(id=1, categories=["cs.CL"]), semantic="none")
-    assert named[0] > relevance[0]
+    assert relevance.max() < 30  # the default minimum relevance: a prior ranks, never qualifies
+    both = [paper(4, "Both", categories=["cs.CL", "cs.LG", "cs.AI"])]
+    spread = ProfileRow(id=1, inferred_categories={"cs.CL": 1.0, "cs.LG": 1.0, "cs.AI": 1.0})
+    capped, _, _ = scored(both, spread, semantic="none")
+    assert relevance[0] < capped[0] < 30  # cross-lists add, up to a cap
+    named, _, _ = scored(
+        papers, ProfileRow(id=1, categories=["cs.LG"], inferred_categories={"cs.CL": 1.0})
+    )
+    assert 0 < named[0] < relevance[0]  # a reader naming categories: inference only fills in
     half, _, _ = scored(papers, ProfileRow(id=1, inferred_categories={"cs.CL": 0.5}))
     assert half[0] < relevance[0]
     empty, _, _ = scored(papers, ProfileRow(id=1, inferred_categories={}))
