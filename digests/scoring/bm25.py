@@ -38,7 +38,9 @@ AVERAGE_LENGTH = 110.0  # weighted terms of a typical paper, when the history gi
 MIN_HISTORY = 1000  # papers below which the day's own papers are added to the history
 QUERY_TERMS = 40  # a long text (a seed or liked paper) is queried by its most telling terms
 MAX_NORMALISED = 1.5  # a query's normalised score is clipped here
+QUERY_MEMORY = 200_000  # readers' texts whose term counts are kept (`_query_counts`)
 
+_QUERY_COUNTS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 _STOP = frozenset(stems(" ".join(ENGLISH_STOP_WORDS))) | {"paper", "propos", "use", "result"}
 _FORMS = abbreviation_forms()
 # Each form's length, by its first word: only runs starting with such a word are looked up.
@@ -157,13 +159,41 @@ def _strongest(rows: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
     return rows
 
 
+def _query_counts(texts: Sequence[str]) -> sparse.csr_matrix:
+    """`_counts` of readers' texts, each counted once per process: they recur across readers,
+    chunks of readers, the day's runs and the days."""
+    known = _QUERY_COUNTS  # shared by the scorer's threads: read with get, never iterated
+    found = {t: entry for t in dict.fromkeys(texts) if (entry := known.get(t)) is not None}
+    missing = [t for t in dict.fromkeys(texts) if t not in found]
+    if missing:
+        counts = _counts(missing)
+        if len(known) + len(missing) > QUERY_MEMORY:
+            known.clear()  # bounded: what is asked again is counted again
+        for row, text in enumerate(missing):
+            start, end = counts.indptr[row], counts.indptr[row + 1]
+            found[text] = known[text] = (counts.indices[start:end], counts.data[start:end])
+    rows = [found[t] for t in texts]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(indices) for indices, _data in rows], out=indptr[1:])
+    if not rows:
+        return sparse.csr_matrix((0, BM25_FEATURES), dtype=np.float32)
+    return sparse.csr_matrix(
+        (
+            np.concatenate([data for _indices, data in rows]),
+            np.concatenate([indices for indices, _data in rows]),
+            indptr,
+        ),
+        shape=(len(rows), BM25_FEATURES),
+    )
+
+
 def bm25_queries(texts: Sequence[str], idf: np.ndarray) -> sparse.csr_matrix:
     """Texts × terms: idf times the saturated count in the query, divided by the self-score.
 
     The self-score is the query's score on a paper holding each of its terms once at the usual
     length, so a paper's score is the share of the query's weight it matches (~1 at best).
     """
-    counts = _counts(texts)
+    counts = _query_counts(texts)
     counts.data = (2 * counts.data / (counts.data + 1)).astype(np.float32)
     weighted = _strongest(counts.multiply(idf[None, :]).tocsr(), QUERY_TERMS)
     total = np.asarray(weighted.sum(axis=1)).ravel()
