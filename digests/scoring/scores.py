@@ -64,7 +64,7 @@ class Scores:
 
     profile_ids: list[int]
     relevance: np.ndarray
-    start: int = field(repr=False)  # the chunk's first reader among all the scored readers
+    start: int = field(repr=False)  # the chunk's first reader among the rows of `matrices`
     index: PaperIndex = field(repr=False, compare=False)
     matrices: ProfileMatrices = field(repr=False, compare=False)
 
@@ -213,6 +213,14 @@ def _shares(index: PaperIndex, m: ProfileMatrices, row: int) -> Shares:
     return Shares(evidence * scale)
 
 
+def _group_scores(index: PaperIndex, group: list[ProfileRow], parents: dict[str, str]) -> Scores:
+    """One chunk of readers, their profiles made into matrices here: a reader's rows depend on
+    that reader alone, and one chunk's profiles (Python) are read while another chunk's arrays
+    are computed (numpy and scipy, without the interpreter lock)."""
+    matrices = ProfileMatrices.build(index, group, parents)
+    return _chunk_scores(index, matrices, slice(0, len(group)))
+
+
 def top_papers(relevance: np.ndarray, k: int) -> np.ndarray:
     """Each reader's `k` most relevant papers (readers × k), best first, the lower index first
     among equals: one stable sort of the whole chunk (a radix sort on uint8 relevance)."""
@@ -234,22 +242,22 @@ def scores_compute(
 ) -> Iterator[Scores]:
     """Score every profile against every paper, `chunk` profiles at a time, in order.
 
-    Chunks are computed `workers` at a time (default: the machine's cores, at most 4): the
-    sparse products and array maths release the interpreter lock, and at most `workers`
-    chunks are held in memory beyond the one being consumed.
+    Chunks are computed `workers` at a time (default: the machine's cores, at most 4), each
+    from its own readers' matrices: the sparse products and array maths release the interpreter
+    lock, and at most `workers` chunks are held in memory beyond the one being consumed.
     """
     index = index or PaperIndex(papers, profiles)
-    matrices = ProfileMatrices.build(index, profiles, parents or {})
-    slices = [slice(start, start + chunk) for start in range(0, len(profiles), chunk)]
+    parents = parents or {}
+    groups = [profiles[start : start + chunk] for start in range(0, len(profiles), chunk)]
     workers = workers or min(4, os.cpu_count() or 1)
-    if workers == 1 or len(slices) == 1:
-        for rows in slices:
-            yield _chunk_scores(index, matrices, rows)
+    if workers == 1 or len(groups) == 1:
+        for group in groups:
+            yield _group_scores(index, group, parents)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool:
         pending: deque[Future[Scores]] = deque()
-        for rows in slices:
-            pending.append(pool.submit(_chunk_scores, index, matrices, rows))
+        for group in groups:
+            pending.append(pool.submit(_group_scores, index, group, parents))
             if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:
