@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
-from digests.models import AnnounceType, Enrichment
+from digests.models import AnnounceType, Enrichment, Paper
 from digests.scoring.lexical import LEXICAL_VERSION
+from pages.topic_relevance import topic_day_relevance
 from tests.conftest import ARTIFACTS
 from tests.factories import make_enrichment, make_paper, make_topic
 
@@ -18,7 +19,7 @@ TRANSLATED_TITLE = "<svg onload=alert('zh')>超越奖励工程"
 ABSTRACT = "<img src=x onerror=alert('abstract')> Long-context reasoning matters."
 
 
-def _hostile_day() -> None:
+def _hostile_day() -> Paper:
     llm = make_topic(
         slug="llm",
         names={"en": "Large Language Models", "zh": "语言大模型"},
@@ -57,6 +58,7 @@ def _hostile_day() -> None:
         summary="Long-context reasoning matters.",
         topic_hits=[{"topic": "post-training", "score": 54, "reason": "GRPO"}],
     )
+    return paper
 
 
 def _fail_on_dialogs(page) -> list[str]:
@@ -74,7 +76,7 @@ def _fail_on_dialogs(page) -> list[str]:
 @pytest.mark.django_db(transaction=True)
 def test_topic_and_author_pages_show_hostile_text_as_text(live_server, page):
     # given a day whose paper and model output carry scripts, handlers and javascript: links
-    _hostile_day()
+    paper = _hostile_day()
     dialogs = _fail_on_dialogs(page)
     page.set_extra_http_headers({"Accept-Language": "zh-CN,zh;q=0.9"})
 
@@ -88,7 +90,14 @@ def test_topic_and_author_pages_show_hostile_text_as_text(live_server, page):
     for text in (TITLE, AUTHOR, SUMMARY, TRANSLATED_TITLE, ABSTRACT):
         assert text in body
     assert "后训练: " + REASON in body
-    assert "新提交" in body and "85%" in body
+    # the % is the scorer's relevance for a reader of this topic alone, as in that reader's e-mail
+    relevance, _ = topic_day_relevance(
+        day=paper.announce_date,
+        slug="llm",
+        slugs=["llm", "post-training"],
+        parents={"post-training": "llm"},
+    )
+    assert "新提交" in body and f"{relevance[paper.pk][0]}%" in body
     assert "Tsinghua University(清华大学)" in body
     assert page.locator("main script, main img, main svg").count() == 0
     hrefs = page.locator("main a").evaluate_all("links => links.map(a => a.href)")
