@@ -154,9 +154,10 @@ def _evidence(
 
 
 def categories_inferred(subscriber: Subscriber) -> dict[str, float]:
-    """The categories the reader seems to read (for the profile editor): none to infer without
-    free text or seed papers, so the editor asks nothing more of a profile without them."""
+    """The categories the reader seems to read, as the scorer infers them (for the profile
+    editor): none without free text, keywords or seed papers, so the editor asks nothing more
+    of a profile without them."""
     profile = subscriber.profile
-    if not profile.interests.strip() and not profile.seed_papers:
+    if not profile.interests.strip() and not profile.keywords and not profile.seed_papers:
         return {}
     return profile_rows([subscriber])[0].inferred_categories

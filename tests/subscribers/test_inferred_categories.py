@@ -87,3 +87,14 @@ def test_inferring_needs_a_signed_in_reader_and_a_post(client, reader):
     assert response.status_code in {302, 403}
     reader.profile.refresh_from_db()
     assert reader.profile.categories == []
+
+
+def test_keywords_alone_say_what_field_as_they_do_for_the_scorer(db, shared_recordings, client):
+    # given a reader who gave only keywords
+    papers_from_recording(shared_recordings)
+    subscriber = make_subscriber(keywords=["speech recognition", "text to speech"])
+    _sign_in(client, subscriber)
+
+    # then the editor names the categories the scorer's prior reads from those keywords
+    block = _block(client.get(PROFILE).content.decode())
+    assert "you seem to read" in block and "eess.AS" in block
