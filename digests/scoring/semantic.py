@@ -41,6 +41,9 @@ SEMANTIC_MODELS = ("wordllama", "none")
 DIMENSION = 256
 CACHE_ENTRIES = 150_000  # vectors kept (~150 MiB on disk and in memory), the newest first
 MAX_SHARDS = 32  # files of new vectors before they are merged into one
+# Fewer texts than this to embed (one reader's preview, a topic page) are computed, not looked
+# up on disk: cheaper than reading the files, and a web process holds no cache it does not need.
+DISK_MINIMUM = 100
 log = logging.getLogger(__name__)
 
 _LOCK = threading.RLock()
@@ -169,7 +172,7 @@ def _embed(texts: Sequence[str], model: str) -> np.ndarray:
     keys = [_key(t) for t in texts]
     with _LOCK:
         directory = _cache_dir(model)
-        if any(k not in _MEMORY for k in keys):
+        if sum(k not in _MEMORY for k in set(keys)) >= DISK_MINIMUM:
             _load(directory)
         if len(_MEMORY) > CACHE_ENTRIES:  # bounded: only what this call asks for is kept
             kept = {k: _MEMORY[k] for k in keys if k in _MEMORY}
@@ -179,7 +182,8 @@ def _embed(texts: Sequence[str], model: str) -> np.ndarray:
         if missing:
             vectors = _compute(list(missing.values()))
             _MEMORY.update(zip(missing, vectors, strict=True))
-            _save(directory, list(missing), vectors)
+            if len(missing) >= DISK_MINIMUM:
+                _save(directory, list(missing), vectors)
         found = [_MEMORY[k] for k in keys]
     return np.vstack(found) if found else np.zeros((0, DIMENSION), dtype=np.float32)
 
