@@ -26,6 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from django.db.models import Count, Max
 from scipy import sparse
 
 from digests.models import Paper
@@ -151,7 +152,7 @@ def model_train(papers: Iterable[tuple[str, str, Sequence[str]]]) -> CategoryMod
 
 
 _lock = threading.Lock()
-_trained: dict[tuple[dt.date | None, int], CategoryModel] = {}
+_trained: dict[tuple[dt.date | None, int, int], CategoryModel] = {}
 KEPT_MODELS = 4  # models held per process (a preview of an earlier day keeps today's)
 
 
@@ -182,7 +183,9 @@ def category_model(day: dt.date | None = None) -> CategoryModel:
     if day is not None:
         announced = announced.filter(announce_date__lte=day)
     latest = announced.order_by("-announce_date").values_list("announce_date", flat=True).first()
-    stamp = (latest, Paper.objects.filter(announce_date=latest).count() if latest else 0)
+    # The day's count and newest row's id: papers added to the day (or another database) retrain.
+    stats = Paper.objects.filter(announce_date=latest).aggregate(count=Count("pk"), last=Max("pk"))
+    stamp = (latest, stats["count"], stats["last"] or 0)
     with _lock:
         model = _trained.get(stamp)
         if model is None:

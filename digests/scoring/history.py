@@ -2,7 +2,7 @@
 
 BM25's idf (`bm25`) counts a term's papers over `HISTORY_DAYS` days of announcements rather than
 over the one day scored, so a term weighs about the same every day; the table is computed once
-per day and paper count, kept in memory and under DATA_DIR for the other processes.
+per day, paper count and newest paper, kept in memory and under DATA_DIR for the other processes.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from django.conf import settings
+from django.db.models import Count, Max
 
 from digests.models import Paper
 from digests.scoring.bm25 import BM25_FEATURES, DocumentFrequencies
@@ -21,11 +22,11 @@ __all__ = ["HISTORY_DAYS", "document_frequencies"]
 
 HISTORY_DAYS = 28
 log = logging.getLogger(__name__)
-_MEMORY: dict[tuple[dt.date, int], DocumentFrequencies] = {}
+_MEMORY: dict[tuple[dt.date, int, int], DocumentFrequencies] = {}
 
 
-def _path(day: dt.date, count: int) -> Path:
-    return Path(settings.DATA_DIR) / "scoring" / f"df-{day.isoformat()}-{count}.npz"
+def _path(day: dt.date, count: int, last: int) -> Path:
+    return Path(settings.DATA_DIR) / "scoring" / f"df-{day.isoformat()}-{count}-{last}.npz"
 
 
 def _load(path: Path) -> DocumentFrequencies | None:
@@ -63,13 +64,16 @@ def document_frequencies(day: dt.date) -> DocumentFrequencies | None:
     papers = Paper.objects.filter(
         announce_date__range=(day - dt.timedelta(days=HISTORY_DAYS - 1), day)
     )
-    count = papers.count()
+    # The count and the newest row's id key the cache: a day whose papers changed (a new
+    # batch, or another database altogether) is counted afresh.
+    stats = papers.aggregate(count=Count("pk"), last=Max("pk"))
+    count, last = stats["count"], stats["last"] or 0
     if not count:
         return None
-    key = (day, count)
+    key = (day, count, last)
     known = _MEMORY.get(key)
     if known is None:
-        path = _path(day, count)
+        path = _path(day, count, last)
         known = _load(path) if path.exists() else None
         if known is None:
             titles, abstracts = [], []
