@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["clean_text", "phrase_in"]
+__all__ = ["clean_text", "latex_formatting_removed", "phrase_in"]
 
 # C0 and C1 control characters; format characters (zero-width joiners…) are kept.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
@@ -19,6 +19,21 @@ def clean_text(text: str | None) -> str:
     if not text:
         return ""
     return " ".join(_CONTROL.sub(" ", text).split())
+
+
+# Text-formatting commands authors leave in abstracts ("\\textbf{GRPO}"); maths ($\\alpha$) stays.
+_FORMATTING = re.compile(
+    r"\\(?:textbf|textit|texttt|textsc|textrm|textsf|emph|underline)\{([^{}]*)\}"
+)
+
+
+def latex_formatting_removed(text: str) -> str:
+    """The text with LaTeX text-formatting commands replaced by their content, for a summary
+    a reader reads as prose: "\\textbf{Rubric} distillation" → "Rubric distillation"."""
+    previous = None
+    while previous != text:  # nested commands, innermost first
+        previous, text = text, _FORMATTING.sub(r"\1", text)
+    return text
 
 
 def phrase_in(phrase: str, lowered_text: str) -> bool:

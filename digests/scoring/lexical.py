@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from digests.text import latex_formatting_removed
+
 __all__ = ["LEXICAL_VERSION", "TopicTerms", "extractive_summary", "lexical_topic_hits"]
 
-LEXICAL_VERSION = "lexical-1"
+LEXICAL_VERSION = "lexical-2"  # 2: LaTeX text formatting removed from the summary
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9$\\(])")
 _CONTRIBUTION = re.compile(
     r"\b(we (propose|present|introduce|develop|show|study|design|demonstrate|find)|"
@@ -31,7 +33,8 @@ class TopicTerms:
 
 def extractive_summary(abstract: str, *, limit: int = 300) -> str:
     """The abstract's sentence that states the contribution (else its first), bounded."""
-    sentences = [s.strip() for s in _SENTENCE_END.split(abstract.strip()) if s.strip()]
+    prose = latex_formatting_removed(abstract.strip())
+    sentences = [s.strip() for s in _SENTENCE_END.split(prose) if s.strip()]
     if not sentences:
         return ""
     chosen = next((s for s in sentences if _CONTRIBUTION.search(s)), sentences[0])

@@ -14,6 +14,7 @@ from django.test import Client
 
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Digest
+from digests.scoring.lexical import LEXICAL_VERSION
 from subscribers.forms import arxiv_id_normalise
 from subscribers.models import Subscriber
 from subscribers.session import SESSION_KEY, email_fingerprint
@@ -264,7 +265,7 @@ def test_the_preview_uses_the_unsaved_topics_and_weekly_frequency(client):
         paper=paper,
         language="en",
         status="llm-less",
-        prompt_version="lexical-1",
+        prompt_version=LEXICAL_VERSION,
         topic_hits=[{"topic": topic.slug, "score": 90, "reason": "recipe"}],
     )
     make_paper(title="Earlier diffusion paper", announce_date=DAY - dt.timedelta(days=2))
