@@ -1,6 +1,7 @@
 """One embedding per paper (title + abstract), when LLM_EMBEDDING_MODEL is set.
 
-Stored compactly as float32 bytes on the paper, for the scorer; cost is papers, never readers.
+Stored compactly as float32 bytes on the paper, for the scorer. Readers' free-text interests are
+embedded too (`texts_embed`), each distinct text once (cached by `scoring.reader_embeddings`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from digests.llm.calls import llm_client, llm_enabled
 from digests.llm.usage import usage_record
 from digests.models import LLMUsage, Paper
 
-__all__ = ["embedding_of", "papers_embed"]
+__all__ = ["embedding_of", "papers_embed", "texts_embed"]
 
 BATCH = 64
 
@@ -60,3 +61,24 @@ def papers_embed(papers: list[Paper], *, day: dt.date | None = None) -> int:
         )
         done += len(batch)
     return done
+
+
+def texts_embed(texts: list[str], *, model: str, day: dt.date | None = None) -> list[np.ndarray]:
+    """One vector per text, from `model`, in batches; raises openai's errors (callers decide)."""
+    client = llm_client()
+    vectors: list[np.ndarray] = []
+    for start in range(0, len(texts), BATCH):
+        batch = texts[start : start + BATCH]
+        response = client.embeddings.create(model=model, input=batch)
+        items = sorted(response.data, key=lambda d: d.index)
+        vectors.extend(np.asarray(item.embedding, dtype=np.float32) for item in items)
+        usage_record(
+            day=day or timezone.now().date(),
+            model=model,
+            purpose=LLMUsage.Purpose.EMBED,
+            tokens_in=response.usage.prompt_tokens if response.usage else 0,
+            tokens_out=0,
+        )
+    if len(vectors) != len(texts):
+        raise ValueError(f"{len(vectors)} embeddings for {len(texts)} texts")
+    return vectors

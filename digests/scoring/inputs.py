@@ -14,6 +14,7 @@ from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import Enrichment, Feedback, Paper, Topic
 from digests.scoring.categories import Evidence, categories_infer_many
 from digests.scoring.lexical import LEXICAL_VERSION
+from digests.scoring.reader_embeddings import interests_embed
 from digests.scoring.rows import PaperRow, ProfileRow
 from subscribers.models import InterestProfile, Subscriber
 
@@ -62,8 +63,11 @@ def _embedding(paper: Paper) -> np.ndarray | None:
     return embedding_of(paper)
 
 
-def _mean_embedding(papers: list[Paper]) -> np.ndarray | None:
-    vectors = [v for v in map(_embedding, papers) if v is not None]
+def _mean_embedding(papers: list[Paper], interests: np.ndarray | None) -> np.ndarray | None:
+    """The mean of the interests' vector and the seed and liked papers' vectors (those of one
+    dimension with the first)."""
+    vectors = [v for v in [interests, *map(_embedding, papers)] if v is not None]
+    vectors = [v for v in vectors if v.shape == vectors[0].shape] if vectors else []
     return np.mean(vectors, axis=0) if vectors else None
 
 
@@ -75,10 +79,13 @@ def _text(paper: Paper) -> str:
     return f"{paper.title}\n{paper.abstract}"
 
 
-def profile_rows(subscribers: list[Subscriber], *, day: dt.date | None = None) -> list[ProfileRow]:
+def profile_rows(
+    subscribers: list[Subscriber], *, day: dt.date | None = None, embed_interests: bool = True
+) -> list[ProfileRow]:
     """Profiles with the texts of their seed papers and of their latest feedback; the categories
     they seem to read are inferred against the papers of the weeks up to `day` (default: the
-    latest announcement day)."""
+    latest announcement day). With LLM_EMBEDDING_MODEL, the free-text interests are embedded
+    too (`embed_interests=False` skips it where only the categories are wanted)."""
     seed_papers = {
         p.arxiv_id: p
         for p in Paper.objects.filter(
@@ -100,6 +107,11 @@ def profile_rows(subscribers: list[Subscriber], *, day: dt.date | None = None) -
                 liked[item.subscriber_id].append(item.paper)
     inferred = categories_infer_many(
         [_evidence(s.profile, seed_papers, liked[s.pk]) for s in subscribers], day=day
+    )
+    interest_vectors = (
+        interests_embed([s.profile.interests for s in subscribers], day=day)
+        if embed_interests
+        else {}
     )
     rows = []
     for subscriber, inferred_categories in zip(subscribers, inferred, strict=True):
@@ -131,7 +143,8 @@ def profile_rows(subscribers: list[Subscriber], *, day: dt.date | None = None) -
                         for k in map(_unversioned, profile.seed_papers)
                         if k in seed_papers
                     ]
-                    + liked[subscriber.pk]
+                    + liked[subscriber.pk],
+                    interest_vectors.get(profile.interests),
                 ),
             )
         )
@@ -160,4 +173,4 @@ def categories_inferred(subscriber: Subscriber) -> dict[str, float]:
     profile = subscriber.profile
     if not profile.interests.strip() and not profile.keywords and not profile.seed_papers:
         return {}
-    return profile_rows([subscriber])[0].inferred_categories
+    return profile_rows([subscriber], embed_interests=False)[0].inferred_categories
