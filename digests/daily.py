@@ -54,7 +54,7 @@ def categories_needed() -> set[str]:
         needed.update(categories)
     unnamed = _profiles_naming_no_category(active)
     for start in range(0, len(unnamed), INFER_CHUNK):
-        for row in profile_rows(unnamed[start : start + INFER_CHUNK]):
+        for row in profile_rows(unnamed[start : start + INFER_CHUNK], embed_interests=False):
             if not row.inferred_categories:
                 return {ALL_ARCHIVES}
             needed.update(row.inferred_categories)

@@ -29,7 +29,7 @@ class Signal(IntEnum):
     TOPIC = 2  # followed topics (and their sub-topics)
     INSTITUTION = 3  # followed institutions
     TEXT = 4  # words of the free-text interests and seed papers
-    EMBEDDING = 5  # closeness of the seed and liked papers' embeddings
+    EMBEDDING = 5  # closeness of the interests', seed and liked papers' embeddings
     FEEDBACK_MORE = 6  # like the papers the reader asked more of
     FEEDBACK_LESS = 7  # like the papers the reader asked less of (negative)
     CATEGORY = 8  # arXiv categories, primary or cross-listed
