@@ -8,7 +8,7 @@ unique per subscriber and day, so a second run, or a second worker, changes noth
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -26,12 +26,12 @@ from digests.scoring.scores import scores_compute
 from newsletter.i18n import language_for_translation
 from subscribers.models import Subscriber
 
-__all__ = ["digest_assemble", "digests_assemble", "picks_for"]
+__all__ = ["digest_assemble", "digests_assemble", "picks_for", "picks_ranked"]
 
 CHUNK = 2000
 
 
-def _already_seen(subscribers: list[Subscriber], issue_date: dt.date) -> dict[int, set[int]]:
+def already_seen(subscribers: list[Subscriber], issue_date: dt.date) -> dict[int, set[int]]:
     """Papers each reader got in an earlier digest: never shown twice."""
     seen: dict[int, set[int]] = {s.pk: set() for s in subscribers}
     rows = DigestItem.objects.filter(
@@ -125,23 +125,36 @@ def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) 
     return [existing.get(s.pk) or made[s.pk] for s in subscribers]
 
 
-def _assemble_group(
-    todo: list[Subscriber], papers: list[Paper], issue_date: dt.date
-) -> dict[int, Digest]:
-    topics = {t.slug: t for t in Topic.objects.all()}
+def picks_ranked(
+    subscribers: list[Subscriber],
+    papers: list[Paper],
+    issue_date: dt.date,
+    *,
+    exclude: Mapping[int, set[int]],
+    topics: list[Topic] | None = None,
+) -> Iterator[tuple[Subscriber, list[Pick]]]:
+    """Each reader's picks among `papers` (sorted by pk), ranked as their digest ranks them:
+    one vectorised scoring pass, then `digest_pick` per reader. Assembly, the previews and the
+    LLM's reach all rank through here.
+
+    `exclude`: by subscriber id, paper ids kept out besides the reader's own seed papers;
+    `topics`: the catalogue, when the caller holds it already.
+    """
+    topics = list(Topic.objects.all()) if topics is None else topics
     parents = topic_parents()
-    seen = _already_seen(todo, issue_date)
-    rows = profile_rows(todo, day=issue_date)
+    rows = profile_rows(subscribers, day=issue_date)
     index = PaperIndex(paper_rows(papers), rows, frequencies=document_frequencies(issue_date))
-    by_id = {s.pk: s for s in todo}
+    by_id = {s.pk: s for s in subscribers}
     rows_by_id: dict[int, ProfileRow] = {r.id: r for r in rows}
-    made: dict[int, Digest] = {}
+    names_by_language: dict[str, dict[str, str]] = {}
     for chunk in scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index):
         for position, subscriber_id in enumerate(chunk.profile_ids):
             subscriber = by_id[subscriber_id]
             profile = subscriber.profile
-            names = {slug: t.name(subscriber.language) for slug, t in topics.items()}
-            with override(language_for_translation(subscriber.language)):
+            language = subscriber.language
+            if language not in names_by_language:
+                names_by_language[language] = {t.slug: t.name(language) for t in topics}
+            with override(language_for_translation(language)):
                 picks = digest_pick(
                     relevance=chunk.relevance[position],
                     shares=chunk.shares(position),
@@ -149,19 +162,27 @@ def _assemble_group(
                     profile=rows_by_id[subscriber_id],
                     minimum=profile.min_relevance,
                     limit=profile.max_items,
-                    exclude=seen[subscriber_id] | _seeds_among(subscriber, papers),
+                    exclude=exclude.get(subscriber_id, set()) | _seeds_among(subscriber, papers),
                     parents=parents,
-                    topic_names=names,
+                    topic_names=names_by_language[language],
                     serendipity=profile.serendipity,
                 )
-            made[subscriber_id] = _digest_create(
-                subscriber=subscriber,
-                issue_date=issue_date,
-                picks=picks,
-                papers=papers,
-                topics=topics,
-            )
-    return made
+            yield subscriber, picks
+
+
+def _assemble_group(
+    todo: list[Subscriber], papers: list[Paper], issue_date: dt.date
+) -> dict[int, Digest]:
+    topics = {t.slug: t for t in Topic.objects.all()}
+    seen = already_seen(todo, issue_date)
+    return {
+        subscriber.pk: _digest_create(
+            subscriber=subscriber, issue_date=issue_date, picks=picks, papers=papers, topics=topics
+        )
+        for subscriber, picks in picks_ranked(
+            todo, papers, issue_date, exclude=seen, topics=list(topics.values())
+        )
+    }
 
 
 def digest_assemble(*, subscriber: Subscriber, issue_date: dt.date) -> Digest:
@@ -184,25 +205,5 @@ def picks_for(
     papers = list(Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk"))
     if not papers:
         return [], []
-    profile = subscriber.profile
-    parents = topic_parents()
-    rows = profile_rows([subscriber], day=issue_date)
-    index = PaperIndex(paper_rows(papers), rows, frequencies=document_frequencies(issue_date))
-    chunk = next(
-        iter(scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index))
-    )
-    names = {t.slug: t.name(subscriber.language) for t in Topic.objects.all()}
-    with override(language_for_translation(subscriber.language)):
-        picks = digest_pick(
-            relevance=chunk.relevance[0],
-            shares=chunk.shares(0),
-            index=index,
-            profile=rows[0],
-            minimum=profile.min_relevance,
-            limit=profile.max_items,
-            exclude=exclude | _seeds_among(subscriber, papers),
-            parents=parents,
-            topic_names=names,
-            serendipity=profile.serendipity,
-        )
+    [(_, picks)] = picks_ranked([subscriber], papers, issue_date, exclude={subscriber.pk: exclude})
     return papers, picks

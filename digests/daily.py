@@ -136,7 +136,7 @@ def day_enrich(
         languages = enrich_languages()
         lexical_enrich(papers)  # what every paper shows, and what readers are first scored by
         papers_embed(papers, day=date)  # (scoring reads embeddings when configured)
-        reach = papers_in_reach(papers) if llm_enabled() else None
+        reach = papers_in_reach(papers, day=date) if llm_enabled() else None
         enriched = papers_enrich(
             papers=papers, languages=languages, day=date, progress=progress, reach=reach
         )

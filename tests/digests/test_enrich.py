@@ -50,7 +50,7 @@ def test_one_run_gives_every_paper_a_chinese_reading_and_a_second_run_makes_no_c
     # given Chinese readers of the post-training topic, and the papers they would be shown
     _readers(3)
     lexical_enrich(demo_day)
-    shown = len(papers_in_reach(demo_day)["zh"])
+    shown = len(papers_in_reach(demo_day, day=DAY)["zh"])
     assert 0 < shown < 22
 
     # when the day is enriched twice
@@ -91,7 +91,7 @@ def test_calls_are_papers_shown_times_languages_plus_topics_times_languages(
     _readers(readers, "ja")
 
     lexical_enrich(demo_day)
-    reach = papers_in_reach(demo_day)
+    reach = papers_in_reach(demo_day, day=DAY)
     day_enrich(date=DAY)
 
     # then the papers shown × 2 languages + 1 followed topic with hits × 2 languages

@@ -155,7 +155,7 @@ def test_llm_calls_stay_within_the_papers_readers_are_shown_whatever_their_numbe
         make_subscriber(language=("zh", "en")[n % 2], **kinds[n % len(kinds)])
     papers = list(Paper.objects.filter(announce_date=DAY))
     lexical_enrich(papers)
-    reach = papers_in_reach(papers)
+    reach = papers_in_reach(papers, day=DAY)
 
     # when the day is enriched with the plain command
     call_command("enrich", "--date", DAY.isoformat(), stdout=io.StringIO(), stderr=io.StringIO())
