@@ -10,9 +10,10 @@ its terms once at the usual length: ~1 is a full match whatever the query, any d
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
+from typing import Any
 
 import numpy as np
 from scipy import sparse
@@ -69,22 +70,16 @@ def _terms_of_stems(words: list[str]) -> list[str]:
     return terms
 
 
-_VECTORIZER = HashingVectorizer(
-    n_features=BM25_FEATURES,
-    analyzer=bm25_terms,
-    alternate_sign=False,
-    norm=None,
-    dtype=np.float32,
-)
+def _term_counter(analyzer: Callable[[Any], list[str]]) -> HashingVectorizer:
+    """Raw term counts in the hashed space, terms as `analyzer` finds them."""
+    return HashingVectorizer(
+        n_features=BM25_FEATURES, analyzer=analyzer, alternate_sign=False, norm=None,
+        dtype=np.float32,
+    )  # fmt: skip
 
 
-_STEMS_VECTORIZER = HashingVectorizer(
-    n_features=BM25_FEATURES,
-    analyzer=_terms_of_stems,
-    alternate_sign=False,
-    norm=None,
-    dtype=np.float32,
-)
+_VECTORIZER = _term_counter(bm25_terms)
+_STEMS_VECTORIZER = _term_counter(_terms_of_stems)
 
 
 def _counts(texts: Sequence[str]) -> sparse.csr_matrix:
