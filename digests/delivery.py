@@ -14,7 +14,6 @@ import datetime as dt
 import enum
 import logging
 import random
-from urllib.parse import quote
 
 import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
@@ -65,13 +64,14 @@ def _claim(digest: Digest) -> Delivery | None:
 
 
 def _unsubscribe_headers(digest: Digest) -> dict[str, str]:
-    """RFC 2369 and RFC 8058 one-click: an https URL the provider POSTs to, and a mailto."""
+    """RFC 2369 and RFC 8058 one-click: the https URL the provider POSTs to.
+
+    No mailto: nothing reads mail sent to the sender address, so it would reach nobody.
+    """
     token = unsubscribe_token(subscriber_id=digest.subscriber_id)
     url = settings.SITE_URL + reverse("subscribers:unsubscribe", args=[token])
-    sender = settings.DEFAULT_FROM_EMAIL.rsplit("<", 1)[-1].rstrip(">").strip()
-    mailto = f"mailto:{sender}?subject={quote('unsubscribe ' + token)}"
     return {
-        "List-Unsubscribe": f"<{url}>, <{mailto}>",
+        "List-Unsubscribe": f"<{url}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }
 
