@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import logging
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
@@ -22,12 +21,18 @@ import requests
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as safe_xml
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from digests.arxiv.client import PoliteSession, polite_retry
+from digests.arxiv.client import ArxivUnavailable, PoliteSession, polite_retry
+from digests.arxiv.records import (
+    Announcement,
+    RecordError,
+    RecordProblem,
+    paper_fields,
+    papers_upsert,
+    versioned_id_split,
+)
 from digests.models import AnnounceType, IngestDay, Paper
-from digests.text import clean_text
 
 __all__ = [
     "ALL_ARCHIVES",
@@ -53,7 +58,6 @@ ALL_ARCHIVES = (
     "+math-ph+nlin+nucl-ex+nucl-th+q-bio+q-fin+stat"
 )
 API_BATCH = 100
-_VERSIONED_ID = re.compile(r"(?P<id>(?:[a-z-]+(?:\.[A-Z]{2})?/\d{7}|\d{4}\.\d{4,5}))v(?P<v>\d+)$")
 _ANNOUNCE_TYPES = {t.value for t in AnnounceType}
 
 
@@ -61,18 +65,12 @@ class FeedError(Exception):
     """arXiv's feed for a category could not be used (unknown category, malformed feed)."""
 
 
-@dataclass(frozen=True)
-class Announcement:
-    arxiv_id: str
-    version: int
-    announce_type: str
-
-
 @dataclass
 class DayListing:
     category: str
     date: dt.date | None
     announcements: list[Announcement] = field(default_factory=list)
+    problems: list[RecordProblem] = field(default_factory=list)  # items skipped
 
 
 @dataclass
@@ -86,6 +84,8 @@ class IngestReport:
     api_requests: int = 0
     missing: list[str] = field(default_factory=list)
     rejected_categories: list[str] = field(default_factory=list)
+    skipped: list[RecordProblem] = field(default_factory=list)  # records not stored, and why
+    repaired: list[RecordProblem] = field(default_factory=list)  # fields bounded or dropped
     note: str = ""
 
     @property
@@ -99,16 +99,9 @@ class IngestReport:
             return f"no announcement for {self.date or 'this day'}: nothing ingested"
         return (
             f"ingested {self.listed} papers announced {self.date}: {self.created} new, "
-            f"{self.updated} changed, {self.unchanged} unchanged, {len(self.missing)} missing "
-            f"({self.api_requests} API requests)"
+            f"{self.updated} changed, {self.unchanged} unchanged, {len(self.missing)} missing, "
+            f"{len(self.skipped)} skipped as invalid ({self.api_requests} API requests)"
         )
-
-
-def _split_versioned_id(raw: str) -> tuple[str, int]:
-    match = _VERSIONED_ID.search(raw.strip())
-    if not match:
-        raise FeedError(f"not an arXiv id with a version: {raw!r}")
-    return match.group("id"), int(match.group("v"))
 
 
 _ARXIV_NS = "{http://arxiv.org/schemas/atom}"
@@ -154,11 +147,17 @@ def listing_parse(category: str, body: bytes) -> DayListing:
     if title.startswith("Feed error"):
         raise FeedError(f"arXiv has no category {category!r}: {title}")
     listing = DayListing(category=category, date=_channel_date(date_text))
-    for guid, item in items:
-        arxiv_id, version = _split_versioned_id(guid)
+    for guid, item in items:  # one bad item is skipped, the feed's others are kept
+        try:
+            arxiv_id, version = versioned_id_split(guid or "")
+        except RecordError as error:
+            listing.problems.append(RecordProblem("", f"{category} feed: {error}"))
+            continue
         announce_type = (item.findtext(f"{_ARXIV_NS}announce_type") or "new").strip()
         if announce_type not in _ANNOUNCE_TYPES:
-            raise FeedError(f"{category}: unknown announce type {announce_type!r} for {arxiv_id}")
+            reason = f"{category} feed: unknown announce type {announce_type[:40]!r}"
+            listing.problems.append(RecordProblem(arxiv_id, reason))
+            continue
         listing.announcements.append(Announcement(arxiv_id, version, announce_type))
     return listing
 
@@ -190,25 +189,51 @@ def arxiv_client(session: requests.Session) -> arxiv.Client:
     return client
 
 
+def _batch_fetch(
+    client: arxiv.Client, batch: list[str], problems: list[RecordProblem]
+) -> list[arxiv.Result]:
+    """One request for the batch; a response the `arxiv` parser cannot read (one record's
+    unreadable date fails the whole page) is asked again in halves, down to the bad id."""
+
+    @polite_retry()
+    def fetch() -> list[arxiv.Result]:
+        return list(client.results(arxiv.Search(id_list=batch, max_results=len(batch))))
+
+    try:
+        return fetch()
+    except (ValueError, TypeError, AttributeError) as error:  # the parser's, never transient
+        if len(batch) == 1:
+            reason = f"the API's record is unreadable: {type(error).__name__}: {error}"[:300]
+            problems.append(RecordProblem(batch[0], reason))
+            return []
+        half = len(batch) // 2
+        return _batch_fetch(client, batch[:half], problems) + _batch_fetch(
+            client, batch[half:], problems
+        )
+
+
 def metadata_fetch(
     ids: list[str],
     *,
     client: arxiv.Client,
     on_batch: Callable[[dict[str, arxiv.Result]], None] | None = None,
+    problems: list[RecordProblem] | None = None,
 ) -> dict[str, arxiv.Result]:
-    """The API's record of each id, fetched in batches of API_BATCH ids, one request each."""
+    """The API's record of each id, fetched in batches of API_BATCH ids, one request each;
+    the records that cannot be read are left out and said in `problems`."""
     results: dict[str, arxiv.Result] = {}
+    problems = problems if problems is not None else []
     for start in range(0, len(ids), API_BATCH):
         batch = ids[start : start + API_BATCH]
-
-        @polite_retry()
-        def fetch(batch: list[str] = batch) -> list[arxiv.Result]:
-            return list(client.results(arxiv.Search(id_list=batch, max_results=len(batch))))
-
         found: dict[str, arxiv.Result] = {}
-        for result in fetch():
-            arxiv_id, _ = _split_versioned_id(result.entry_id.rsplit("/abs/", 1)[-1])
-            found[arxiv_id] = result
+        for result in _batch_fetch(client, batch, problems):
+            try:
+                arxiv_id, _ = versioned_id_split(str(result.entry_id).rsplit("/abs/", 1)[-1])
+            except RecordError as error:
+                problems.append(RecordProblem("", f"API record: {error}"))
+                continue
+            if arxiv_id in batch:  # an answer for an id not asked for is not ours to store
+                found[arxiv_id] = result
         results.update(found)
         if on_batch:
             on_batch(found)  # stored batch by batch: a run cut short resumes where it stopped
@@ -216,68 +241,8 @@ def metadata_fetch(
 
 
 def _paper_fields(result: arxiv.Result) -> dict:
-    return {
-        "title": clean_text(result.title),
-        "abstract": clean_text(result.summary),
-        "authors": [
-            {"name": clean_text(a.name), "affiliations": [clean_text(x) for x in a.affiliation]}
-            for a in result.authors
-        ],
-        "categories": list(result.categories),
-        "primary_category": result.primary_category,
-        "comment": clean_text(result.comment),
-        "journal_ref": clean_text(result.journal_ref),
-        "doi": clean_text(result.doi),
-        "published": result.published,
-        "updated": result.updated,
-    }
-
-
-def _paper_apply(paper: Paper, announcement: Announcement, fields: dict) -> str:
-    """Bring an existing row up to date; return "updated" or "unchanged"."""
-    if announcement.version > paper.version:
-        paper.version_history = [*paper.version_history, paper.version]
-        paper.version = announcement.version
-    elif all(getattr(paper, name) == value for name, value in fields.items()):
-        return "unchanged"
-    for name, value in fields.items():
-        setattr(paper, name, value)
-    return "updated"
-
-
-_UPDATABLE = [
-    "version", "version_history", "title", "abstract", "authors", "categories",
-    "primary_category", "comment", "journal_ref", "doi", "published", "updated",
-    "announce_date", "announce_type", "updated_at",
-]  # fmt: skip
-
-
-@transaction.atomic
-def papers_upsert(
-    *, announcements: dict[str, Announcement], results: dict[str, arxiv.Result], day: dt.date
-) -> dict[str, int]:
-    """Create or update a batch of papers in one transaction; count each outcome."""
-    counts = {"created": 0, "updated": 0, "unchanged": 0}
-    existing = Paper.objects.select_for_update().in_bulk(list(results), field_name="arxiv_id")
-    new, changed = [], []
-    now = timezone.now()
-    for arxiv_id, result in results.items():
-        announcement = announcements[arxiv_id]
-        fields = _paper_fields(result)
-        fields.update(announce_date=day, announce_type=announcement.announce_type)
-        paper = existing.get(arxiv_id)
-        if paper is None:
-            new.append(Paper(arxiv_id=arxiv_id, version=announcement.version, **fields))
-            counts["created"] += 1
-            continue
-        outcome = _paper_apply(paper, announcement, fields)
-        counts[outcome] += 1
-        if outcome == "updated":
-            paper.updated_at = now
-            changed.append(paper)
-    Paper.objects.bulk_create(new, batch_size=500)
-    Paper.objects.bulk_update(changed, _UPDATABLE, batch_size=500)
-    return counts
+    """The record's fields, bounded (for a seed paper, `digests.arxiv.seeds`)."""
+    return paper_fields(result, require_title=False)[0]
 
 
 def _merge(listings: Iterable[DayListing]) -> dict[str, Announcement]:
@@ -324,6 +289,8 @@ def _record(report: IngestReport, categories: list[str], started: dt.datetime) -
             "updated": report.updated,
             "api_requests": report.api_requests,
             "note": report.note,
+            "skipped": [problem.as_json() for problem in report.skipped],
+            "repaired": [problem.as_json() for problem in report.repaired],
             "started_at": started,
             "finished_at": timezone.now(),
         },
@@ -377,19 +344,47 @@ def day_ingest(
         _record(report, wanted, started)
         return report
 
+    report.skipped.extend(p for lst in listings for p in lst.problems)
+
     def store(batch: dict[str, arxiv.Result]) -> None:
-        counts = papers_upsert(announcements=merged, results=batch, day=feed_day)
-        for outcome, number in counts.items():
-            setattr(report, outcome, getattr(report, outcome) + number)
+        outcome = papers_upsert(announcements=merged, results=batch, day=feed_day)
+        report.created += outcome.created
+        report.updated += outcome.updated
+        report.unchanged += outcome.unchanged
+        report.skipped.extend(outcome.skipped)
+        report.repaired.extend(outcome.repaired)
         if progress:
             progress(len(batch))
 
     before = session.request_count
-    results = metadata_fetch(sorted(merged), client=arxiv_client(session), on_batch=store)
+    unreadable: list[RecordProblem] = []
+    try:
+        results = metadata_fetch(
+            sorted(merged), client=arxiv_client(session), on_batch=store, problems=unreadable
+        )
+    except ArxivUnavailable as error:
+        _record_failure(report, wanted, started, error)
+        raise  # the task tries the day again later; what was stored stays
     report.api_requests = session.request_count - before
-    report.missing = sorted(set(merged) - set(results))
+    report.skipped.extend(unreadable)
+    report.missing = sorted(set(merged) - set(results) - {p.arxiv_id for p in unreadable})
     report.status = IngestDay.Status.ANNOUNCED
     if report.missing:
         report.note += f"not found in the API: {', '.join(report.missing)}"
+    if report.skipped:
+        report.note += f"\n{len(report.skipped)} records skipped as invalid (see skipped)"
     _record(report, wanted, started)
     return report
+
+
+def _record_failure(
+    report: IngestReport, categories: list[str], started: dt.datetime, error: Exception
+) -> None:
+    """Say on the day that arXiv failed mid-way, unless the day was already ingested."""
+    if report.date is None or IngestDay.objects.filter(
+        date=report.date, status=IngestDay.Status.ANNOUNCED
+    ):
+        return
+    report.status = IngestDay.Status.FAILED
+    report.note += f"{error}; tried again later"
+    _record(report, categories, started)

@@ -6,12 +6,14 @@ import re
 
 __all__ = ["clean_text", "latex_formatting_removed", "phrase_in"]
 
-# C0 and C1 control characters; format characters (zero-width joiners…) are kept.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# C0 and C1 control characters, and the bidirectional overrides, embeddings, isolates and marks
+# (U+200E/F, U+202A–E, U+2066–9) that can make text read backwards; other format characters
+# (zero-width joiners, which some scripts need) are kept.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str | None) -> str:
-    """Collapse the API's line-wrapping whitespace and strip control characters.
+    """Collapse the API's line-wrapping whitespace and strip control and bidi characters.
 
     The XML parser has already decoded the feed's entities once; a literal "&amp;" that
     remains was in the author's own text and stays as it is. LaTeX ($\\alpha$) is left readable.

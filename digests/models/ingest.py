@@ -25,6 +25,16 @@ class IngestDay(models.Model):
     updated = models.PositiveIntegerField(default=0)
     api_requests = models.PositiveIntegerField(default=0)
     note = models.TextField(blank=True, help_text="Why the day is stale, empty or failed.")
+    skipped = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Records not stored, and why: [{"arxiv_id": …, "reason": …}].',
+    )
+    repaired = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Fields bounded or dropped: [{"arxiv_id": …, "field": …, "reason": …}].',
+    )
     started_at = models.DateTimeField()
     finished_at = models.DateTimeField(null=True, blank=True)
     ready_at = models.DateTimeField(
