@@ -7,6 +7,7 @@ malformed value stops start-up with a message that names the variable.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 import zoneinfo
 from pathlib import Path
@@ -68,7 +69,32 @@ def _database(env: environ.Env, data_dir: Path) -> dict:
     config = environ.Env.db_url_config(raw)
     if scheme != "sqlite" and not config.get("NAME"):
         raise _fail("DATABASE_URL", raw, "no database name after the host")
+    if scheme != "sqlite":
+        _bound_postgres_waits(env, config)
     return config
+
+
+def _timeout(env: environ.Env, name: str, default: float) -> float:
+    """Seconds to wait at most; never 0, which the client libraries read as "for ever"."""
+    value = _positive_number(env, name, default, integer=False)
+    if value <= 0:
+        raise _fail(name, str(value), "must be more than 0 seconds")
+    return value
+
+
+def _bound_postgres_waits(env: environ.Env, config: dict) -> None:
+    """A PostgreSQL that accepts and never answers must not hang every request: libpq gives up
+    connecting after DATABASE_CONNECT_TIMEOUT, and the server cancels any statement running
+    longer than DATABASE_STATEMENT_TIMEOUT (0: no limit). Values in the URL's query win."""
+    connect = int(_positive_number(env, "DATABASE_CONNECT_TIMEOUT", 5, integer=True))
+    if connect < 2:  # psycopg waits at least 2 s, and 0 would mean "for ever"
+        raise _fail("DATABASE_CONNECT_TIMEOUT", str(connect), "must be at least 2 seconds")
+    statement = _positive_number(env, "DATABASE_STATEMENT_TIMEOUT", 30, integer=False)
+    options = config.setdefault("OPTIONS", {})
+    options.setdefault("connect_timeout", connect)
+    if statement and "statement_timeout" not in options.get("options", ""):
+        flag = f"-c statement_timeout={round(statement * 1000)}"
+        options["options"] = f"{options.get('options', '')} {flag}".strip()
 
 
 def _time_zone(env: environ.Env) -> str:
@@ -100,10 +126,13 @@ def _anymail_settings(env: environ.Env) -> dict[str, str]:
     }
 
 
-def _broker_transport_options(env: environ.Env, broker_url: str, data_dir: Path) -> dict:
+def _broker_transport_options(
+    env: environ.Env, broker_url: str, data_dir: Path, timeout: float
+) -> dict:
     """Redis: how soon a task taken by a worker that died is handed to another (acks are late,
     so it is redelivered, and the delivery's claim makes the second run a no-op if the first
-    got through). The serverless default broker keeps its queue as files in the data folder."""
+    got through), and socket timeouts so that a Redis that stops answering fails a publish
+    instead of hanging it. The serverless default broker keeps its queue as files."""
     if broker_url.startswith(("redis://", "rediss://")):
         seconds = int(_positive_number(env, "BROKER_VISIBILITY_TIMEOUT", 3600, integer=True))
         return {
@@ -111,6 +140,8 @@ def _broker_transport_options(env: environ.Env, broker_url: str, data_dir: Path)
             # sweep for such tasks often enough that the timeout is what decides
             "unacked_restore_interval": max(1, min(10, seconds // 10)),
             "unacked_restore_throttle": 1,
+            "socket_connect_timeout": timeout,
+            "socket_timeout": timeout,  # longer than BRPOP's own 1 s wait
         }
     if not broker_url.startswith("filesystem://"):
         return {}
@@ -155,7 +186,27 @@ def _cache(env: environ.Env) -> dict:
         return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
     if urlsplit(raw).scheme not in {"redis", "rediss"}:
         raise _fail("CACHE_URL", raw, "expected redis://host:port/db")
-    return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": raw}
+    # A Redis that stops answering fails a rate-limit check in a second, never hangs a request.
+    timeout = _timeout(env, "CACHE_SOCKET_TIMEOUT", 1.0)
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": raw,
+        "OPTIONS": {"socket_connect_timeout": timeout, "socket_timeout": timeout},
+    }
+
+
+def _forwarded_allow_ips(env: environ.Env) -> tuple[str, ...]:
+    """FORWARDED_ALLOW_IPS: the proxies whose X-Forwarded-* headers count ("*": any peer)."""
+    raw = env.str("FORWARDED_ALLOW_IPS", default="127.0.0.1")
+    addresses = tuple(a.strip() for a in raw.split(",") if a.strip())
+    for address in addresses:
+        if address == "*":
+            continue
+        try:
+            ipaddress.ip_address(address)
+        except ValueError:
+            raise _fail("FORWARDED_ALLOW_IPS", raw, "a comma list of IP addresses, or *") from None
+    return addresses
 
 
 class Config:
@@ -179,8 +230,9 @@ class Config:
         )
         self.anymail = env.json("ANYMAIL", default={})
         self.anymail.update(_anymail_settings(env))
+        self.broker_timeout = _timeout(env, "BROKER_TIMEOUT", 5.0)
         self.broker_transport_options = _broker_transport_options(
-            env, self.broker_url, self.data_dir
+            env, self.broker_url, self.data_dir, self.broker_timeout
         )
         self.arxiv_rss_url = _http_url(env, "ARXIV_RSS_URL", "https://rss.arxiv.org/rss/")
         self.arxiv_api_url = _http_url(env, "ARXIV_API_URL", "https://export.arxiv.org/api/query")
@@ -212,7 +264,13 @@ class Config:
         self.trusted_proxy_count = env.int("TRUSTED_PROXY_COUNT", default=0)
         if self.trusted_proxy_count < 0:
             raise _fail("TRUSTED_PROXY_COUNT", str(self.trusted_proxy_count), "must be 0 or more")
+        self.forwarded_allow_ips = _forwarded_allow_ips(env)
         self.arxiv_request_delay = _positive_number(env, "ARXIV_REQUEST_DELAY", 3.0, integer=False)
+        self.unconfirmed_purge_days = int(
+            _positive_number(env, "UNCONFIRMED_PURGE_DAYS", 7, integer=True)
+        )
+        if self.unconfirmed_purge_days < 1:
+            raise _fail("UNCONFIRMED_PURGE_DAYS", str(self.unconfirmed_purge_days), "at least 1")
         self.openai_api_key = env.str("OPENAI_API_KEY", default="")
         self.openai_base_url = env.str("OPENAI_BASE_URL", default="")
         if self.openai_base_url:
@@ -232,6 +290,12 @@ class Config:
                 "LLM_STRUCTURED_OUTPUT", self.llm_structured_output, "json_schema or json_object"
             )
         self.llm_timeout = _positive_number(env, "LLM_TIMEOUT", 60.0, integer=False)
+        self.llm_day_deadline = _positive_number(env, "LLM_DAY_DEADLINE", 600.0, integer=False)
+        self.llm_breaker_failures = int(
+            _positive_number(env, "LLM_BREAKER_FAILURES", 3, integer=True)
+        )
+        if self.llm_breaker_failures < 1:
+            raise _fail("LLM_BREAKER_FAILURES", str(self.llm_breaker_failures), "must be at least 1")
         self.llm_price_input = _positive_number(env, "LLM_PRICE_INPUT", 0.15, integer=False)
         self.llm_price_output = _positive_number(env, "LLM_PRICE_OUTPUT", 0.60, integer=False)
         if self.llm_concurrency < 1:

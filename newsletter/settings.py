@@ -48,6 +48,7 @@ if importlib.util.find_spec("devtools") is not None:
     INSTALLED_APPS.append("devtools")
 
 MIDDLEWARE = [
+    "newsletter.security.TrustedProxyMiddleware",  # first: X-Forwarded-* only from our proxy
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -81,7 +82,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {"default": CONFIG.database}
+DATABASES = {"default": CONFIG.database}  # PostgreSQL: connect and statement timeouts
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 LANGUAGE_CODE = "en"
@@ -136,6 +137,16 @@ SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SUBSCRIBER_SESSION_AGE = 60 * 60 * 24 * 14  # a magic-link session lasts two weeks at most
 TRUSTED_PROXY_COUNT = CONFIG.trusted_proxy_count
+FORWARDED_ALLOW_IPS = CONFIG.forwarded_allow_ips  # peers whose X-Forwarded-* headers count
+
+# Staff passwords (the admin): Django's validators, so "1" or "password" is refused.
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+     "OPTIONS": {"min_length": 12}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]  # fmt: skip
 
 OPENAI_API_KEY = CONFIG.openai_api_key
 OPENAI_BASE_URL = CONFIG.openai_base_url
@@ -146,15 +157,27 @@ LLM_DAILY_TOKEN_BUDGET = CONFIG.llm_daily_token_budget
 LLM_CONCURRENCY = CONFIG.llm_concurrency
 LLM_STRUCTURED_OUTPUT = CONFIG.llm_structured_output
 LLM_TIMEOUT = CONFIG.llm_timeout
+LLM_DAY_DEADLINE = CONFIG.llm_day_deadline  # seconds of LLM calls per day's reading
+LLM_BREAKER_FAILURES = CONFIG.llm_breaker_failures  # outages in a row that stop the day's calls
 LLM_PRICE_INPUT = CONFIG.llm_price_input  # USD per million input tokens
 LLM_PRICE_OUTPUT = CONFIG.llm_price_output  # USD per million output tokens
 
 SEND_DEADLINE_HOURS = CONFIG.send_deadline_hours  # transient ESP errors retried until then
 SEND_RETRY_FIRST_SECONDS = CONFIG.send_retry_first_seconds  # then doubling, at most 15 min
 SEND_CHUNK_SIZE = CONFIG.send_chunk_size  # subscribers per Celery task of the daily fan-out
+UNCONFIRMED_PURGE_DAYS = CONFIG.unconfirmed_purge_days  # sign-ups never confirmed: deleted then
 
 CELERY_BROKER_URL = CONFIG.broker_url
 CELERY_BROKER_TRANSPORT_OPTIONS = CONFIG.broker_transport_options
+# A broker that stops answering fails a publish within seconds (a request never hangs on it).
+BROKER_TIMEOUT = CONFIG.broker_timeout
+CELERY_BROKER_CONNECTION_TIMEOUT = CONFIG.broker_timeout
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1,
+}
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

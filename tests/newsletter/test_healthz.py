@@ -31,8 +31,10 @@ def test_a_healthy_service_answers_200_with_each_check(client):
     assert response.status_code == 200
     body = response.json()
     assert body["status"] == "ok"
-    assert set(body["checks"]) == {"database", "broker", "last_run"}
+    assert set(body["checks"]) == {"database", "cache", "broker", "last_run"}
+    assert body["failing"] == []
     assert body["checks"]["database"]["ok"] is True
+    assert body["checks"]["cache"]["ok"] is True
     assert body["checks"]["broker"]["ok"] is True
     assert body["checks"]["last_run"]["last_success"] == finished.isoformat()
     assert body["checks"]["last_run"]["age_hours"] == 1.0

@@ -21,7 +21,8 @@ CONTRACT_VARIABLES = [
     "OPENAI_API_KEY", "OPENAI_BASE_URL", "LLM_MODEL", "LLM_EMBEDDING_MODEL",
     "LLM_DAILY_TOKEN_BUDGET", "LLM_CONCURRENCY", "SECRET_KEY", "DEBUG", "ALLOWED_HOSTS",
     "TIME_ZONE", "CACHE_URL", "ARXIV_RETRY_UNTIL", "LLM_STRUCTURED_OUTPUT", "LLM_TIMEOUT",
-    "LLM_PRICE_INPUT", "LLM_PRICE_OUTPUT",
+    "LLM_PRICE_INPUT", "LLM_PRICE_OUTPUT", "DATABASE_CONNECT_TIMEOUT", "DATABASE_STATEMENT_TIMEOUT",
+    "CACHE_SOCKET_TIMEOUT", "BROKER_TIMEOUT", "FORWARDED_ALLOW_IPS",
 ]  # fmt: skip
 
 
@@ -80,6 +81,11 @@ def test_every_contract_variable_is_read(clean_env, monkeypatch):
         "LLM_TIMEOUT": "12.5",
         "LLM_PRICE_INPUT": "0.27",
         "LLM_PRICE_OUTPUT": "1.1",
+        "DATABASE_CONNECT_TIMEOUT": "3",
+        "DATABASE_STATEMENT_TIMEOUT": "12.5",
+        "CACHE_SOCKET_TIMEOUT": "0.5",
+        "BROKER_TIMEOUT": "7",
+        "FORWARDED_ALLOW_IPS": "172.28.0.10,10.0.0.2",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)
@@ -91,6 +97,10 @@ def test_every_contract_variable_is_read(clean_env, monkeypatch):
     assert config.database["HOST"] == "db.internal"
     assert config.database["PORT"] == 5433
     assert config.database["NAME"] == "digest"
+    assert config.database["OPTIONS"] == {
+        "connect_timeout": 3,
+        "options": "-c statement_timeout=12500",
+    }
     assert config.broker_url == "amqp://guest:guest@mq:5672//"
     assert config.broker_transport_options == {}
     assert config.site_url == "https://digest.example.org"
@@ -111,7 +121,10 @@ def test_every_contract_variable_is_read(clean_env, monkeypatch):
     assert config.cache == {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
         "LOCATION": "redis://127.0.0.1:6379/3",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
+    assert config.broker_timeout == 7
+    assert config.forwarded_allow_ips == ("172.28.0.10", "10.0.0.2")
     assert config.arxiv_retry_until == dt.time(9, 30)
     assert (config.llm_structured_output, config.llm_timeout) == ("json_object", 12.5)
     assert (config.llm_price_input, config.llm_price_output) == (0.27, 1.1)
@@ -140,6 +153,8 @@ def test_anymail_variables_are_collected(clean_env, monkeypatch):
         ("ARXIV_RETRY_UNTIL", "late", "expected a time of day like 10:00"),
         ("LLM_STRUCTURED_OUTPUT", "xml", "json_schema or json_object"),
         ("LLM_TIMEOUT", "forever", "expected a number"),
+        ("BROKER_TIMEOUT", "0", "must be more than 0 seconds"),
+        ("FORWARDED_ALLOW_IPS", "proxy", "a comma list of IP addresses"),
     ],
 )
 def test_malformed_values_are_named_in_the_error(clean_env, monkeypatch, name, value, message):
@@ -175,7 +190,34 @@ def test_redis_broker_redelivers_a_dead_workers_tasks_after_the_visibility_timeo
         "visibility_timeout": 30,
         "unacked_restore_interval": 3,
         "unacked_restore_throttle": 1,
+        "socket_connect_timeout": 5.0,
+        "socket_timeout": 5.0,
     }
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DATABASE_CONNECT_TIMEOUT", "1", "must be at least 2 seconds"),
+        ("DATABASE_STATEMENT_TIMEOUT", "soon", "expected a number"),
+    ],
+)
+def test_malformed_postgresql_timeouts_are_named(clean_env, monkeypatch, name, value, message):
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal:5432/digest")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ImproperlyConfigured, match=f"{name}=.*{message}"):
+        Config(environ.Env(), REPO)
+
+
+def test_sqlite_gets_no_postgresql_options_and_a_zero_statement_timeout_means_none(
+    clean_env, monkeypatch
+):
+    # SQLite: neither libpq option applies
+    assert "connect_timeout" not in Config(environ.Env(), REPO).database["OPTIONS"]
+    # PostgreSQL with DATABASE_STATEMENT_TIMEOUT=0: the connect timeout only
+    monkeypatch.setenv("DATABASE_URL", "postgres://app@db.internal:5432/digest")
+    monkeypatch.setenv("DATABASE_STATEMENT_TIMEOUT", "0")
+    assert Config(environ.Env(), REPO).database["OPTIONS"] == {"connect_timeout": 5}
 
 
 def test_a_visibility_timeout_that_is_not_a_number_is_refused(clean_env, monkeypatch):
