@@ -80,7 +80,7 @@ def _digest_create(
                     paper=papers[pick.paper],
                     rank=rank,
                     relevance=pick.relevance,
-                    reason=pick.reason,
+                    reason="\n".join(pick.reasons),  # one reason a line (render)
                     topic=topics.get(pick.topic) if pick.topic else None,
                 )
                 for rank, pick in enumerate(picks, start=1)

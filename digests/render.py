@@ -7,8 +7,10 @@ summaries and reasons are untrusted and reach the reader as text, never as marku
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core import signing
 from django.template.loader import get_template, render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -17,19 +19,25 @@ from django.utils.translation import ngettext
 from mjml import mjml2html
 
 from digests.llm.calls import llm_enabled
+from digests.mail_html import html_wire_bytes, lines_wrapped
 from digests.models import Digest, DigestItem
-from digests.readings import readings_for
+from digests.readings import Reading, readings_for
 from digests.shown import ShownPaper, shown_paper
+from digests.text import latex_formatting_removed
 from newsletter.i18n import language_for_translation
 from subscribers.tokens import digest_token, feedback_token, unsubscribe_token
 
 __all__ = [
+    "GMAIL_CLIP_BYTES",
     "ItemView",
     "RenderedEmail",
     "digest_mjml",
     "digest_render",
     "digest_subject",
+    "item_reasons",
     "item_views",
+    "manage_token_read",
+    "manage_url",
 ]
 
 
@@ -38,53 +46,67 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
+    shown: int = 0  # papers in the HTML (the text part and the web page hold them all)
 
 
 @dataclass(frozen=True)
 class ItemView:
-    """One item of the e-mail: the shown paper, its rank, and its feedback links."""
+    """One item of the e-mail: the shown paper, its rank, why it was picked, and its links."""
 
     item: DigestItem
     shown: ShownPaper
     more_url: str
     less_url: str
+    reasons: tuple[str, ...] = ()  # what scored, in the reader's language, none twice
+    paper_url: str = ""  # the paper's page here
+
+
+def item_reasons(item: DigestItem, reading: Reading, language: str) -> tuple[str, ...]:
+    """The reasons assembly stored (one a line), the topic hit's followed by why: the LLM's
+    one line in the reader's language, else the topic's words the paper holds. In the active
+    language."""
+    lines = [line for line in item.reason.split("\n") if line.strip()]
+    if item.topic is None:
+        return tuple(dict.fromkeys(lines))
+    slug = item.topic.slug
+    label = _("topic hit: %(topic)s") % {"topic": item.topic.name(language)}
+    why = ""
+    if reading.llm is not None and reading.in_language:
+        hit = next((h for h in reading.llm.topic_hits if h.get("topic") == slug), None)
+        why = str((hit or {}).get("reason", "")).strip()
+    if not why and reading.lexical is not None:
+        hit = next((h for h in reading.lexical.topic_hits if h.get("topic") == slug), None)
+        words = str((hit or {}).get("reason", "")).strip()
+        why = _("words found: %(words)s") % {"words": words} if words else ""
+    if why:
+        lines = [f"{line} — {why}" if line == label else line for line in lines]
+    return tuple(dict.fromkeys(lines))
 
 
 def item_views(digest: Digest) -> list[ItemView]:
-    """The digest's items with their reading in the reader's language, in 3 queries.
-
-    The reading is the LLM's in the reader's language, else the lexical one (the paper goes
-    out in English). The topic is the item's; its reason the LLM's for that topic, else the
-    one assembly gave.
-    """
+    """The digest's items with their reading in the reader's language, in 3 queries."""
     language = digest.subscriber.language
     items = list(digest.items.select_related("paper", "topic").order_by("rank"))
     readings = readings_for([item.paper for item in items], language)
     views = []
-    for item in items:
-        reading = readings[item.paper_id]
-        reason = item.reason
-        if reading.llm is not None:
-            hit = next(
-                (h for h in reading.llm.topic_hits if item.topic and h["topic"] == item.topic.slug),
-                None,
+    code = language_for_translation(language)
+    with translation.override(code):
+        for item in items:
+            reading = readings[item.paper_id]
+            views.append(
+                ItemView(
+                    item=item,
+                    shown=shown_paper(
+                        item.paper, reading, relevance=item.relevance, english_abstract=False
+                    ),
+                    more_url=_feedback_url(digest, item, "more"),
+                    less_url=_feedback_url(digest, item, "less"),
+                    reasons=item_reasons(item, reading, language),
+                    paper_url=settings.SITE_URL
+                    + reverse("public:paper", args=[item.paper.arxiv_id])
+                    + f"?lang={code}",
+                )
             )
-            reason = (hit or {}).get("reason", "")
-        shown = shown_paper(
-            item.paper,
-            reading,
-            relevance=item.relevance,
-            topic_name=item.topic.name(language) if item.topic else "",
-            topic_reason=reason,
-        )
-        views.append(
-            ItemView(
-                item=item,
-                shown=shown,
-                more_url=_feedback_url(digest, item, "more"),
-                less_url=_feedback_url(digest, item, "less"),
-            )
-        )
     return views
 
 
@@ -95,12 +117,33 @@ def _feedback_url(digest: Digest, item: DigestItem, signal: str) -> str:
     return settings.SITE_URL + reverse("public:feedback", args=[token])
 
 
+def manage_url(subscriber_id: int) -> str:
+    """The e-mail's "manage your profile" link: a page that mails a fresh sign-in link to the
+    address on file, so a forwarded e-mail opens nobody's account."""
+    return settings.SITE_URL + reverse("public:manage", args=[_manage_token(subscriber_id)])
+
+
+_MANAGE = "pages.manage"
+
+
+def _manage_token(subscriber_id: int) -> str:
+    return signing.dumps(subscriber_id, salt=_MANAGE, compress=True)
+
+
+def manage_token_read(token: str) -> int | None:
+    """The subscriber id a "manage your profile" link names, or None if it is not ours."""
+    try:
+        return int(signing.loads(token, salt=_MANAGE))
+    except (signing.BadSignature, TypeError, ValueError):
+        return None
+
+
 def digest_subject(digest: Digest, views: list[ItemView]) -> str:
     """The date, the number of papers and the top paper's title, in the reader's language."""
     date = digest.issue_date.isoformat()
     if not views:
         return _("arXiv digest %(date)s: nothing above your threshold today") % {"date": date}
-    top = views[0].shown.translated_title or views[0].shown.title
+    top = latex_formatting_removed(views[0].shown.translated_title or views[0].shown.title)
     top = top if len(top) <= 80 else top[:77].rstrip() + "…"
     return ngettext(
         "arXiv digest %(date)s: %(count)d paper — %(top)s",
@@ -111,67 +154,96 @@ def digest_subject(digest: Digest, views: list[ItemView]) -> str:
 
 GMAIL_CLIP_BYTES = 102 * 1024
 HTML_BUDGET = GMAIL_CLIP_BYTES - 2 * 1024  # room for the ESP's tracking pixel and links
+# Abstract excerpts in a card (characters of the translation, words of the English): full
+# first; shorter when the e-mail would pass the budget, before any paper is left out.
+EXCERPTS = ({"translated": 600, "english": 80}, {"translated": 240, "english": 35})
 
 
-def _cards(views: list[ItemView]) -> list[str]:
+def _cards(views: list[ItemView], excerpt: dict[str, int]) -> list[str]:
     """Each paper's MJML, rendered once: finding how many fit then only joins strings."""
     template = get_template("email/digest_item.mjml")
-    return [template.render({"view": view}) for view in views]
+    return [template.render({"view": view, "excerpt": excerpt}) for view in views]
+
+
+def _kept_first(views: list[ItemView]) -> list[int]:
+    """Positions in the order papers are kept when the e-mail is cut: the best paper of each
+    reason first (every interest stays in the e-mail), then the others by rank."""
+    firsts: dict[str, int] = {}
+    for position, view in enumerate(views):
+        firsts.setdefault(view.item.reason.split("\n", 1)[0], position)
+    chosen = sorted(firsts.values())
+    return chosen + [p for p in range(len(views)) if p not in set(chosen)]
 
 
 def digest_mjml(context: dict, cards: list[str] | None = None, shown: int | None = None) -> str:
-    """The e-mail's MJML source with its first `shown` papers (all by default)."""
-    cards = _cards(context["items"]) if cards is None else cards
+    """The e-mail's MJML source with `shown` of its papers (all by default), in rank order."""
+    views: list[ItemView] = context["items"]
+    cards = _cards(views, EXCERPTS[0]) if cards is None else cards
     shown = len(cards) if shown is None else shown
+    kept = sorted(_kept_first(views)[:shown])
     trimmed = {
         **context,
-        "items": context["items"][:shown],
-        "cards": cards[:shown],
-        "more": len(context["items"]) - shown,
+        "total": len(views),
+        "shown_count": shown,
+        "cards": [cards[p] for p in kept],
+        "cut": shown < len(views),
     }
     return render_to_string("email/digest.mjml", trimmed)
 
 
 def _html(context: dict, cards: list[str], shown: int) -> str:
-    return mjml2html(digest_mjml(context, cards, shown), disable_comments=True)
+    return lines_wrapped(mjml2html(digest_mjml(context, cards, shown), disable_comments=True))
+
+
+def _fitting(context: dict[str, Any], views: list[ItemView]) -> tuple[str, int]:
+    """The HTML with as many papers as fit the budget on the wire, and how many."""
+    cards = _cards(views, EXCERPTS[0])
+    html = _html(context, cards, len(views))
+    if html_wire_bytes(html) <= HTML_BUDGET:
+        return html, len(views)
+    cards = _cards(views, EXCERPTS[1])
+    low, high = 0, len(views)  # the most papers that fit: binary search
+    while low < high:
+        middle = (low + high + 1) // 2
+        if html_wire_bytes(_html(context, cards, middle)) <= HTML_BUDGET:
+            low = middle
+        else:
+            high = middle - 1
+    return _html(context, cards, low), low
 
 
 def digest_render(digest: Digest) -> RenderedEmail:
     """Render the digest's e-mail in the reader's language, its HTML under Gmail's clip size.
 
-    Past the size, the tail of the list is cut and the e-mail says how many more papers the
-    web page holds; the text part always lists every paper.
+    Past the size, abstracts are shortened, then papers are left out (the best of each
+    interest stays) and the top of the e-mail says how many of how many it holds; the text
+    part and the web page always hold every paper.
     """
     views = item_views(digest)
+    language = language_for_translation(digest.subscriber.language)
     context = {
         "digest": digest,
         "items": views,
-        "more": 0,
         "brief": digest.brief,
+        "lang": language,
         "site_url": settings.SITE_URL,
         "view_url": settings.SITE_URL
         + reverse("public:digest", args=[digest_token(digest_id=digest.pk)]),
         "unsubscribe_url": settings.SITE_URL
         + reverse(
-            "subscribers:unsubscribe", args=[unsubscribe_token(subscriber_id=digest.subscriber_id)]
+            "subscribers:unsubscribe",
+            args=[
+                unsubscribe_token(subscriber_id=digest.subscriber_id, email=digest.subscriber.email)
+            ],
         ),
+        "manage_url": manage_url(digest.subscriber_id),
         "translation_off": not llm_enabled(),
         # The LLM was down or out of budget when the day was read: those papers go out on
         # time, in English, and the e-mail says so.
         "untranslated": sum(not view.shown.ai_read for view in views) if llm_enabled() else 0,
     }
-    with translation.override(language_for_translation(digest.subscriber.language)):
-        cards = _cards(views)
-        html = _html(context, cards, len(views))
-        if len(html.encode()) > HTML_BUDGET:
-            low, high = 0, len(views)  # the most items that fit: binary search
-            while low < high:
-                middle = (low + high + 1) // 2
-                if len(_html(context, cards, middle).encode()) <= HTML_BUDGET:
-                    low = middle
-                else:
-                    high = middle - 1
-            html = _html(context, cards, low)
-        text = render_to_string("email/digest.txt", context)
+    with translation.override(language):
+        html, shown = _fitting(context, views)
+        text = render_to_string("email/digest.txt", {**context, "total": len(views)})
         subject = digest_subject(digest, views)
-    return RenderedEmail(subject=subject, html=html, text=text)
+    return RenderedEmail(subject=subject, html=html, text=text, shown=shown)

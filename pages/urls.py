@@ -10,6 +10,7 @@ urlpatterns = [
     path("papers/<path:arxiv_id>/", views.paper_detail, name="paper"),
     path("d/<str:token>/", views.digest_detail, name="digest"),
     path("f/<str:token>/", views.feedback, name="feedback"),
+    path("m/<str:token>/", views.manage, name="manage"),
     path("feed/<str:key>.atom", views.feed, name="feed"),
     path("topics/<slug:slug>/", views.topic_page, name="topic"),
     # Before the author page, whose name may be anything, "suggest" included.

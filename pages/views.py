@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
@@ -12,7 +13,7 @@ from digests import authors
 from digests.feedback import feedback_record
 from digests.models import Digest, Feedback, Paper, Topic
 from digests.readings import CHINESE, latest_issue_date, readings_for
-from digests.render import item_views
+from digests.render import item_views, manage_token_read
 from digests.shown import shown_paper
 from newsletter.i18n import language_for_translation
 from pages.feed import feed_build
@@ -24,7 +25,22 @@ from pages.lists import (
 )
 from subscribers.feed_keys import feed_subscriber
 from subscribers.models import Subscriber
+from subscribers.ratelimit import Limit, client_ip, limit_hit
+from subscribers.session import current_subscriber
+from subscribers.tasks import signin_link_deliver
 from subscribers.tokens import BadToken, digest_token_read, feedback_token_read
+
+# The sign-in page's limits (same scopes): a manage link is one more way to ask for a link.
+SIGNIN_PER_IP = Limit(scope="signin-ip", count=20, seconds=60 * 10)
+SIGNIN_PER_ADDRESS = Limit(scope="signin-address", count=5, seconds=60 * 60)
+
+
+def _page_language(request: HttpRequest) -> str:
+    """?lang= from an e-mail's link (the reader's language), else the request's."""
+    asked = request.GET.get("lang", "")
+    if asked and asked in {code for code, _name in settings.LANGUAGES}:
+        return asked
+    return translation.get_language()
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -41,9 +57,8 @@ def home(request: HttpRequest) -> HttpResponse:
 def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
     """One paper: its arXiv fields and its readings in every language we hold."""
     paper = get_object_or_404(Paper, arxiv_id=arxiv_id)
-    reading = readings_for([paper], translation.get_language(), loose=True, stand_in=CHINESE)[
-        paper.pk
-    ]
+    language = _page_language(request)
+    reading = readings_for([paper], language, loose=True, stand_in=CHINESE)[paper.pk]
     readings, lexical = reading.every_language, reading.lexical
     topics = Topic.objects.in_bulk(
         [
@@ -69,7 +84,8 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         "readings": in_languages,
         "lexical": lexical,
     }
-    return render(request, "paper.html", context)
+    with translation.override(language):
+        return render(request, "paper.html", context)
 
 
 def digest_detail(request: HttpRequest, token: str) -> HttpResponse:
@@ -98,7 +114,38 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         feedback_record(subscriber=subscriber, paper=paper, signal=signal)
         context["recorded"] = True
-    return render(request, "subscribers/feedback.html", context)
+    with translation.override(language_for_translation(subscriber.language)):
+        return render(request, "subscribers/feedback.html", context)
+
+
+def _masked(email: str) -> str:
+    """ "r…@example.org": enough for the reader to know it is theirs."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    """ "Manage your profile" from an e-mail: the reader signed in goes to the editor; anyone
+    else gets a button that mails a fresh sign-in link to the address on file, so a forwarded
+    e-mail opens nobody's account. A GET changes nothing."""
+    subscriber_id = manage_token_read(token)
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first() if subscriber_id else None
+    if subscriber is None:
+        return render(request, "subscribers/link_invalid.html", status=400)
+    signed_in = current_subscriber(request)
+    if signed_in is not None and signed_in.pk == subscriber.pk:
+        return redirect("subscribers:profile")
+    context = {"masked": _masked(subscriber.email), "sent": False}
+    if request.method == "POST":
+        if limit_hit(SIGNIN_PER_IP, client_ip(request)) or limit_hit(
+            SIGNIN_PER_ADDRESS, subscriber.email
+        ):
+            return render(request, "subscribers/signin_limited.html", status=429)
+        signin_link_deliver.delay(subscriber.email)
+        context["sent"] = True
+    with translation.override(language_for_translation(subscriber.language)):
+        return render(request, "public/manage.html", context)
 
 
 @require_GET

@@ -10,6 +10,8 @@ from pathlib import Path
 import pytest
 
 from digests.assemble import digest_assemble
+from digests.enrich import lexical_enrich
+from digests.models import Paper
 from digests.render import digest_render
 from tests.factories import make_paper, make_subscriber, make_topic
 
@@ -35,7 +37,8 @@ def test_the_digest_email_matches_its_snapshot(settings, language):
     make_paper(
         arxiv_id="2606.18810",
         title="Self-Conditioned Credit Assignment for Reinforcement Learning",
-        abstract="We propose SC-GRPO. Reinforcement learning with verifiable rewards improves.",
+        abstract="We propose \\textbf{SC-GRPO}. Reinforcement learning with verifiable rewards "
+        "improves preference optimization.",
         authors=[{"name": "Heyan Huang", "affiliations": ["Beijing Institute of Technology"]}],
         categories=["cs.LG", "cs.AI"], comment="15 pages", announce_date=DAY,
     )  # fmt: skip
@@ -49,15 +52,18 @@ def test_the_digest_email_matches_its_snapshot(settings, language):
         abstract='<a href="https://evil.example/">click</a> reinforcement learning',
         announce_date=DAY,
     )  # fmt: skip
+    lexical_enrich(list(Paper.objects.all()))  # LLM-less readings: extractive summaries, hits
     digest = digest_assemble(subscriber=reader, issue_date=DAY)
 
     # when it is rendered (signed links carry a timestamp: compared as placeholders)
     rendered = digest_render(digest)
-    html = re.sub(r"/([ufd])/[^/\"]+/", r"/\1/TOKEN/", rendered.html)
+    html = re.sub(r"/([ufdm])/[^/\"]+/", r"/\1/TOKEN/", rendered.html)
 
     # then it is exactly the reviewed HTML, and hostile text stayed text
     assert "<script>alert(1)</script>" not in rendered.html
     assert 'href="https://evil.example/' not in rendered.html
+    assert "\\textbf" not in rendered.html  # LaTeX formatting read as text
+    assert "AI summary" not in rendered.html  # LLM-less: the summary is the abstract's own
     snapshot = SNAPSHOTS / f"digest_{language}.html"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         snapshot.write_text(html, encoding="utf-8")

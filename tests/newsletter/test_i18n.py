@@ -13,6 +13,7 @@ import pytest
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from digests.render import digest_mjml
 from newsletter.i18n import language_for_translation
@@ -38,8 +39,19 @@ def test_labels_translate_in_simplified_chinese(english, chinese):
 
 def test_reasons_translate_with_their_placeholders():
     with translation.override("zh-hans"):
-        assert _("author you follow: %(name)s") % {"name": "Yann LeCun"} == "关注的作者：Yann LeCun"
-        assert _("keyword: %(keyword)s") % {"keyword": "DPO"} == "关键词：DPO"
+        assert (
+            ngettext("author you follow: %(names)s", "authors you follow: %(names)s", 1)
+            % {"names": "Yann LeCun"}
+            == "关注的作者：Yann LeCun"
+        )
+        assert (
+            ngettext("keyword: %(keywords)s", "keywords: %(keywords)s", 2)
+            % {"keywords": "DPO, RLHF"}
+            == "关键词：DPO, RLHF"
+        )
+        assert _("close to your seed paper «%(title)s»") % {"title": "DPO"} == (
+            "与您的种子论文《DPO》相近"
+        )
         assert _("topic hit: %(topic)s") % {"topic": "后训练"} == "专题命中：后训练"
     with translation.override("en"):
         assert _("topic hit: %(topic)s") % {"topic": "Post-training"} == "topic hit: Post-training"
@@ -74,6 +86,8 @@ def _context(*, items):
         title="A Survey of Direct Preference Optimization",
         versioned_id="2410.15595v3",
         primary_category="cs.CL",
+        categories=["cs.CL", "cs.AI"],
+        summary_is_ai=True,
         announce_type_label="cross-list",
         authors=["Shunyu Liu", "Wentao Jiang"],
         comment="12 pages",
@@ -92,7 +106,12 @@ def _context(*, items):
         topic_name="后训练",
         topic_reason="偏好优化方法",
     )
-    view = SimpleNamespace(item=SimpleNamespace(rank=1, relevance=87), shown=shown)
+    view = SimpleNamespace(  # a digests.render.ItemView's fields
+        item=SimpleNamespace(rank=1, relevance=87, reason="专题命中：后训练"),
+        shown=shown,
+        reasons=("专题命中：后训练 — 偏好优化方法",),
+        paper_url="https://digest.example.org/papers/2410.15595/?lang=zh-hans",
+    )
     return {
         "digest": SimpleNamespace(
             issue_date=dt.date(2026, 6, 18),
@@ -111,11 +130,11 @@ def test_text_email_shows_chinese_labels():
         text = render_to_string("email/digest.txt", _context(items=1))
     assert "1 篇论文" in text
     assert "今日简报\n" in text
-    assert "专题命中： 后训练: 偏好优化方法" in text
+    assert "推荐理由： 专题命中：后训练 — 偏好优化方法" in text
     assert "AI总结： 系统梳理了 DPO 及其变体。" in text
     assert "备注： 12 pages" in text
     assert "您在 https://digest.example.org/ 订阅了 arXiv Digest" in text
-    assert "Topic hit" not in text and "AI summary" not in text
+    assert "Why" not in text and "AI summary" not in text
 
 
 def test_text_email_stays_english_for_english_readers():
@@ -123,7 +142,7 @@ def test_text_email_stays_english_for_english_readers():
         text = render_to_string("email/digest.txt", _context(items=2))
     assert "· 2 papers\n" in text
     assert "Today's brief\n" in text
-    assert "    Topic hit: 后训练: 偏好优化方法" in text
+    assert "    Why: 专题命中：后训练 — 偏好优化方法" in text
     assert "    AI summary: 系统梳理了 DPO 及其变体。" in text
     assert "    Comments: 12 pages" in text
     assert "You receive this because you subscribed at https://digest.example.org/" in text
@@ -143,12 +162,12 @@ def test_mjml_email_shows_chinese_labels():
     assert "星期四, 2026-06-18 · 为 reader@example.org 精选 1 篇论文" in mjml
     for label in (
         "今日简报",
-        "<strong>专题命中</strong>",
+        "<strong>推荐理由：</strong>",
         "<strong>AI总结</strong>",
         "<strong>备注：</strong>",
     ):
         assert label in mjml
-    assert '您在 <a href="https://digest.example.org/" style="color:#6b7280">' in mjml
+    assert '您在 <a href="https://digest.example.org/" style="color:#4b5563">' in mjml
 
 
 def _po_entries(path: Path) -> dict[str, str]:
