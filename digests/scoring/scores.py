@@ -32,6 +32,7 @@ from digests.scoring.signals import (
     WEIGHTS,
     Signal,
 )
+from digests.scoring.top import top_papers
 
 __all__ = ["Scores", "Shares", "scores_compute", "top_papers"]
 
@@ -219,16 +220,6 @@ def _group_scores(index: PaperIndex, group: list[ProfileRow], parents: dict[str,
     are computed (numpy and scipy, without the interpreter lock)."""
     matrices = ProfileMatrices.build(index, group, parents)
     return _chunk_scores(index, matrices, slice(0, len(group)))
-
-
-def top_papers(relevance: np.ndarray, k: int) -> np.ndarray:
-    """Each reader's `k` most relevant papers (readers × k), best first, the lower index first
-    among equals: one stable sort of the whole chunk (a radix sort on uint8 relevance)."""
-    if relevance.dtype != np.uint8:
-        order = np.argsort(-relevance, axis=1, kind="stable")
-    else:
-        order = np.argsort(np.subtract(255, relevance, dtype=np.uint8), axis=1, kind="stable")
-    return order[:, :k]
 
 
 def scores_compute(
