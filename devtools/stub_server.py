@@ -1,16 +1,18 @@
 """What our local stand-ins for outside services share: a threaded HTTP server on loopback
-with a queue of scripted faults (a status, a hang, a bad answer) consumed in order."""
+with a queue of scripted faults (a status, a hang, a bad answer) consumed in order; and a
+server that accepts connections and never answers."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections import deque
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-__all__ = ["JSONHandler", "Plan", "Reply", "ScriptedServer"]
+__all__ = ["JSONHandler", "Plan", "Reply", "ScriptedServer", "SilentServer"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +99,40 @@ class ScriptedServer(ThreadingHTTPServer):
         self._stopping.set()
         self.shutdown()
         self.server_close()
+
+
+class SilentServer:
+    """A TCP server on 127.0.0.1 that accepts every connection, reads, and never answers:
+    a server that hangs (an LLM stuck behind its load balancer). Counts the connections."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        self._socket = socket.create_server((host, port))
+        self._socket.settimeout(0.05)
+        self._held: list[socket.socket] = []
+        self._stopping = threading.Event()
+        self.connections = 0
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._socket.getsockname()[:2]
+        return f"http://{host}:{port}/v1"
+
+    def _accept(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                connection, _ = self._socket.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            self.connections += 1
+            self._held.append(connection)  # held open, never written to
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=2)
+        for connection in self._held:
+            connection.close()
+        self._socket.close()

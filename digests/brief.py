@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from digests.llm.answers import BriefAnswer, brief_answer_parse, json_schema
+from digests.llm.breaker import DayGate, llm_gate
 from digests.llm.calls import TokenBudget, chat_json, llm_async_client, llm_enabled
 from digests.llm.prompts import BRIEF_PROMPT_VERSION, brief_messages
 from digests.llm.usage import tokens_spent, usage_record
@@ -38,11 +39,12 @@ class BriefReport:
     cached: int = 0
     failed: int = 0
     calls: int = 0
+    outage: str = ""  # why briefs were not asked for (LLM breaker open, deadline passed)
 
     def summary(self) -> str:
         return (
             f"briefs: {self.written} written, {self.cached} cached, {self.failed} failed "
-            f"({self.calls} calls)"
+            f"({self.calls} calls)" + (f"; not tried: {self.outage}" if self.outage else "")
         )
 
 
@@ -74,7 +76,9 @@ def _followed_topics(language: str) -> set[int]:
     )
 
 
-async def _write_all(jobs: list[tuple[Topic, str, list]], budget: TokenBudget) -> list:
+async def _write_all(
+    jobs: list[tuple[Topic, str, list]], budget: TokenBudget, gate: DayGate
+) -> list:
     semaphore = asyncio.Semaphore(settings.LLM_CONCURRENCY)
     schema = json_schema(BriefAnswer)
     async with llm_async_client() as client:
@@ -98,6 +102,7 @@ async def _write_all(jobs: list[tuple[Topic, str, list]], budget: TokenBudget) -
                     schema=schema,
                     budget=budget,
                     semaphore=semaphore,
+                    gate=gate,
                 )
                 for topic, language, rows in jobs
             )
@@ -126,8 +131,13 @@ def briefs_write(*, date: dt.date, languages: list[str]) -> BriefReport:
                 jobs.append((topic, language, rows[:PAPERS_PER_BRIEF]))
     if not jobs:
         return report
+    gate = llm_gate(date)
+    report.outage = gate.closed()
+    if report.outage:  # the digests carry the lexical brief instead
+        report.failed = len(jobs)
+        return report
     budget = TokenBudget(settings.LLM_DAILY_TOKEN_BUDGET - tokens_spent(date))
-    results = asyncio.run(_write_all(jobs, budget))
+    results = asyncio.run(_write_all(jobs, budget, gate))
     for (topic, language, rows), result in zip(jobs, results, strict=True):
         report.calls += result.calls
         if result.value is None:

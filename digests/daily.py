@@ -15,6 +15,7 @@ from digests.brief import BriefReport, briefs_write
 from digests.enrich import EnrichReport, enrich_languages, lexical_enrich, papers_enrich
 from digests.fanout import SEND_TRIES, SendReport, chunk_send, id_chunks, subscriber_ids_due
 from digests.ingest import ALL_ARCHIVES, ARXIV_TZ, IngestReport, day_ingest
+from digests.llm.breaker import llm_reading_start
 from digests.llm.calls import llm_enabled
 from digests.llm.embeddings import papers_embed
 from digests.models import IngestDay, Paper, PipelineStep, Topic
@@ -134,6 +135,7 @@ def day_enrich(
     with step_recorded(step=PipelineStep.ENRICH, day=date) as timer:
         papers = list(Paper.objects.filter(announce_date=date))
         languages = enrich_languages()
+        llm_reading_start(day=date)  # the deadline of the day's LLM calls runs from here
         lexical_enrich(papers)  # what every paper shows, and what readers are first scored by
         papers_embed(papers, day=date)  # (scoring reads embeddings when configured)
         reach = papers_in_reach(papers, day=date) if llm_enabled() else None

@@ -21,6 +21,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from digests.llm.answers import EnrichAnswer, enrich_answer_parse, json_schema
+from digests.llm.breaker import DayGate, llm_reading_start
 from digests.llm.calls import CallResult, TokenBudget, chat_json, llm_async_client, llm_enabled
 from digests.llm.prompts import ENRICH_PROMPT_VERSION, enrich_messages
 from digests.llm.usage import tokens_spent, usage_record
@@ -179,7 +180,9 @@ def _catalogue(language: str) -> list[dict[str, str]]:
     ]
 
 
-async def _answer_all(jobs: list[_Job], catalogues: dict, budget: TokenBudget) -> list[CallResult]:
+async def _answer_all(
+    jobs: list[_Job], catalogues: dict, budget: TokenBudget, gate: DayGate
+) -> list[CallResult]:
     semaphore = asyncio.Semaphore(settings.LLM_CONCURRENCY)
     schema = json_schema(EnrichAnswer)
     known = {t["slug"] for t in next(iter(catalogues.values()), [])}
@@ -206,6 +209,7 @@ async def _answer_all(jobs: list[_Job], catalogues: dict, budget: TokenBudget) -
                 schema=schema,
                 budget=budget,
                 semaphore=semaphore,
+                gate=gate,
             )
 
         return await asyncio.gather(*(one(job) for job in jobs))
@@ -280,22 +284,24 @@ def papers_enrich(
                 jobs.append(_Job(paper, language))
     catalogues = {language: _catalogue(language) for language in languages}
     budget = TokenBudget(settings.LLM_DAILY_TOKEN_BUDGET - tokens_spent(day))
+    gate = llm_reading_start(day=day, renew=False)  # day_enrich started it; else from now
     chunk = max(1, settings.LLM_CONCURRENCY * CHUNK_PER_SLOT)
     for start in range(0, len(jobs), chunk):
         batch = jobs[start : start + chunk]
+        report.outage = report.outage or gate.closed()
         if report.outage:
-            # The LLM is down: the rest is not sent to it, so the day is ready on time; the
-            # papers go out untranslated and a later run reads them.
+            # The LLM is down (the breaker is open) or the day's deadline passed: the rest is
+            # not sent to it, so the day is ready on time; the papers go out untranslated and
+            # a later run reads them.
             for job in batch:
                 _store(job, CallResult(error=f"not tried: {report.outage}"))
             report.failed += len(batch)
             if progress:
                 progress(len(batch))
             continue
-        results = asyncio.run(_answer_all(batch, catalogues, budget))
-        if all(r.unavailable for r in results):
-            report.outage = f"the LLM was unavailable ({results[0].error})"[:300]
-            log.error("enrichment stopped for this run: %s", report.outage)
+        results = asyncio.run(_answer_all(batch, catalogues, budget, gate))
+        if any(r.error.startswith("not tried:") for r in results):
+            report.outage = gate.closed()  # the gate closed during the batch
         for job, result in zip(batch, results, strict=True):
             outcome = _store(job, result)
             setattr(report, outcome, getattr(report, outcome) + 1)
@@ -314,4 +320,6 @@ def papers_enrich(
             )
         if progress:
             progress(len(batch))
+    if report.outage:
+        log.error("enrichment of %s stopped early: %s", day, report.outage)
     return report

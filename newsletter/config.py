@@ -295,7 +295,9 @@ class Config:
             _positive_number(env, "LLM_BREAKER_FAILURES", 3, integer=True)
         )
         if self.llm_breaker_failures < 1:
-            raise _fail("LLM_BREAKER_FAILURES", str(self.llm_breaker_failures), "must be at least 1")
+            raise _fail(
+                "LLM_BREAKER_FAILURES", str(self.llm_breaker_failures), "must be at least 1"
+            )
         self.llm_price_input = _positive_number(env, "LLM_PRICE_INPUT", 0.15, integer=False)
         self.llm_price_output = _positive_number(env, "LLM_PRICE_OUTPUT", 0.60, integer=False)
         if self.llm_concurrency < 1:

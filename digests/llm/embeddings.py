@@ -13,7 +13,8 @@ import openai
 from django.conf import settings
 from django.utils import timezone
 
-from digests.llm.calls import llm_client, llm_enabled
+from digests.llm.breaker import LLMUnavailable, llm_gate
+from digests.llm.calls import embeddings_create, llm_client, llm_enabled
 from digests.llm.usage import usage_record
 from digests.models import LLMUsage, Paper
 
@@ -38,14 +39,18 @@ def papers_embed(papers: list[Paper], *, day: dt.date | None = None) -> int:
     if not todo:
         return 0
     client = llm_client()
+    gate = llm_gate(day)  # the day's reading: breaker and deadline
     done = 0
     for start in range(0, len(todo), BATCH):
         batch = todo[start : start + BATCH]
         try:
-            response = client.embeddings.create(
-                model=model, input=[f"{p.title}\n\n{p.abstract}" for p in batch]
+            response = embeddings_create(
+                client,
+                model=model,
+                texts=[f"{p.title}\n\n{p.abstract}" for p in batch],
+                gate=gate,
             )
-        except openai.APIError:
+        except (openai.APIError, LLMUnavailable):
             break  # lexical matching stands in; the next run tries again
         for paper, item in zip(batch, sorted(response.data, key=lambda d: d.index), strict=True):
             paper.embedding = np.asarray(item.embedding, dtype=np.float32).tobytes()
@@ -64,12 +69,14 @@ def papers_embed(papers: list[Paper], *, day: dt.date | None = None) -> int:
 
 
 def texts_embed(texts: list[str], *, model: str, day: dt.date | None = None) -> list[np.ndarray]:
-    """One vector per text, from `model`, in batches; raises openai's errors (callers decide)."""
+    """One vector per text, from `model`, in batches; raises openai's errors, or LLMUnavailable
+    when the day's breaker is open (callers decide)."""
     client = llm_client()
+    gate = llm_gate(day, reading=False)  # send-time: the breaker, not the reading deadline
     vectors: list[np.ndarray] = []
     for start in range(0, len(texts), BATCH):
         batch = texts[start : start + BATCH]
-        response = client.embeddings.create(model=model, input=batch)
+        response = embeddings_create(client, model=model, texts=batch, gate=gate)
         items = sorted(response.data, key=lambda d: d.index)
         vectors.extend(np.asarray(item.embedding, dtype=np.float32) for item in items)
         usage_record(
