@@ -8,6 +8,7 @@ class DigestsConfig(AppConfig):
     def ready(self) -> None:
         # Models are importable only once the registry is ready, hence the imports here.
         from anymail.signals import tracking
+        from django.core.checks import Tags, register
 
         from digests.arxiv.seeds import seeds_status
         from digests.arxiv.taxonomy import is_arxiv_category
@@ -17,9 +18,11 @@ class DigestsConfig(AppConfig):
         from digests.scoring.inputs import categories_inferred
         from digests.tasks import seeds_lookup_queue
         from digests.tracking import on_tracking
+        from newsletter.checks import esp_webhook_secret_check
         from subscribers.papers_side import PapersSide, papers_side_provide
 
         tracking.connect(on_tracking, dispatch_uid="digests.tracking")
+        register(esp_webhook_secret_check, Tags.security, deploy=True)
         papers_side_provide(
             PapersSide(
                 topic_model=Topic,

@@ -247,6 +247,16 @@ class Config:
         self.send_chunk_size = int(_positive_number(env, "SEND_CHUNK_SIZE", 500, integer=True))
         if self.send_chunk_size < 1:
             raise _fail("SEND_CHUNK_SIZE", str(self.send_chunk_size), "must be at least 1")
+        # Soft bounces (mailbox full, greylisting, deferrals) suppress once this many digests
+        # bounced softly within the window; a hard bounce or a complaint suppresses at once.
+        self.soft_bounce_limit = int(_positive_number(env, "SOFT_BOUNCE_LIMIT", 3, integer=True))
+        if self.soft_bounce_limit < 1:
+            raise _fail("SOFT_BOUNCE_LIMIT", str(self.soft_bounce_limit), "must be at least 1")
+        self.soft_bounce_window_days = int(
+            _positive_number(env, "SOFT_BOUNCE_WINDOW_DAYS", 14, integer=True)
+        )
+        if self.soft_bounce_window_days < 1:
+            raise _fail("SOFT_BOUNCE_WINDOW_DAYS", str(self.soft_bounce_window_days), "at least 1")
         static_root = env.str("STATIC_ROOT", default="")
         self.static_root = Path(static_root) if static_root else None
         self.log_format = env.str("LOG_FORMAT", default="plain")

@@ -106,6 +106,8 @@ SERVER_EMAIL = CONFIG.default_from_email
 EMAIL_BACKEND = CONFIG.email_backend
 EMAIL_FILE_PATH = CONFIG.email_file_path
 ANYMAIL = CONFIG.anymail
+SOFT_BOUNCE_LIMIT = CONFIG.soft_bounce_limit
+SOFT_BOUNCE_WINDOW_DAYS = CONFIG.soft_bounce_window_days
 
 ARXIV_RSS_URL = CONFIG.arxiv_rss_url
 ARXIV_API_URL = CONFIG.arxiv_api_url

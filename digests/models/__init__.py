@@ -6,6 +6,7 @@ from digests.models.ingest import IngestDay, IngestStatus
 from digests.models.paper import AnnounceType, Enrichment, Paper
 from digests.models.run import BeatTick, PipelineStep, StepRun
 from digests.models.topic import Topic
+from digests.models.tracking import TrackingDecision
 from digests.models.usage import LLMUsage
 
 __all__ = [
@@ -24,4 +25,5 @@ __all__ = [
     "StepRun",
     "Topic",
     "TopicBrief",
+    "TrackingDecision",
 ]

@@ -65,9 +65,10 @@ def test_run_daily_writes_three_complete_messages_once(
         assert len(html.encode()) < GMAIL_CLIP_BYTES
         assert "arxiv.org/abs/" in html and "arxiv.org/abs/" in text
         # one https URL, no mailto: nothing reads mail sent to the sender address
-        assert message["List-Unsubscribe"].startswith("<https://digest.example.org/u/")
-        assert message["List-Unsubscribe"].count("<") == 1
-        assert "mailto:" not in message["List-Unsubscribe"]
+        unsubscribe = message["List-Unsubscribe"].strip()  # folded: a long URL
+        assert unsubscribe.startswith("<https://digest.example.org/u/")
+        assert unsubscribe.endswith(">") and unsubscribe.count("<") == 1
+        assert "mailto:" not in unsubscribe
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert Delivery.objects.filter(status="sent").count() == 3
 
@@ -142,6 +143,8 @@ def _postmark_bounce(event_id: int, message_id: str, address: str) -> dict:
 
 @pytest.fixture
 def webhook(settings, client):
+    # Postmark is the ESP we send through, so its tracking route (and only it) answers.
+    settings.EMAIL_BACKEND = "anymail.backends.postmark.EmailBackend"
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook:s3cret"}
     auth = "Basic " + base64.b64encode(b"hook:s3cret").decode()
 
@@ -178,7 +181,7 @@ def test_an_unauthenticated_webhook_is_refused_without_effect(webhook):
 
     response = webhook(_postmark_bounce(43, "msg-2", "stays@example.org"), authorization=None)
 
-    assert response.status_code in {400, 401, 403}
+    assert response.status_code == 400
     assert Subscriber.objects.get(pk=reader.pk).status == "active"
     assert TrackingEvent.objects.count() == 0
 
