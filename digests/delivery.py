@@ -68,7 +68,7 @@ def _unsubscribe_headers(digest: Digest) -> dict[str, str]:
 
     No mailto: nothing reads mail sent to the sender address, so it would reach nobody.
     """
-    token = unsubscribe_token(subscriber_id=digest.subscriber_id)
+    token = unsubscribe_token(subscriber_id=digest.subscriber_id, email=digest.subscriber.email)
     url = settings.SITE_URL + reverse("subscribers:unsubscribe", args=[token])
     return {
         "List-Unsubscribe": f"<{url}>",

@@ -17,4 +17,8 @@ BEAT_SCHEDULE = {
         "task": "digests.tasks.digests_send_due",
         "schedule": crontab(minute="*/15"),
     },
+    "purge-unconfirmed-sign-ups": {
+        "task": "subscribers.tasks.unconfirmed_purge_daily",
+        "schedule": crontab(minute=40, hour=3),  # daily, away from ingestion and the sends
+    },
 }

@@ -17,6 +17,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from subscribers.addresses import email_normalise
 from subscribers.models import Frequency, InterestProfile
 from subscribers.papers_side import papers_side
 from subscribers.profile_fields import (
@@ -43,6 +44,7 @@ __all__ = [
     "SUBSCRIBER_FIELDS",
     "EmailChangeForm",
     "InferredCategoryForm",
+    "NormalisedEmailField",
     "ProfileForm",
     "SignupForm",
     "arxiv_id_normalise",
@@ -111,6 +113,20 @@ class ListField(forms.CharField):
                 code="too_long",
                 params={"count": LIST_ITEM_MAX},
             )
+
+
+class NormalisedEmailField(forms.EmailField):
+    """An address checked by Django, then spelled one way per mailbox (`email_normalise`), so
+    uniqueness and rate limits see `"ada"@Example.org` and `ada@example.org` as one."""
+
+    def clean(self, value: Any) -> str:
+        cleaned = super().clean(value)
+        if not cleaned:
+            return cleaned
+        normalised = email_normalise(cleaned)
+        if len(normalised) > 254:  # an IDN domain grows when written in ASCII
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return normalised
 
 
 class TopicChoiceField(forms.ModelMultipleChoiceField):
@@ -243,7 +259,7 @@ class SignupForm(ProfileForm):
     """What a newcomer gives us; the finer settings wait for the profile editor."""
 
     # Declared first so it is the first field of the page.
-    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+    email = NormalisedEmailField(label=_("Your e-mail address"), max_length=254)
     # A honeypot: hidden by CSS, filled only by bots that fill every field.
     website = forms.CharField(
         label=_("Leave this field empty"),
@@ -279,7 +295,7 @@ class SignupForm(ProfileForm):
 
 
 class EmailChangeForm(forms.Form):
-    email = forms.EmailField(label=_("New e-mail address"), max_length=254)
+    email = NormalisedEmailField(label=_("New e-mail address"), max_length=254)
 
 
 class InferredCategoryForm(forms.Form):

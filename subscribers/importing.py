@@ -25,6 +25,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from newsletter.reports import ImportCounts
+from subscribers.addresses import email_normalise
 from subscribers.models import InterestProfile, Subscriber, SubscriberStatus
 from subscribers.papers_side import papers_side
 from subscribers.profile_fields import (
@@ -113,6 +114,7 @@ def _email(value: Any, problems: list[str]) -> str:
     except ValidationError:
         problems.append(f"bad e-mail address {email!r}")
         return ""
+    email = email_normalise(email)  # one row per mailbox, as the sign-up form writes it
     if len(email) > (Subscriber._meta.get_field("email").max_length or 0):
         problems.append(f"e-mail address too long: {email!r}")
     return email

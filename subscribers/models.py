@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils.timezone import now
@@ -12,6 +13,7 @@ __all__ = [
     "MAX_ITEMS_BOUNDS",
     "MIN_RELEVANCE_BOUNDS",
     "Frequency",
+    "HeldSignup",
     "InterestProfile",
     "Subscriber",
     "SubscriberStatus",
@@ -147,3 +149,17 @@ class TrackingEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} {self.recipient}"
+
+
+class HeldSignup(models.Model):
+    """A sign-up for an address that already has a subscriber (pending or unsubscribed), held
+    until its confirmation link is used: an anonymous form never overwrites someone's profile."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="held")
+    subscriber_fields = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    profile_fields = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    topic_ids = models.JSONField(default=list)
+    created_at = models.DateTimeField(default=now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"held sign-up for {self.subscriber}"

@@ -1,8 +1,11 @@
 """Sign-up with double opt-in, change of address, and profile edits: plain functions.
 
-Whatever the address, a sign-up answers the same; what it sends differs: a new, pending or
-unsubscribed address gets a confirmation link, an active one a "manage your subscription" link,
-a suppressed one nothing. Mail goes out after the database work is committed, never inside it.
+Whatever the address, a sign-up answers the same and queues the same mail task; the task
+decides what to send from the address's state: a new, pending or unsubscribed address gets a
+confirmation link, an active one a "manage your subscription" link, a suppressed one nothing.
+A sign-up for an address that already has a subscriber never overwrites their profile: it is
+held (`HeldSignup`) and applied only when its own confirmation link is used. A confirmation
+link issued before the subscriber's last unsubscribe is dead.
 """
 
 from __future__ import annotations
@@ -10,21 +13,24 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Model
+from django.db.models import Model, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from newsletter.i18n import language_for_translation
+from subscribers.addresses import email_fingerprint, email_normalise
 from subscribers.mail import reader_mail_send
-from subscribers.models import InterestProfile, Subscriber
-from subscribers.session import email_fingerprint
+from subscribers.models import HeldSignup, InterestProfile, Subscriber
+from subscribers.papers_side import papers_side
 from subscribers.tokens import (
     BadToken,
+    TimedLink,
     confirm_token,
     confirm_token_read,
     email_change_token,
@@ -35,9 +41,11 @@ from subscribers.tokens import (
 __all__ = [
     "EmailTaken",
     "SignupOutcome",
+    "SignupRecord",
     "confirm_check",
     "email_change_check",
     "profile_update",
+    "signup_mail_send",
     "subscriber_confirm",
     "subscriber_email_change_confirm",
     "subscriber_email_change_request",
@@ -56,6 +64,14 @@ class SignupOutcome(enum.StrEnum):
     NOTHING_SENT = "nothing-sent"
 
 
+@dataclass(frozen=True)
+class SignupRecord:
+    """What a sign-up wrote: the subscriber, and the held sign-up if their profile was kept."""
+
+    subscriber_id: int
+    held_id: int | None
+
+
 class EmailTaken(Exception):
     """The new address already belongs to another subscriber."""
 
@@ -64,13 +80,17 @@ def _site_link(name: str, token: str) -> str:
     return settings.SITE_URL.rstrip("/") + reverse(name, args=[token])
 
 
-def _confirm_mail_send(subscriber: Subscriber) -> None:
-    token = confirm_token(subscriber_id=subscriber.pk, email=subscriber.email)
-    with translation.override(language_for_translation(subscriber.language)):
+def _confirm_mail_send(subscriber: Subscriber, held: HeldSignup | None) -> None:
+    token = confirm_token(
+        subscriber_id=subscriber.pk, email=subscriber.email, held_id=held.pk if held else None
+    )
+    # The mail speaks the language of the form that asked for it.
+    language = (held.subscriber_fields.get("language") if held else None) or subscriber.language
+    with translation.override(language_for_translation(language)):
         subject = _("Confirm your arXiv Digest subscription")
     reader_mail_send(
         to=subscriber.email,
-        language=subscriber.language,
+        language=language,
         subject=subject,
         template="confirm",
         context={
@@ -112,15 +132,34 @@ def _profile_apply(
     profile.topics.set(list(topics))  # type: ignore[arg-type]  # Topic, through papers_side
 
 
+def _held_apply(subscriber: Subscriber, held: HeldSignup) -> None:
+    """Make a held sign-up the subscriber's profile (its values were checked by the form)."""
+    subscriber_fields = {
+        name: Subscriber._meta.get_field(name).to_python(value)  # type: ignore[union-attr]
+        for name, value in held.subscriber_fields.items()
+    }
+    topics = papers_side().topic_model._default_manager.filter(pk__in=held.topic_ids)
+    _profile_apply(
+        subscriber,
+        subscriber_fields=subscriber_fields,
+        profile_fields=held.profile_fields,
+        topics=topics,
+    )
+
+
 def subscriber_signup(
     *,
     email: str,
     subscriber_fields: dict[str, Any],
     profile_fields: dict[str, Any],
     topics: Iterable[Model],
-) -> SignupOutcome:
-    """Record a sign-up and send what the address's state calls for (see the module doc)."""
-    email = email.strip()
+) -> SignupRecord:
+    """Record a sign-up: a new address becomes a pending subscriber with this profile; for an
+    address already known the profile is held until its confirmation (see the module doc).
+
+    Sends nothing: the caller queues `signup_mail_send` once this is committed.
+    """
+    email = email_normalise(email)
     topics = list(topics)
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().filter(email__iexact=email).first()
@@ -136,54 +175,88 @@ def subscriber_signup(
                         profile_fields=profile_fields,
                         topics=topics,
                     )
+                return SignupRecord(subscriber.pk, None)
             except IntegrityError:  # the same address signed up at the same moment: it won
-                subscriber = Subscriber.objects.get(email__iexact=email)
-            outcome = SignupOutcome.CONFIRM_SENT
-        elif subscriber.status in CONFIRMABLE:
-            # Nothing is sent to them until they confirm, so their latest choices stand.
-            _profile_apply(
-                subscriber,
+                subscriber = Subscriber.objects.select_for_update().get(email__iexact=email)
+        held = None
+        if subscriber.status in CONFIRMABLE:
+            held = HeldSignup.objects.create(
+                subscriber=subscriber,
                 subscriber_fields=subscriber_fields,
                 profile_fields=profile_fields,
-                topics=topics,
+                topic_ids=[topic.pk for topic in topics],
             )
-            outcome = SignupOutcome.CONFIRM_SENT
-        elif subscriber.status == Status.ACTIVE:
-            outcome = SignupOutcome.MANAGE_SENT  # their profile is theirs to change, signed in
-        else:
-            outcome = SignupOutcome.NOTHING_SENT  # suppressed: the address bounced or complained
-    if outcome == SignupOutcome.CONFIRM_SENT:
-        _confirm_mail_send(subscriber)
-    elif outcome == SignupOutcome.MANAGE_SENT:
-        _manage_mail_send(subscriber)
-    logger.info("sign-up of subscriber %s: %s", subscriber.pk, outcome)
+    logger.info("sign-up for subscriber %s (%s)", subscriber.pk, subscriber.status)
+    return SignupRecord(subscriber.pk, held.pk if held else None)
+
+
+def _held(subscriber: Subscriber, held_id: int | None) -> HeldSignup | None:
+    if held_id is None:
+        return None
+    return HeldSignup.objects.filter(pk=held_id, subscriber=subscriber).first()
+
+
+def signup_mail_send(*, subscriber_id: int, held_id: int | None) -> SignupOutcome:
+    """Send what the address's state calls for now (see the module doc)."""
+    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    if subscriber is None:  # deleted or purged since
+        return SignupOutcome.NOTHING_SENT
+    if subscriber.status in CONFIRMABLE:
+        _confirm_mail_send(subscriber, _held(subscriber, held_id))
+        outcome = SignupOutcome.CONFIRM_SENT
+    elif subscriber.status == Status.ACTIVE:
+        _manage_mail_send(subscriber)  # their profile is theirs to change, signed in
+        outcome = SignupOutcome.MANAGE_SENT
+    else:
+        outcome = SignupOutcome.NOTHING_SENT  # suppressed: the address bounced or complained
+    logger.info("sign-up mail for subscriber %s: %s", subscriber.pk, outcome)
     return outcome
+
+
+def _link_alive(subscriber: Subscriber, link: TimedLink) -> bool:
+    """Mailed to the current address, and issued after the last unsubscribe."""
+    left = subscriber.unsubscribed_at
+    return email_fingerprint(subscriber.email) == link.fingerprint and (
+        left is None or link.issued_at > left
+    )
 
 
 def confirm_check(token: str) -> Subscriber:
     """The subscriber a confirmation link is for; BadToken (or ExpiredToken) if none."""
-    subscriber_id, fingerprint = confirm_token_read(token)
-    subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
+    link = confirm_token_read(token)
+    subscriber = Subscriber.objects.filter(pk=link.subscriber_id).first()
     if (
         subscriber is None
-        or email_fingerprint(subscriber.email) != fingerprint
         or subscriber.status == Status.SUPPRESSED
+        or not _link_alive(subscriber, link)
     ):
         raise BadToken(token[:12])
     return subscriber
 
 
 def subscriber_confirm(*, token: str) -> tuple[Subscriber, bool]:
-    """Confirm the address: the subscriber becomes active (again, if they had left).
+    """Confirm the address: the subscriber becomes active (again, if they had left), with the
+    profile held by this link's sign-up, if any.
 
     Returns the subscriber and whether this link confirmed them. A link already used confirms
     nothing more, and must not sign anyone in: it lives for days, a sign-in link for an hour.
     """
     subscriber = confirm_check(token)
-    changed = Subscriber.objects.filter(pk=subscriber.pk, status__in=CONFIRMABLE).update(
-        status=Status.ACTIVE, confirmed_at=timezone.now(), unsubscribed_at=None
-    )
-    subscriber.refresh_from_db()
+    link = confirm_token_read(token)
+    with transaction.atomic():
+        changed = (
+            Subscriber.objects.filter(
+                pk=subscriber.pk, email=subscriber.email, status__in=CONFIRMABLE
+            )
+            .filter(Q(unsubscribed_at__isnull=True) | Q(unsubscribed_at__lt=link.issued_at))
+            .update(status=Status.ACTIVE, confirmed_at=timezone.now(), unsubscribed_at=None)
+        )
+        subscriber.refresh_from_db()
+        if changed:
+            held = _held(subscriber, link.held_id)
+            if held is not None:
+                _held_apply(subscriber, held)
+            HeldSignup.objects.filter(subscriber=subscriber).delete()
     return subscriber, bool(changed)
 
 
@@ -196,6 +269,8 @@ def profile_update(
 ) -> None:
     """Save the editor's fields (the address changes only through its own confirmation)."""
     subscriber_fields = {k: v for k, v in subscriber_fields.items() if k != "email"}
+    if subscriber.status not in (Status.ACTIVE, Status.PENDING):
+        raise ValueError(f"subscriber {subscriber.pk} left: their profile is not edited")
     with transaction.atomic():
         _profile_apply(
             subscriber,
@@ -207,7 +282,7 @@ def profile_update(
 
 def subscriber_email_change_request(*, subscriber: Subscriber, new_email: str) -> bool:
     """Mail a confirmation link to the new address; False if it is the current one."""
-    new_email = new_email.strip()
+    new_email = email_normalise(new_email)
     if new_email.lower() == subscriber.email.lower():
         return False
     token = email_change_token(
@@ -244,6 +319,7 @@ def email_change_check(token: str) -> tuple[Subscriber, str]:
 def subscriber_email_change_confirm(*, token: str) -> Subscriber:
     """Move the subscription to the new address; EmailTaken if someone else holds it."""
     subscriber, new_email = email_change_check(token)
+    new_email = email_normalise(new_email)
     if Subscriber.objects.filter(email__iexact=new_email).exclude(pk=subscriber.pk).exists():
         raise EmailTaken(subscriber.pk)
     try:

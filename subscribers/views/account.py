@@ -1,15 +1,18 @@
 """Sign-up with double opt-in, and the links mailed to confirm an address.
 
-Thin views: the forms check the input, `subscribers.signup` does the work. A GET on a mailed
-link only shows a page with one button (mail scanners follow links); the POST acts.
+Thin views: the forms check the input, `subscribers.signup` does the work, a task sends the
+mail. A GET on a mailed link only shows a page with one button (mail scanners follow links);
+the POST acts. Pages reached by a token are never stored by a browser or proxy (no-store).
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from subscribers.forms import LANGUAGES, SIGNUP_INITIAL, SignupForm
@@ -23,6 +26,7 @@ from subscribers.signup import (
     subscriber_email_change_confirm,
     subscriber_signup,
 )
+from subscribers.tasks import signup_mail_deliver
 from subscribers.tokens import BadToken, ExpiredToken
 
 SIGNUP_PER_IP = Limit("signup-ip", count=10, seconds=60)
@@ -40,6 +44,7 @@ def _signup_done(request: HttpRequest, email: str) -> HttpResponse:
     return render(request, "subscribers/signup_done.html", {"email": email})
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def signup(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
@@ -56,11 +61,15 @@ def signup(request: HttpRequest) -> HttpResponse:
     if form.cleaned_data["website"]:
         return _signup_done(request, email)  # a bot filled the honeypot: pretend, do nothing
     if not limit_hit(SIGNUP_PER_ADDRESS, email):
-        subscriber_signup(
+        record = subscriber_signup(
             email=email,
             subscriber_fields=form.subscriber_fields(),
             profile_fields=form.profile_fields(),
             topics=form.topic_list(),
+        )
+        # Queued whatever the address's state; the task decides what (if anything) to send.
+        transaction.on_commit(
+            lambda: signup_mail_deliver.delay(record.subscriber_id, record.held_id)
         )
     return _signup_done(request, email)
 
@@ -71,6 +80,7 @@ def _bad_link(request: HttpRequest, error: BadToken) -> HttpResponse:
     return render(request, "subscribers/link_invalid.html", status=400)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:
@@ -86,6 +96,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     return redirect("subscribers:profile")
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def email_change_confirm(request: HttpRequest, token: str) -> HttpResponse:
     try:

@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from subscribers.forms import InferredCategoryForm
@@ -13,6 +14,7 @@ from subscribers.models import InterestProfile
 from subscribers.session import SubscriberRequest, subscriber_required
 
 
+@never_cache
 @subscriber_required
 @require_POST
 def inferred_category(request: SubscriberRequest) -> HttpResponse:

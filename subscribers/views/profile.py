@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from subscribers.forms import (
@@ -80,12 +81,14 @@ def _editor(
         "preview_status": _status_text(preview),
         "seeds": papers_side().seeds_status(profile.seed_papers),
         "unsubscribe_url": reverse(
-            "subscribers:unsubscribe", args=[unsubscribe_token(subscriber_id=subscriber.pk)]
+            "subscribers:unsubscribe",
+            args=[unsubscribe_token(subscriber_id=subscriber.pk, email=subscriber.email)],
         ),
     }
     return render(request, "subscribers/profile.html", context, status=status)
 
 
+@never_cache
 @subscriber_required
 @require_http_methods(["GET", "POST"])
 def profile_edit(request: SubscriberRequest) -> HttpResponse:
@@ -110,6 +113,7 @@ def profile_edit(request: SubscriberRequest) -> HttpResponse:
     return redirect("subscribers:profile")
 
 
+@never_cache
 @subscriber_required
 @require_POST
 def profile_preview(request: SubscriberRequest) -> JsonResponse:
@@ -135,6 +139,7 @@ def profile_preview(request: SubscriberRequest) -> JsonResponse:
     return JsonResponse({**preview.as_json(), "status": _status_text(preview)})
 
 
+@never_cache
 @subscriber_required
 @require_POST
 def email_change(request: SubscriberRequest) -> HttpResponse:

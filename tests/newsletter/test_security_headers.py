@@ -46,7 +46,7 @@ def test_pages_with_tokens_in_their_address_hand_no_referrer_to_another_site(cli
     reader = make_subscriber(email="ada@example.org")
     for path in (
         f"/signin/{signin_token(subscriber_id=reader.pk, email=reader.email)}/",
-        f"/u/{unsubscribe_token(subscriber_id=reader.pk)}/",
+        f"/u/{unsubscribe_token(subscriber_id=reader.pk, email=reader.email)}/",
     ):
         assert client.get(path)["Referrer-Policy"] == "same-origin"
 
@@ -63,7 +63,7 @@ INLINE = [
 def test_the_account_pages_hold_no_inline_script_or_style(client):
     # given the pages of sign-in, a reader's data and unsubscribing
     reader = make_subscriber(email="ada@example.org")
-    token = unsubscribe_token(subscriber_id=reader.pk)
+    token = unsubscribe_token(subscriber_id=reader.pk, email=reader.email)
     pages = [
         client.get("/signin/"),
         client.post("/signin/", {"email": "ada@example.org"}),

@@ -100,7 +100,9 @@ def test_delete_everything_in_the_browser(live_server, page):
 def test_unsubscribe_then_resubscribe_in_the_browser(live_server, page):
     # given the unsubscribe link of a reader's e-mail
     reader = make_subscriber(email="undecided@example.org")
-    page.goto(f"{live_server.url}/u/{unsubscribe_token(subscriber_id=reader.pk)}/")
+    page.goto(
+        f"{live_server.url}/u/{unsubscribe_token(subscriber_id=reader.pk, email=reader.email)}/"
+    )
 
     # when they unsubscribe, then change their mind
     page.click("#unsubscribe")

@@ -168,7 +168,7 @@ def test_deletion_removes_every_record_of_the_reader_and_ends_the_session(client
 def test_the_unsubscribed_page_offers_to_resubscribe_with_the_same_link(client):
     # given a reader who unsubscribed with the link from their e-mail
     reader = make_subscriber(email="ada@example.org")
-    token = unsubscribe_token(subscriber_id=reader.pk)
+    token = unsubscribe_token(subscriber_id=reader.pk, email=reader.email)
     page = client.post(f"/u/{token}/")
     assert f'action="/u/{token}/resubscribe/"'.encode() in page.content
 
@@ -187,7 +187,9 @@ def test_the_unsubscribed_page_offers_to_resubscribe_with_the_same_link(client):
 def test_opening_the_resubscribe_address_changes_nothing(client):
     reader = make_subscriber(email="ada@example.org", status="unsubscribed")
 
-    page = client.get(f"/u/{unsubscribe_token(subscriber_id=reader.pk)}/resubscribe/")
+    page = client.get(
+        f"/u/{unsubscribe_token(subscriber_id=reader.pk, email=reader.email)}/resubscribe/"
+    )
 
     assert page.status_code == 200 and b'id="resubscribe"' in page.content
     assert Subscriber.objects.get(pk=reader.pk).status == "unsubscribed"
@@ -196,7 +198,7 @@ def test_opening_the_resubscribe_address_changes_nothing(client):
 @pytest.mark.django_db
 def test_a_suppressed_address_stays_suppressed(client):
     reader = make_subscriber(email="bounced@example.org", status="suppressed")
-    token = unsubscribe_token(subscriber_id=reader.pk)
+    token = unsubscribe_token(subscriber_id=reader.pk, email=reader.email)
 
     assert b'id="resubscribe"' not in client.get(f"/u/{token}/").content
     response = client.post(f"/u/{token}/resubscribe/")
@@ -210,7 +212,7 @@ def test_resubscribing_keeps_the_first_confirmation_time(client):
     confirmed = timezone.now() - dt.timedelta(days=30)
     reader = make_subscriber(status="unsubscribed", confirmed_at=confirmed)
 
-    client.post(f"/u/{unsubscribe_token(subscriber_id=reader.pk)}/resubscribe/")
+    client.post(f"/u/{unsubscribe_token(subscriber_id=reader.pk, email=reader.email)}/resubscribe/")
 
     assert Subscriber.objects.get(pk=reader.pk).confirmed_at == confirmed
 
@@ -218,7 +220,7 @@ def test_resubscribing_keeps_the_first_confirmation_time(client):
 @pytest.mark.django_db
 def test_a_tampered_resubscribe_link_changes_nothing(client):
     reader = make_subscriber(status="unsubscribed")
-    token = unsubscribe_token(subscriber_id=reader.pk)
+    token = unsubscribe_token(subscriber_id=reader.pk, email=reader.email)
 
     response = client.post(f"/u/{token[:-2]}xx/resubscribe/")
 
@@ -231,7 +233,9 @@ def test_the_resubscribe_button_needs_its_csrf_token():
     reader = make_subscriber(status="unsubscribed")
     client = Client(enforce_csrf_checks=True)
 
-    response = client.post(f"/u/{unsubscribe_token(subscriber_id=reader.pk)}/resubscribe/")
+    response = client.post(
+        f"/u/{unsubscribe_token(subscriber_id=reader.pk, email=reader.email)}/resubscribe/"
+    )
 
     assert response.status_code == 403
     assert Subscriber.objects.get(pk=reader.pk).status == "unsubscribed"

@@ -95,13 +95,25 @@ def test_the_address_is_matched_whatever_its_case(client, outbox_dir):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", ["unsubscribed", "suppressed"])
-def test_no_link_is_sent_to_a_subscriber_who_left(client, outbox_dir, status):
-    make_subscriber(email="gone@example.org", status=status)
+def test_a_reader_who_left_gets_a_link_to_their_data_only(client, outbox_dir, status):
+    # given a reader who left
+    reader = make_subscriber(email="gone@example.org", status=status)
 
+    # when they ask for a link and use it
     response = client.post("/signin/", {"email": "gone@example.org"})
+    [mail] = _mails(outbox_dir)
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    landed = client.post(_link(mail))
 
+    # then the same answer as anyone, a mail that says what the link opens, and their data page
     assert b'id="check-inbox"' in response.content
-    assert _mails(outbox_dir) == []
+    assert "download or delete" in text
+    assert landed["Location"] == "/my-data/"
+    assert client.get("/my-data/").status_code == 200
+    assert client.get("/my-data/export.json").status_code == 200
+    # and nothing else: no profile, and their status is unchanged
+    assert client.get("/profile/")["Location"] == "/my-data/"
+    assert Subscriber.objects.get(pk=reader.pk).status == status
 
 
 @pytest.mark.django_db
@@ -262,7 +274,7 @@ def test_a_link_dies_when_the_address_changes(client):
 def test_a_link_dies_when_the_reader_unsubscribes(client):
     reader = make_subscriber(email="ada@example.org")
     token = signin_token(subscriber_id=reader.pk, email=reader.email)
-    client.post(f"/u/{unsubscribe_token(subscriber_id=reader.pk)}/")
+    client.post(f"/u/{unsubscribe_token(subscriber_id=reader.pk, email=reader.email)}/")
 
     response = client.post(f"/signin/{token}/")
 
@@ -276,7 +288,7 @@ def test_unsubscribing_ends_the_session(client):
     client.post(f"/signin/{signin_token(subscriber_id=reader.pk, email=reader.email)}/")
     assert _signed_in(client)
 
-    Client().post(f"/u/{unsubscribe_token(subscriber_id=reader.pk)}/")
+    Client().post(f"/u/{unsubscribe_token(subscriber_id=reader.pk, email=reader.email)}/")
 
     assert not _signed_in(client)
 

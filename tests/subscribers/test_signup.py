@@ -19,6 +19,12 @@ from tests.factories import make_subscriber, make_topic
 SIGNUP = "/subscribe/"
 
 
+@pytest.fixture
+def client(committing_client):
+    """Sign-up queues its mail task on commit: these requests run it when they return."""
+    return committing_client
+
+
 def _form(address: str = "ada@example.org", **fields: str | list[str]) -> dict:
     data: dict = {
         "email": address,
@@ -287,21 +293,27 @@ def test_a_link_for_an_old_address_is_not_valid(client):
 @pytest.mark.django_db
 def test_a_reader_who_left_signs_up_again_and_is_back_on_confirming(client, outbox_dir):
     # given a reader who unsubscribed
-    make_subscriber(email="ada@example.org", status=Subscriber.Status.UNSUBSCRIBED)
+    make_subscriber(
+        email="ada@example.org", status=Subscriber.Status.UNSUBSCRIBED, keywords=["old"]
+    )
 
     # when they sign up again, with new keywords
     client.post(SIGNUP, _form("ada@example.org", keywords="diffusion"))
 
-    # then nothing is sent to them yet, their link says welcome back, and confirming restores them
+    # then nothing changes yet (not even the profile), and their link says welcome back
     subscriber = Subscriber.objects.get()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
-    assert subscriber.profile.keywords == ["diffusion"]
+    assert subscriber.profile.keywords == ["old"]
     [mail] = _mails(outbox_dir)
     assert "again" in mail.get_body(preferencelist=("plain",)).get_content()
+    # and confirming restores them, with the profile of the form that sent the link
     client.post(_link(mail, r"/confirm/[^/\s]+/"))
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
     assert subscriber.unsubscribed_at is None
+    assert subscriber.profile.keywords == ["diffusion"]
+    assert subscriber.timezone == "Asia/Shanghai"
+    assert subscriber.delivery_time.isoformat() == "07:30:00"
 
 
 @pytest.mark.django_db
