@@ -8,8 +8,9 @@ from typing import Any
 from django.apps import AppConfig
 from django.conf import settings
 from django.core.checks import CheckMessage, Error
+from django.core.exceptions import ImproperlyConfigured
 
-from newsletter.webhooks import configured_esp, webhook_secrets
+from newsletter.webhooks import TRACKING_VIEWS, configured_esp, webhook_secrets
 
 __all__ = ["esp_webhook_secret_check"]
 
@@ -43,6 +44,15 @@ def esp_webhook_secret_check(
                 "ANYMAIL_WEBHOOK_SECRET must be <user>:<password>, as the ESP sends it in "
                 "basic auth: without the colon no webhook can match it.",
                 id="newsletter.E002",
+            )
+        ]
+    try:
+        TRACKING_VIEWS[esp]()  # what the first webhook would build; the ESP's own settings
+    except ImproperlyConfigured as error:  # (Mailgun's signing key, boto3 for SES...)
+        return [
+            Error(
+                f"the {esp} tracking webhook cannot start: {error}",
+                id="newsletter.E003",
             )
         ]
     return []

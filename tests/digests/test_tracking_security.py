@@ -291,3 +291,14 @@ def test_a_batch_with_one_malformed_event_applies_none_of_it(settings, client, s
 
     assert response.status_code == 400
     _nothing_happened(reader)
+
+
+def test_the_check_names_what_else_the_esps_webhook_needs(settings):
+    # Mailgun signs its webhooks: without the signing key every event would answer 500
+    settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
+    settings.ANYMAIL = {"WEBHOOK_SECRET": SECRET}
+
+    errors = esp_webhook_secret_check()
+
+    assert [error.id for error in errors] == ["newsletter.E003"]
+    assert "MAILGUN_WEBHOOK_SIGNING_KEY" in errors[0].msg
