@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.security import CONTENT_SECURITY_POLICY
+from newsletter.security import CONTENT_SECURITY_POLICY, PERMISSIONS_POLICY
 from subscribers.tokens import signin_token, unsubscribe_token
 from tests.conftest import REPO
 from tests.factories import make_subscriber
@@ -28,6 +28,8 @@ def test_every_page_carries_the_security_headers(client, path):
     assert response["X-Frame-Options"] == "DENY"
     assert response["Referrer-Policy"] == "same-origin"
     assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Permissions-Policy"] == PERMISSIONS_POLICY
+    assert "camera=()" in PERMISSIONS_POLICY and "geolocation=()" in PERMISSIONS_POLICY
 
 
 def test_the_policy_allows_no_inline_code_and_no_framing():
