@@ -4,8 +4,12 @@ It answers `POST /v1/chat/completions` and `POST /v1/embeddings` in OpenAI's for
 talks to it through the real `openai` client. Chat answers read the JSON document our prompts put
 between `<<<DATA` and `DATA>>>` (see `prompts.py`): papers it has a canned answer for (recorded
 translations, keyed by English title) get that answer, the others a deterministic fake one marked
-with the target language, e.g. "[Simplified Chinese] <title>". Tests script failures with
-`plan()`: answers that are not JSON, wrong shapes, hostile text, HTTP errors and hangs.
+with the target language in that language, e.g. "[简体中文] <title>", "[English] <title>"
+(recorded answers only go to requests in their own language). Tests script failures with
+`plan()`: answers that are not JSON, wrong shapes, hostile text, HTTP errors and hangs, and the
+realistic slips of a real model in an otherwise good answer: an over-long field
+("overlong"), a topic not in the catalogue ("unknown_topic"), links in the text ("link") and
+an answer in another language ("wrong_language").
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from typing import Any, Literal, get_args
 from defusedxml import ElementTree
 
 from devtools.stub_server import JSONHandler, Plan, Reply, ScriptedServer
-from digests.llm.prompts import DATA_BEGIN, DATA_END
+from digests.llm.prompts import DATA_BEGIN, DATA_END, language_name
 
 __all__ = [
     "HOSTILE_TEXT",
@@ -36,7 +40,18 @@ __all__ = [
     "llm_stub_start",
 ]
 
-PlanKind = Literal["malformed", "invalid", "hostile", "status", "hang"]
+PlanKind = Literal[
+    "malformed",
+    "invalid",
+    "hostile",
+    "status",
+    "hang",
+    "overlong",
+    "unknown_topic",
+    "link",
+    "wrong_language",
+]
+SLIPS = ("overlong", "unknown_topic", "link", "wrong_language")  # a good answer, one thing wrong
 
 HOSTILE_TEXT = (
     '<script>alert(1)</script> <a href="https://evil.example/">click</a> '
@@ -44,6 +59,18 @@ HOSTILE_TEXT = (
 )
 MALFORMED_CONTENT = 'Sure! Here is the JSON you asked for: {"title": '
 UNKNOWN_TOPIC = "not-a-topic"
+OVERLONG_TOPIC = "post-training-" + "x" * 150  # a topic name past 100 characters
+LINKS = " (see https://evil.example/x, evil.example/paper and //evil.example/p)"
+OTHER_LANGUAGE = (
+    "这是一篇关于大型语言模型后训练方法的论文，作者提出了新的数据配方并报告了实验结果。"
+)
+# How the fake answers mark their language: in that language, so they read as written in it.
+NATIVE_NAMES = {
+    "Simplified Chinese": "简体中文",
+    "Traditional Chinese": "繁體中文",
+    "Japanese": "日本語",
+    "Korean": "한국어",
+}
 
 _PLAN_KINDS = get_args(PlanKind)
 _ATOM = {"atom": "http://www.w3.org/2005/Atom"}
@@ -175,7 +202,8 @@ def _enrich_answer(document: dict[str, Any], canned: dict[str, dict[str, Any]]) 
     title, abstract = str(paper.get("title") or ""), str(paper.get("abstract") or "")
     affiliations = [str(a) for a in paper.get("affiliations") or []]
     topics = [t for t in document.get("topics") or [] if isinstance(t, dict)]
-    prefix = f"[{document.get('target_language') or '?'}] "
+    target = str(document.get("target_language") or "?")
+    prefix = f"[{NATIVE_NAMES.get(target, target)}] "
     first_sentence = _SENTENCE_END.split(abstract.strip(), maxsplit=1)[0] or title
     answer: dict[str, Any] = {
         "title": prefix + title,
@@ -185,17 +213,47 @@ def _enrich_answer(document: dict[str, Any], canned: dict[str, dict[str, Any]]) 
         "topic_hits": _topic_hits(topics, f"{title}\n{abstract}", prefix),
     }
     recorded = canned.get(_normalise(title))
-    if recorded is not None:
+    if recorded is not None and recorded.get("language", target) == target:
         answer.update({key: recorded[key] for key in answer if key in recorded})
+        answer["topic_hits"] = list(answer["topic_hits"])
         # The model only ever sees the catalogue it is sent, so it can only name those topics.
         given = {t.get("slug") for t in topics}
         answer["topic_hits"] = [h for h in answer["topic_hits"] if h.get("topic") in given]
     return answer
 
 
+def _slipped_answer(kind: str, answer: dict[str, Any], document: dict[str, Any]) -> dict[str, Any]:
+    """A good answer with one realistic slip of a real model (see SLIPS)."""
+    answer = dict(answer)
+    if kind == "overlong":
+        answer["summary"] = (answer["summary"] + " ") * 40
+        answer["topic_hits"] = [
+            *answer["topic_hits"],
+            {"topic": OVERLONG_TOPIC, "score": 70, "reason": "too long a name"},
+        ]
+    elif kind == "unknown_topic":
+        answer["topic_hits"] = [
+            *answer["topic_hits"],
+            {"topic": UNKNOWN_TOPIC, "score": 99, "reason": "a topic the catalogue lacks"},
+        ]
+    elif kind == "link":
+        answer["title"] += LINKS
+        answer["summary"] += " More at www.evil.example."
+    elif kind == "wrong_language":
+        chinese = str(document.get("target_language") or "").endswith("Chinese")
+        given = document.get("paper")
+        paper: dict[str, Any] = given if isinstance(given, dict) else {}
+        for key in ("title", "abstract", "summary"):
+            answer[key] = str(paper.get(key if key != "summary" else "abstract") or "x" * 40)
+            if not chinese:
+                answer[key] = OTHER_LANGUAGE
+    return answer
+
+
 def _brief_answer(document: dict[str, Any]) -> dict[str, Any]:
     papers = [p for p in document.get("papers") or [] if isinstance(p, dict)]
-    language, topic = document.get("target_language") or "?", document.get("topic") or "?"
+    target = str(document.get("target_language") or "?")
+    language, topic = NATIVE_NAMES.get(target, target), document.get("topic") or "?"
     if not papers:
         return {"brief": f"[{language}] No new papers on {topic} today."}
     sentences = [f"[{language}] {len(papers)} new paper(s) on {topic} today."]
@@ -215,18 +273,21 @@ def _planned_answer(kind: str, document: dict[str, Any]) -> dict[str, Any]:
         if brief:
             return {"brief": ["not", "a", "string"]}
         return {"title": ["not", "a", "string"], "abstract": None, "topic_hits": "none"}
+    # In the language asked (marked as the fake answers are), so only its hostility is wrong.
+    target = str(document.get("target_language") or "?")
+    hostile = f"[{NATIVE_NAMES.get(target, target)}] {HOSTILE_TEXT}"
     if brief:
-        return {"brief": f"{HOSTILE_TEXT} [99]"}
+        return {"brief": f"{hostile} [99]"}
     given = document.get("paper")
     paper: dict[str, Any] = given if isinstance(given, dict) else {}
     slugs = [t.get("slug") for t in document.get("topics") or [] if isinstance(t, dict)]
-    hits = [{"topic": UNKNOWN_TOPIC, "score": 250, "reason": HOSTILE_TEXT}]
+    hits = [{"topic": UNKNOWN_TOPIC, "score": 250, "reason": hostile}]
     if slugs and isinstance(slugs[0], str):
-        hits.insert(0, {"topic": slugs[0], "score": 90, "reason": HOSTILE_TEXT})
+        hits.insert(0, {"topic": slugs[0], "score": 90, "reason": hostile})
     return {
-        "title": f"{paper.get('title') or ''} {HOSTILE_TEXT}",
-        "abstract": f"{HOSTILE_TEXT} {paper.get('abstract') or ''}",
-        "summary": HOSTILE_TEXT,
+        "title": f"{paper.get('title') or ''} {hostile}",
+        "abstract": f"{hostile} {paper.get('abstract') or ''}",
+        "summary": hostile,
         "affiliations": [f"{a} {HOSTILE_TEXT}" for a in paper.get("affiliations") or []],
         "topic_hits": hits,
     }
@@ -340,7 +401,10 @@ class LLMStub(ScriptedServer):
         elif plan is not None and plan.kind in ("invalid", "hostile"):
             content = json.dumps(_planned_answer(plan.kind, document), ensure_ascii=False)
         elif task == "enrich":
-            content = json.dumps(_enrich_answer(document, self.canned), ensure_ascii=False)
+            answer = _enrich_answer(document, self.canned)
+            if plan is not None and plan.kind in SLIPS:
+                answer = _slipped_answer(plan.kind, answer, document)
+            content = json.dumps(answer, ensure_ascii=False)
         else:
             content = json.dumps(_brief_answer(document), ensure_ascii=False)
         prompt = "\n".join(_content_text(m.get("content")) for m in messages if isinstance(m, dict))
@@ -395,7 +459,8 @@ def canned_from_recorded(
     topic_slugs_by_name: dict[str, str] | None = None,
     language: str = "zh",
 ) -> dict[str, dict[str, Any]]:
-    """Recorded enrichments of a day, keyed by English title, as canned stub answers.
+    """Recorded enrichments of a day, keyed by English title, as canned stub answers for
+    requests in `language` (the others get the fake answer in their own language).
 
     The recording names topics by their translated name; `topic_slugs_by_name` turns them into
     slugs and drops the hits it does not know (without it, the names are kept as they are).
@@ -419,6 +484,7 @@ def canned_from_recorded(
                 score = enrichment.get("relevance")
                 hits.append({"topic": slug, "score": score, "reason": hit.get("reason", "")})
         canned[titles[arxiv_id]] = {
+            "language": language_name(language),
             "title": enrichment.get("title", ""),
             "abstract": enrichment.get("abstract", ""),
             "summary": enrichment.get("summary", ""),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
 import re
 from collections import Counter
@@ -97,7 +98,7 @@ async def _write_all(
                         if settings.LLM_STRUCTURED_OUTPUT == "json_schema"
                         else json.dumps(schema),
                     ),
-                    parse=brief_answer_parse,
+                    parse=functools.partial(brief_answer_parse, language=language),
                     schema_name="daily_brief",
                     schema=schema,
                     budget=budget,

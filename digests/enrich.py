@@ -203,7 +203,10 @@ async def _answer_all(
                     else json.dumps(schema),
                 ),
                 parse=lambda content: enrich_answer_parse(
-                    content, known_topics=known, affiliation_count=len(affiliations)
+                    content,
+                    known_topics=known,
+                    affiliation_count=len(affiliations),
+                    language=job.language,
                 ),
                 schema_name="paper_enrichment",
                 schema=schema,

@@ -9,7 +9,8 @@ __all__ = ["clean_text", "latex_formatting_removed", "phrase_in"]
 # C0 and C1 control characters, and the bidirectional overrides, embeddings, isolates and marks
 # (U+200E/F, U+202A–E, U+2066–9) that can make text read backwards; other format characters
 # (zero-width joiners, which some scripts need) are kept.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BIDI = re.compile(r"[\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def clean_text(text: str | None) -> str:
@@ -20,7 +21,7 @@ def clean_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    return " ".join(_CONTROL.sub(" ", text).split())
+    return " ".join(_CONTROL.sub(" ", _BIDI.sub("", text)).split())
 
 
 # Text-formatting commands authors leave in abstracts ("\\textbf{GRPO}"); maths ($\\alpha$) stays.

@@ -12,7 +12,15 @@ from typing import Any
 import openai
 import pytest
 
-from devtools.llm_stub import HOSTILE_TEXT, LLMStub, canned_from_recorded, llm_stub_start
+from devtools.llm_stub import (
+    HOSTILE_TEXT,
+    OTHER_LANGUAGE,
+    OVERLONG_TOPIC,
+    UNKNOWN_TOPIC,
+    LLMStub,
+    canned_from_recorded,
+    llm_stub_start,
+)
 from digests.llm.prompts import brief_messages, enrich_messages
 
 DEMO_DAY = Path(__file__).resolve().parents[2] / "devtools" / "recorded" / "2026-06-18"
@@ -79,12 +87,13 @@ def enrich(
     abstract: str = ABSTRACT,
     topics: list[dict[str, str]] | None = None,
     response_format: dict[str, Any] | None = None,
+    language: str = "zh",
 ) -> str:
     messages = enrich_messages(
         title=title,
         abstract=abstract,
         affiliations=["Tsinghua University", "OpenBMB"],
-        language="zh",
+        language=language,
         topics=TOPICS if topics is None else topics,
     )
     completion = client.chat.completions.create(
@@ -99,14 +108,14 @@ def enrich(
 def test_a_good_enrich_answer_is_json_with_every_field(stub):
     answer = json.loads(enrich(client_for(stub)))
 
-    assert answer["title"] == f"[Simplified Chinese] {TITLE}"
-    assert answer["abstract"] == f"[Simplified Chinese] {ABSTRACT}"
+    assert answer["title"] == f"[简体中文] {TITLE}"
+    assert answer["abstract"] == f"[简体中文] {ABSTRACT}"
     assert answer["summary"] == (
-        "[Simplified Chinese] Long-context reasoning is a key capability of large language models."
+        "[简体中文] Long-context reasoning is a key capability of large language models."
     )
     assert answer["affiliations"] == [
-        "[Simplified Chinese] Tsinghua University",
-        "[Simplified Chinese] OpenBMB",
+        "[简体中文] Tsinghua University",
+        "[简体中文] OpenBMB",
     ]
     assert stub.chat_calls == 1
 
@@ -134,7 +143,7 @@ def test_topic_hits_only_name_the_topics_given(stub):
     assert [hit["topic"] for hit in answer["topic_hits"]] == ["post-training"]
     (hit,) = answer["topic_hits"]
     assert 60 <= hit["score"] <= 95
-    assert hit["reason"] == "[Simplified Chinese] matches Reinforcement"
+    assert hit["reason"] == "[简体中文] matches Reinforcement"
 
 
 def test_the_fake_answer_is_deterministic(stub):
@@ -176,6 +185,41 @@ def test_a_canned_answer_comes_from_the_recording():
     ]
 
 
+def test_a_recorded_chinese_answer_is_not_given_to_an_english_request():
+    canned = canned_from_recorded(DEMO_DAY, topic_slugs_by_name={"后训练": "post-training"})
+    stub = llm_stub_start(canned=canned)
+    try:
+        english = json.loads(enrich(client_for(stub), language="en"))
+        japanese = json.loads(enrich(client_for(stub), language="ja"))
+    finally:
+        stub.stop()
+
+    assert english["title"] == f"[English] {TITLE}"
+    assert english["summary"].startswith("[English] Long-context reasoning")
+    assert japanese["title"] == f"[日本語] {TITLE}"
+
+
+def test_planned_slips_spoil_one_thing_in_an_otherwise_good_answer(stub):
+    client = client_for(stub)
+    for kind in ("overlong", "unknown_topic", "link", "wrong_language"):
+        stub.plan(kind)
+    overlong, unknown, link, wrong = (json.loads(enrich(client)) for _ in range(4))
+    good = json.loads(enrich(client))
+
+    assert len(overlong["summary"]) > 2000 and overlong["title"] == good["title"]
+    assert OVERLONG_TOPIC in [hit["topic"] for hit in overlong["topic_hits"]]
+    assert len(OVERLONG_TOPIC) > 100
+    assert [h["topic"] for h in unknown["topic_hits"]] == [
+        *[h["topic"] for h in good["topic_hits"]],
+        UNKNOWN_TOPIC,
+    ]
+    assert link["title"].startswith(good["title"]) and "https://evil.example/x" in link["title"]
+    assert "//evil.example/p" in link["title"] and "www.evil.example" in link["summary"]
+    assert wrong["title"] == TITLE  # asked for Chinese, answered in English
+    stub.plan("wrong_language")
+    assert json.loads(enrich(client, language="en"))["summary"] == OTHER_LANGUAGE
+
+
 def test_recorded_topics_with_unknown_names_are_dropped():
     canned = canned_from_recorded(DEMO_DAY, topic_slugs_by_name={})
 
@@ -197,7 +241,7 @@ def test_a_brief_cites_papers_by_number(stub):
     )
 
     brief = json.loads(completion.choices[0].message.content or "")["brief"]
-    assert brief.startswith("[Simplified Chinese] 2 new paper(s) on Post-training today.")
+    assert brief.startswith("[简体中文] 2 new paper(s) on Post-training today.")
     assert "[1] A data recipe for long-context RL." in brief
     assert "[2] Stable diffusion policy optimization." in brief
 
@@ -217,10 +261,10 @@ def test_planned_bad_answers_come_in_order_then_good_ones_again(stub):
     hostile_answer = json.loads(hostile)
     assert HOSTILE_TEXT in hostile_answer["summary"]
     assert "<script>alert(1)</script>" in hostile_answer["title"]
-    assert {"topic": "not-a-topic", "score": 250, "reason": HOSTILE_TEXT} in (
+    assert {"topic": "not-a-topic", "score": 250, "reason": f"[简体中文] {HOSTILE_TEXT}"} in (
         hostile_answer["topic_hits"]
     )
-    assert json.loads(good)["title"] == f"[Simplified Chinese] {TITLE}"
+    assert json.loads(good)["title"] == f"[简体中文] {TITLE}"
 
 
 def test_a_planned_429_raises_rate_limit_error_with_retry_after(stub):
@@ -246,7 +290,7 @@ def test_one_retry_gets_past_a_500(stub):
 
     answer = json.loads(enrich(client_for(stub, max_retries=1)))
 
-    assert answer["title"] == f"[Simplified Chinese] {TITLE}"
+    assert answer["title"] == f"[简体中文] {TITLE}"
     assert stub.chat_calls == 2
     assert [r["headers"]["x-stainless-retry-count"] for r in stub.requests] == ["0", "1"]
 
