@@ -31,7 +31,8 @@ ENV STATIC_ROOT=/app/static
 
 USER app
 EXPOSE 8000
+# Asked with a host name of ALLOWED_HOSTS, or Django would refuse it (400) in production.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=20s \
-    CMD python -c "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=4).status != 200)"
+    CMD python -c "import os, sys, urllib.request as r; h = (os.environ.get('ALLOWED_HOSTS') or 'localhost').split(',')[0].strip().lstrip('.'); h = 'localhost' if h in ('', '*') else h; sys.exit(r.urlopen(r.Request('http://127.0.0.1:8000/healthz', headers={'Host': h}), timeout=4).status != 200)"
 ENV WEB_BIND=0.0.0.0:8000
 CMD ["gunicorn", "-c", "python:newsletter.gunicorn_conf", "newsletter.wsgi"]
