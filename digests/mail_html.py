@@ -70,7 +70,7 @@ def _wrap_line(line: str) -> str:
         else:
             pieces = _text_pieces(token, LINE_BYTES - used)
             out.extend(pieces)
-            used = _size(pieces[-1])
+            used = used + size if len(pieces) == 1 else _size(pieces[-1])
     return "".join(out)
 
 
