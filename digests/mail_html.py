@@ -83,5 +83,5 @@ def lines_wrapped(html: str) -> str:
 
 def html_wire_bytes(html: str) -> int:
     """The bytes the HTML part takes in the message, encoded as Django will send it."""
-    part = SafeMIMEText(html, "html", "utf-8")
-    return len(part.get_payload().encode())
+    payload = SafeMIMEText(html, "html", "utf-8").get_payload()
+    return len(str(payload).encode())
