@@ -6,6 +6,7 @@ categories and topic hits as sparse papers × vocabulary matrices, the papers' B
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from functools import lru_cache
 
 import numpy as np
@@ -18,6 +19,7 @@ from digests.scoring.bm25 import (
     term_counts_of_stems,
 )
 from digests.scoring.matching import (
+    author_keys_followed,
     author_keys_written,
     institution_tokens,
     phrase_variants,
@@ -26,7 +28,7 @@ from digests.scoring.matching import (
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.semantic import configured_model, semantic_prefetch
 
-__all__ = ["PaperIndex", "keyword_columns"]
+__all__ = ["Columns", "PaperIndex", "keyword_columns"]
 
 MAX_PHRASE = 6
 
@@ -35,6 +37,27 @@ MAX_PHRASE = 6
 def keyword_columns(keyword: str) -> frozenset[str]:
     """The phrases a keyword is matched as (its variants)."""
     return frozenset(phrase_variants(keyword))
+
+
+@lru_cache(maxsize=100_000)
+def _followed_keys(name: str) -> frozenset[str]:
+    return frozenset(author_keys_followed(name))
+
+
+class Columns(dict[str, tuple[int, ...]]):
+    """A reader's value (keyword, author, category, topic) → its columns in one of the day's
+    vocabularies, sorted, computed on first use. Shared by the chunks' threads: a value computed
+    twice gives the same columns."""
+
+    def __init__(self, columns_of: Callable[[str], Iterable[str]], ids: dict[str, int]) -> None:
+        super().__init__()
+        self._columns_of = columns_of
+        self._ids = ids
+
+    def __missing__(self, value: str) -> tuple[int, ...]:
+        ids = self._ids
+        found = self[value] = tuple(sorted({ids[c] for c in self._columns_of(value) if c in ids}))
+        return found
 
 
 def _phrases(
@@ -155,6 +178,13 @@ class PaperIndex:
         self.is_replacement = np.array(
             [p.announce_type.startswith("replace") for p in papers], dtype=bool
         )
+        # What the readers' values are in the vocabularies above, each value looked up once.
+        self.columns_of_keyword = Columns(keyword_columns, self.phrase_ids)
+        self.columns_of_author = Columns(_followed_keys, self.author_ids)
+        self.columns_of_category = Columns(lambda category: (category,), self.category_ids)
+        # Readers' texts as normalised BM25 queries (`profile_matrices`), each computed once a
+        # day: seed and feedback papers recur across readers and chunks.
+        self.query_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
     def institution_papers(self, institution: str) -> set[int]:
         """Papers with one affiliation holding every distinctive word of `institution`."""

@@ -7,26 +7,20 @@ one mean text vector per reader; feedback texts a similarity to each of the day'
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
 
 from digests.scoring.bm25 import BM25_FEATURES, MAX_NORMALISED, bm25_queries
-from digests.scoring.matching import author_keys_followed
-from digests.scoring.paper_index import PaperIndex, keyword_columns
+from digests.scoring.paper_index import Columns, PaperIndex
 from digests.scoring.rows import ProfileRow
 from digests.scoring.semantic import semantic_embed
 from digests.scoring.signals import PRIOR_WHEN_NAMED, TEXT_FLOOR, WEIGHTS
 
 __all__ = ["ProfileMatrices", "TextSimilarity", "expand_topics"]
-
-
-@lru_cache(maxsize=100_000)
-def _followed_keys(name: str) -> frozenset[str]:
-    return frozenset(author_keys_followed(name))
 
 
 def expand_topics(slugs: Iterable[str], parents: dict[str, str]) -> set[str]:
@@ -43,19 +37,28 @@ def expand_topics(slugs: Iterable[str], parents: dict[str, str]) -> set[str]:
     return followed | {child for child in parents if covered(child)}
 
 
-def _rows_matrix(values: list[Iterable[str]], ids: dict[str, int], n: int) -> sparse.csr_matrix:
-    """A binary readers × vocabulary matrix from each reader's values (unknown ones dropped)."""
-    indptr = [0]
-    indices: list[int] = []
-    for row_values in values:
-        columns = {ids[v] for v in row_values if v in ids}
-        indices.extend(sorted(columns))
-        indptr.append(len(indices))
+def _binary_matrix(
+    values: Sequence[Sequence[str]], columns: Mapping[str, tuple[int, ...]], width: int
+) -> sparse.csr_matrix:
+    """A binary readers × vocabulary matrix: each reader's values, each value some columns
+    (`Columns`; unknown: none), a column once however many values give it. The readers' values
+    are looked up together, not reader by reader."""
+    n, width = len(values), max(width, 1)
+    counts = np.fromiter(map(len, values), dtype=np.int64, count=n)
+    found = list(map(columns.__getitem__, chain.from_iterable(values)))
+    sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    cells = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(sizes.sum()))
+    cells += np.repeat(np.repeat(np.arange(n, dtype=np.int64) * width, counts), sizes)
+    rows, indices = np.divmod(np.unique(cells), width)  # sorted: row by row, columns ascending
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     data = np.ones(len(indices), dtype=np.float32)
-    return sparse.csr_matrix(
-        (data, np.array(indices, dtype=np.int64), np.array(indptr, dtype=np.int64)),
-        shape=(n, max(len(ids), 1)),
-    )
+    return sparse.csr_matrix((data, indices, indptr), shape=(n, width))
+
+
+def _topic_columns(index: PaperIndex, parents: dict[str, str]) -> Columns:
+    """A followed topic → its columns and its sub-topics' (`expand_topics`, topic by topic)."""
+    return Columns(lambda slug: expand_topics([slug], parents), index.topic_ids)
 
 
 def _weights_matrix(values: list[dict[str, float]], ids: dict[str, int]) -> sparse.csr_matrix:
@@ -74,33 +77,83 @@ def _weights_matrix(values: list[dict[str, float]], ids: dict[str, int]) -> spar
 
 
 def _assignment(
-    groups: list[list[tuple[str, float]]],
+    groups: list[list[str]], weights: np.ndarray | None = None
 ) -> tuple[sparse.csr_matrix, list[str]]:
     """Readers × distinct texts, each row's weights adding up to 1 (zero rows without texts).
 
-    Each distinct text is read once: seed and feedback papers recur across readers.
+    `weights`: each text's, the groups' texts in a row (default 1 each). Each distinct text is
+    read once: seed and feedback papers recur across readers.
     """
-    distinct: dict[str, int] = {}
-    owners, columns, weights = [], [], []
-    for owner, group in enumerate(groups):
-        total = sum(weight for _text, weight in group)
-        for text, weight in group:
-            owners.append(owner)
-            columns.append(distinct.setdefault(text, len(distinct)))
-            weights.append(weight / total)
+    n = len(groups)
+    counts = np.fromiter(map(len, groups), dtype=np.int64, count=n)
+    texts = list(chain.from_iterable(groups))
+    distinct = {text: column for column, text in enumerate(dict.fromkeys(texts))}
+    columns = np.fromiter(map(distinct.__getitem__, texts), dtype=np.int64, count=len(texts))
+    owners = np.repeat(np.arange(n, dtype=np.int64), counts)
+    weights = np.ones(len(texts)) if weights is None else weights
+    totals = np.bincount(owners, weights=weights, minlength=n)
     assign = sparse.csr_matrix(
-        (np.array(weights, dtype=np.float32), (owners, columns)),
-        shape=(len(groups), max(len(distinct), 1)),
+        ((weights / totals[owners]).astype(np.float32), (owners, columns)),
+        shape=(n, max(len(distinct), 1)),
     )
     return assign, list(distinct)
 
 
-def _queries(groups: list[list[tuple[str, float]]], index: PaperIndex) -> sparse.csr_matrix:
+def _text_groups(profiles: list[ProfileRow], *, liked: bool) -> tuple[list[list[str]], np.ndarray]:
+    """Each reader's texts (seed papers, then the free text; then, if `liked`, the papers they
+    asked more of) and their weights: the free text weighs as much as the seeds, at least 1."""
+    written = [bool(x.interests.strip()) for x in profiles]
+    groups = [
+        [*x.seed_texts, *([x.interests] if wrote else ()), *(x.more_texts if liked else ())]
+        for x, wrote in zip(profiles, written, strict=True)
+    ]
+    n = len(groups)
+    seeds = np.fromiter((len(x.seed_texts) for x in profiles), dtype=np.int64, count=n)
+    sizes = np.fromiter(map(len, groups), dtype=np.int64, count=n)
+    starts = np.cumsum(sizes) - sizes
+    weights = np.ones(int(sizes.sum()))
+    wrote = np.flatnonzero(written)
+    weights[starts[wrote] + seeds[wrote]] = np.maximum(seeds[wrote], 1)
+    return groups, weights
+
+
+QUERY_ROWS = 50_000  # texts whose query rows an index keeps (a few hundred bytes each)
+
+
+def _query_rows(texts: list[str], index: PaperIndex) -> sparse.csr_matrix:
+    """`bm25_queries(texts, index.idf)`, each text's row computed once per index (a row depends
+    on its text alone; its terms kept in their order, so every product sums alike)."""
+    if not texts:
+        return sparse.csr_matrix((0, BM25_FEATURES), dtype=np.float32)
+    known = index.query_rows
+    found = {t: entry for t in texts if (entry := known.get(t)) is not None}
+    missing = [t for t in texts if t not in found]
+    if missing:
+        queries = bm25_queries(missing, index.idf).tocsr()
+        for row, text in enumerate(missing):
+            start, end = queries.indptr[row], queries.indptr[row + 1]
+            found[text] = (queries.indices[start:end], queries.data[start:end])
+            if len(known) < QUERY_ROWS:  # bounded: beyond, texts are computed each time
+                known[text] = found[text]
+    rows = [found[t] for t in texts]
+    indptr = np.zeros(len(rows) + 1, dtype=np.int64)
+    np.cumsum([len(indices) for indices, _data in rows], out=indptr[1:])
+    return sparse.csr_matrix(
+        (
+            np.concatenate([data for _indices, data in rows]),
+            np.concatenate([indices for indices, _data in rows]),
+            indptr,
+        ),
+        shape=(len(rows), BM25_FEATURES),
+    )
+
+
+def _queries(profiles: list[ProfileRow], index: PaperIndex) -> sparse.csr_matrix:
     """One BM25 query row per reader: the weighted mean of their texts' normalised queries."""
-    assign, distinct = _assignment(groups)
+    assign, distinct = _assignment(*_text_groups(profiles, liked=False))
     if not distinct:
-        return sparse.csr_matrix((len(groups), BM25_FEATURES), dtype=np.float32)
-    return (assign @ bm25_queries(distinct, index.idf)).tocsr().astype(np.float32)
+        return sparse.csr_matrix((len(profiles), BM25_FEATURES), dtype=np.float32)
+    return (assign @ _query_rows(distinct, index)).tocsr().astype(np.float32)
 
 
 @dataclass
@@ -116,10 +169,10 @@ class TextSimilarity:
 
     @classmethod
     def build(cls, groups: list[list[str]], index: PaperIndex) -> TextSimilarity:
-        assign, distinct = _assignment([[(t, 1.0) for t in group] for group in groups])
+        assign, distinct = _assignment(groups)
         if not distinct:
             return cls(assign, np.zeros((1, len(index.papers)), dtype=np.float32))
-        per_text = (bm25_queries(distinct, index.idf) @ index.bm25_t).toarray()
+        per_text = (_query_rows(distinct, index) @ index.bm25_t).toarray()
         return cls(assign, np.minimum(per_text, MAX_NORMALISED).astype(np.float32))
 
     def dense(self, rows: slice, weight: float) -> np.ndarray | None:
@@ -149,20 +202,11 @@ def _profile_embeddings(profiles: list[ProfileRow], index: PaperIndex) -> np.nda
     return matrix
 
 
-def _texts(x: ProfileRow) -> list[tuple[str, float]]:
-    """The reader's texts matched as BM25 queries: the free text weighs as much as the seeds."""
-    texts = [(seed, 1.0) for seed in x.seed_texts]
-    if x.interests.strip():
-        texts.append((x.interests, max(1.0, float(len(texts)))))
-    return texts
-
-
 def _semantic(profiles: list[ProfileRow], index: PaperIndex) -> np.ndarray | None:
     """Each reader's texts (free text, seeds, liked papers) embedded, their weighted mean."""
     if index.semantic is None:
         return None
-    groups = [_texts(x) + [(t, 1.0) for t in x.more_texts] for x in profiles]
-    assign, distinct = _assignment(groups)
+    assign, distinct = _assignment(*_text_groups(profiles, liked=True))
     vectors = semantic_embed(distinct, index.semantic_model) if distinct else None
     if vectors is None:
         return None
@@ -196,14 +240,6 @@ class ProfileMatrices:
         cls, index: PaperIndex, profiles: list[ProfileRow], parents: dict[str, str]
     ) -> ProfileMatrices:
         n = len(profiles)
-        expanded: dict[tuple[str, ...], set[str]] = {}
-
-        def topics_of(x: ProfileRow) -> set[str]:
-            key = tuple(sorted(x.topics))
-            if key not in expanded:
-                expanded[key] = expand_topics(key, parents)
-            return expanded[key]
-
         institution_rows, institution_cols = [], []
         for row, x in enumerate(profiles):
             for name in x.institutions:
@@ -212,23 +248,25 @@ class ProfileMatrices:
                     institution_cols.append(paper)
         return cls(
             ids=[x.id for x in profiles],
-            topics=_rows_matrix([topics_of(x) for x in profiles], index.topic_ids, n),
-            keywords=_rows_matrix(
-                [{c for k in x.keywords for c in keyword_columns(k)} for x in profiles],
-                index.phrase_ids,
-                n,
+            topics=_binary_matrix(
+                [x.topics for x in profiles], _topic_columns(index, parents), len(index.topic_ids)
             ),
-            excluded=_rows_matrix(
-                [{c for k in x.exclude_keywords for c in keyword_columns(k)} for x in profiles],
-                index.phrase_ids,
-                n,
+            keywords=_binary_matrix(
+                [x.keywords for x in profiles], index.columns_of_keyword, len(index.phrase_ids)
             ),
-            follows=_rows_matrix(
-                [{key for a in x.authors for key in _followed_keys(a)} for x in profiles],
-                index.author_ids,
-                n,
+            excluded=_binary_matrix(
+                [x.exclude_keywords for x in profiles],
+                index.columns_of_keyword,
+                len(index.phrase_ids),
             ),
-            categories=_rows_matrix([x.categories for x in profiles], index.category_ids, n),
+            follows=_binary_matrix(
+                [x.authors for x in profiles], index.columns_of_author, len(index.author_ids)
+            ),
+            categories=_binary_matrix(
+                [x.categories for x in profiles],
+                index.columns_of_category,
+                len(index.category_ids),
+            ),
             prior=_weights_matrix([_prior(x) for x in profiles], index.category_ids),
             institutions=sparse.csr_matrix(
                 (
@@ -237,10 +275,10 @@ class ProfileMatrices:
                 ),
                 shape=(n, len(index.papers)),
             ),
-            text=_queries([_texts(x) for x in profiles], index),
+            text=_queries(profiles, index),
             more=TextSimilarity.build([x.more_texts for x in profiles], index),
             less=TextSimilarity.build([x.less_texts for x in profiles], index),
-            wants_updates=np.array([x.include_updates for x in profiles], dtype=bool),
+            wants_updates=np.fromiter((x.include_updates for x in profiles), dtype=bool, count=n),
             embeddings=_profile_embeddings(profiles, index),
             semantic=_semantic(profiles, index),
         )
