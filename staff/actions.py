@@ -18,6 +18,7 @@ from digests.shown import ShownPaper, shown_paper
 from digests.tasks import digest_deliver
 from subscribers.models import Subscriber
 from subscribers.services import subscriber_suppress
+from subscribers.session import SIGNED_IN_STATUSES
 from subscribers.signin import signin_link_send
 
 __all__ = [
@@ -80,7 +81,10 @@ def delivery_retry(*, delivery_id: int, by: str = "staff") -> Delivery:
 
 
 def subscriber_signin_link_resend(*, subscriber: Subscriber) -> bool:
-    """Mail a fresh magic link; False when the subscription may not sign in."""
+    """Mail a fresh magic link; False when the subscription may not sign in to its profile
+    (a reader who left asks for their own link, for their data)."""
+    if subscriber.status not in SIGNED_IN_STATUSES:
+        return False
     return signin_link_send(email=subscriber.email)
 
 
