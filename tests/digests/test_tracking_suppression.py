@@ -8,10 +8,13 @@ import base64
 import datetime as dt
 import json
 
+import environ
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
 from digests.models import Delivery, Digest, TrackingDecision
+from newsletter.config import Config
 from subscribers.models import Subscriber
 from tests.factories import make_subscriber
 
@@ -266,3 +269,19 @@ def test_opens_and_clicks_record_no_decision(esp, reader):
     assert Delivery.objects.get(esp_message_id="pm-o").opened_at is not None
     assert TrackingDecision.objects.count() == 0
     assert _status(reader) == "active"
+
+
+def test_the_soft_bounce_settings_default_to_3_in_14_days_and_refuse_nonsense(
+    monkeypatch, tmp_path
+):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("SOFT_BOUNCE_LIMIT", raising=False)
+    monkeypatch.delenv("SOFT_BOUNCE_WINDOW_DAYS", raising=False)
+    config = Config(environ.Env(), tmp_path)
+    assert (config.soft_bounce_limit, config.soft_bounce_window_days) == (3, 14)
+
+    for name, value in [("SOFT_BOUNCE_LIMIT", "0"), ("SOFT_BOUNCE_WINDOW_DAYS", "two weeks")]:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ImproperlyConfigured, match=name):
+            Config(environ.Env(), tmp_path)
+        monkeypatch.delenv(name)
