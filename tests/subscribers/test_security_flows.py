@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import importlib
 import io
 import re
 from email import policy
@@ -247,6 +248,24 @@ def test_the_per_address_limit_counts_every_spelling_of_a_mailbox(committing_cli
     assert list(Subscriber.objects.values_list("email", flat=True)) == ["ada@example.org"]
 
 
+@pytest.mark.django_db
+def test_the_migration_respells_stored_addresses_and_leaves_a_clash_to_staff():
+    from django.apps import apps
+
+    migration = importlib.import_module("subscribers.migrations.0008_normalise_emails")
+    quoted = make_subscriber(email='"bob"@Example.ORG')
+    idn = make_subscriber(email="ada@Bücher.example")
+    clash = make_subscriber(email='"eve"@example.org')
+    kept = make_subscriber(email="eve@example.org")
+
+    migration.forwards(apps, None)
+
+    emails = dict(Subscriber.objects.values_list("pk", "email"))
+    assert emails[quoted.pk] == "bob@example.org"
+    assert emails[idn.pk] == "ada@xn--bcher-kva.example"
+    assert (emails[clash.pk], emails[kept.pk]) == ('"eve"@example.org', "eve@example.org")
+
+
 # An anonymous sign-up never overwrites a profile.
 
 
@@ -376,9 +395,12 @@ def test_an_esp_that_cannot_be_reached_is_tried_again_then_given_up(
     }
     make_subscriber(email="ada@example.org")
     tries: list[int] = []
-    monkeypatch.setattr(
-        "subscribers.tasks.mail_retry_delay", lambda retries: tries.append(retries) or 0.0
-    )
+
+    def no_wait(retries: int) -> float:
+        tries.append(retries)
+        return 0.0
+
+    monkeypatch.setattr("subscribers.tasks.mail_retry_delay", no_wait)
 
     # when the task runs (as a worker would, retries included)
     result = signin_link_deliver.apply(args=["ada@example.org"])
