@@ -184,10 +184,8 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
         evidence[active] += part
     hit = _excluded(index, m, rows)
     evidence[hit.row, hit.col] = 0
-    damped = np.flatnonzero(~m.wants_updates[rows])
-    replaced = np.flatnonzero(index.is_replacement)
-    if len(damped) and len(replaced):
-        evidence[np.ix_(damped, replaced)] *= np.float32(REPLACEMENT_FACTOR)
+    if index.is_replacement.any():
+        np.multiply(evidence, _damping(index), out=evidence, where=~m.wants_updates[rows, None])
     np.maximum(evidence, 0, out=evidence)
     np.negative(evidence, out=evidence)
     np.expm1(evidence, out=evidence)
