@@ -1,7 +1,8 @@
 """Sign-up with double opt-in, change of address, and profile edits: plain functions.
 
-Whatever the address, a sign-up answers the same and queues the same mail task; the task
-decides what to send from the address's state: a new, pending or unsubscribed address gets a
+Whatever the address, the sign-up page does the same work: it queues the form's data
+(`signup_payload`) for a task, which records it and then sends what the address's state calls
+for: a new, pending or unsubscribed address gets a
 confirmation link, an active one a "manage your subscription" link, a suppressed one nothing.
 A sign-up for an address that already has a subscriber never overwrites their profile: it is
 held (`HeldSignup`) and applied only when its own confirmation link is used. A confirmation
@@ -11,12 +12,14 @@ link issued before the subscriber's last unsubscribe is dead.
 from __future__ import annotations
 
 import enum
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
 from django.urls import reverse
@@ -46,6 +49,8 @@ __all__ = [
     "email_change_check",
     "profile_update",
     "signup_mail_send",
+    "signup_payload",
+    "signup_payload_record",
     "subscriber_confirm",
     "subscriber_email_change_confirm",
     "subscriber_email_change_request",
@@ -132,18 +137,45 @@ def _profile_apply(
     profile.topics.set(list(topics))  # type: ignore[arg-type]  # Topic, through papers_side
 
 
+def _subscriber_fields_parse(stored: dict[str, Any]) -> dict[str, Any]:
+    """Subscriber fields back from JSON (a delivery time is a string there)."""
+    return {
+        name: Subscriber._meta.get_field(name).to_python(value)  # type: ignore[union-attr]
+        for name, value in stored.items()
+    }
+
+
+def _topics(ids: Iterable[int]) -> list[Model]:
+    return list(papers_side().topic_model._default_manager.filter(pk__in=list(ids)))
+
+
 def _held_apply(subscriber: Subscriber, held: HeldSignup) -> None:
     """Make a held sign-up the subscriber's profile (its values were checked by the form)."""
-    subscriber_fields = {
-        name: Subscriber._meta.get_field(name).to_python(value)  # type: ignore[union-attr]
-        for name, value in held.subscriber_fields.items()
-    }
-    topics = papers_side().topic_model._default_manager.filter(pk__in=held.topic_ids)
     _profile_apply(
         subscriber,
-        subscriber_fields=subscriber_fields,
+        subscriber_fields=_subscriber_fields_parse(held.subscriber_fields),
         profile_fields=held.profile_fields,
-        topics=topics,
+        topics=_topics(held.topic_ids),
+    )
+
+
+def signup_payload(
+    *, subscriber_fields: dict[str, Any], profile_fields: dict[str, Any], topics: Iterable[Model]
+) -> dict[str, Any]:
+    """A checked sign-up form as JSON-ready data, for the task that records it."""
+    data = {"subscriber_fields": subscriber_fields, "profile_fields": profile_fields}
+    payload: dict[str, Any] = json.loads(json.dumps(data, cls=DjangoJSONEncoder))
+    payload["topic_ids"] = [topic.pk for topic in topics]
+    return payload
+
+
+def signup_payload_record(*, email: str, payload: dict[str, Any]) -> SignupRecord:
+    """`subscriber_signup` for a payload made by `signup_payload`."""
+    return subscriber_signup(
+        email=email,
+        subscriber_fields=_subscriber_fields_parse(payload["subscriber_fields"]),
+        profile_fields=payload["profile_fields"],
+        topics=_topics(payload["topic_ids"]),
     )
 
 
@@ -157,7 +189,7 @@ def subscriber_signup(
     """Record a sign-up: a new address becomes a pending subscriber with this profile; for an
     address already known the profile is held until its confirmation (see the module doc).
 
-    Sends nothing: the caller queues `signup_mail_send` once this is committed.
+    Sends nothing: the caller runs `signup_mail_send` once this is committed.
     """
     email = email_normalise(email)
     topics = list(topics)

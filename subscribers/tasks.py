@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 from celery import Task, shared_task
 
 from subscribers.mail import MAIL_ERRORS, MAIL_RETRIES, mail_error_transient, mail_retry_delay
 from subscribers.purge import unconfirmed_purge
 from subscribers.signin import signin_link_send
-from subscribers.signup import signup_mail_send
+from subscribers.signup import signup_mail_send, signup_payload_record
 
-__all__ = ["signin_link_deliver", "signup_mail_deliver", "unconfirmed_purge_daily"]
+__all__ = [
+    "signin_link_deliver",
+    "signup_mail_deliver",
+    "signup_record",
+    "unconfirmed_purge_daily",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +48,15 @@ def signin_link_deliver(self: Task, email: str) -> None:
     """Mail a sign-in link if the address has a subscriber: queued for every address asked
     for, so the page answers alike for unknown, suppressed and active ones."""
     _with_retries(self, lambda: signin_link_send(email=email))
+
+
+@shared_task
+def signup_record(email: str, payload: dict[str, Any]) -> None:
+    """Record a sign-up, off the request (which so does the same work for every address), then
+    queue its mail: a mail retried later never records the sign-up twice."""
+    record = signup_payload_record(email=email, payload=payload)
+    # Committed already: subscriber_signup's transaction is the outermost one in a worker.
+    signup_mail_deliver.delay(record.subscriber_id, record.held_id)
 
 
 @shared_task(bind=True, max_retries=MAIL_RETRIES)

@@ -1,14 +1,14 @@
 """Sign-up with double opt-in, and the links mailed to confirm an address.
 
-Thin views: the forms check the input, `subscribers.signup` does the work, a task sends the
-mail. A GET on a mailed link only shows a page with one button (mail scanners follow links);
-the POST acts. Pages reached by a token are never stored by a browser or proxy (no-store).
+Thin views: the forms check the input, tasks record the sign-up and send the mail
+(`subscribers.signup` holds the steps). A GET on a mailed link only shows a page with one
+button (mail scanners follow links); the POST acts. Pages reached by a token are never stored
+by a browser or proxy (no-store).
 """
 
 from __future__ import annotations
 
 from django.contrib import messages
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -22,11 +22,11 @@ from subscribers.signup import (
     EmailTaken,
     confirm_check,
     email_change_check,
+    signup_payload,
     subscriber_confirm,
     subscriber_email_change_confirm,
-    subscriber_signup,
 )
-from subscribers.tasks import signup_mail_deliver
+from subscribers.tasks import signup_record
 from subscribers.tokens import BadToken, ExpiredToken
 
 SIGNUP_PER_IP = Limit("signup-ip", count=10, seconds=60)
@@ -61,16 +61,14 @@ def signup(request: HttpRequest) -> HttpResponse:
     if form.cleaned_data["website"]:
         return _signup_done(request, email)  # a bot filled the honeypot: pretend, do nothing
     if not limit_hit(SIGNUP_PER_ADDRESS, email):
-        record = subscriber_signup(
-            email=email,
+        # The same work for every address: nothing looked up or written here (timing tells
+        # nothing); the task records the sign-up and decides what, if anything, to send.
+        payload = signup_payload(
             subscriber_fields=form.subscriber_fields(),
             profile_fields=form.profile_fields(),
             topics=form.topic_list(),
         )
-        # Queued whatever the address's state; the task decides what (if anything) to send.
-        transaction.on_commit(
-            lambda: signup_mail_deliver.delay(record.subscriber_id, record.held_id)
-        )
+        signup_record.delay(email, payload)  # nothing was written: no commit to wait for
     return _signup_done(request, email)
 
 

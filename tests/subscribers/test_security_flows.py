@@ -24,7 +24,7 @@ from newsletter.celery import app
 from subscribers.addresses import email_normalise
 from subscribers.mail import MAIL_RETRIES
 from subscribers.models import HeldSignup, InterestProfile, Subscriber
-from subscribers.tasks import signin_link_deliver, signup_mail_deliver
+from subscribers.tasks import signin_link_deliver, signup_mail_deliver, signup_record
 from subscribers.tokens import confirm_token, signin_token, unsubscribe_token
 from tests.factories import make_subscriber
 
@@ -75,11 +75,8 @@ def _unsubscribe_link(subscriber: Subscriber) -> str:
 
 
 @pytest.mark.django_db
-def test_a_used_confirmation_link_replayed_after_unsubscribing_is_dead(
-    committing_client, outbox_dir
-):
+def test_a_used_confirmation_link_replayed_after_unsubscribing_is_dead(client, outbox_dir):
     # given a reader who confirmed with their link, then unsubscribed
-    client = committing_client
     client.post(SIGNUP, _form("ada@example.org"))
     link = _path(_mails(outbox_dir)[0], r"/confirm/[^/\s]+/")
     client.post(link)
@@ -110,14 +107,12 @@ def test_a_confirmation_link_never_used_dies_when_the_reader_unsubscribes(client
 
 
 @pytest.mark.django_db
-def test_a_fresh_confirmation_after_unsubscribing_still_brings_the_reader_back(
-    committing_client, outbox_dir
-):
+def test_a_fresh_confirmation_after_unsubscribing_still_brings_the_reader_back(client, outbox_dir):
     reader = make_subscriber(email="ada@example.org")
     Client().post(_unsubscribe_link(reader))
 
-    committing_client.post(SIGNUP, _form("ada@example.org"))
-    response = committing_client.post(_path(_mails(outbox_dir)[-1], r"/confirm/[^/\s]+/"))
+    client.post(SIGNUP, _form("ada@example.org"))
+    response = client.post(_path(_mails(outbox_dir)[-1], r"/confirm/[^/\s]+/"))
 
     assert response["Location"] == "/profile/"
     assert Subscriber.objects.get().status == Status.ACTIVE
@@ -199,6 +194,25 @@ def test_sign_in_does_the_same_work_for_unknown_suppressed_left_and_active_addre
     assert queued == [(f"{name}@example.org",) for name in [*Status.values, "nobody"]]
 
 
+@pytest.mark.django_db
+def test_sign_up_does_the_same_work_whatever_the_address(client, monkeypatch):
+    for status in Status.values:
+        make_subscriber(email=f"{status}@example.org", status=status)
+    queued: list[tuple] = []
+    monkeypatch.setattr(signup_record, "delay", lambda *args: queued.append(args))
+
+    work = {}
+    for n, name in enumerate([*Status.values, "nobody"]):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.post(SIGNUP, _form(f"{name}@example.org"), REMOTE_ADDR=f"10.4.0.{n}")
+        work[name] = (response.status_code, len(queries))
+
+    # then no address is looked up in the request: the task, queued for each, does it
+    assert set(work.values()) == {(200, work["nobody"][1])}, work
+    assert [args[0] for args in queued] == [f"{name}@example.org" for name in work]
+    assert Subscriber.objects.count() == len(Status.values)
+
+
 # One spelling per mailbox.
 
 
@@ -220,14 +234,14 @@ def test_addresses_are_spelled_one_way(typed, stored):
 
 
 @pytest.mark.django_db
-def test_quoted_and_idn_spellings_reach_the_one_existing_row(committing_client, outbox_dir):
+def test_quoted_and_idn_spellings_reach_the_one_existing_row(client, outbox_dir):
     # given a reader at an IDN domain and one with a plain address
     make_subscriber(email="victim@example.org")
     make_subscriber(email="ada@xn--bcher-kva.example")
 
     # when others sign up with other spellings of the same mailboxes
     for n, spelling in enumerate(['"victim"@Example.ORG', "ada@BÜCHER.example"]):
-        committing_client.post(SIGNUP, _form(spelling), REMOTE_ADDR=f"10.2.0.{n}")
+        client.post(SIGNUP, _form(spelling), REMOTE_ADDR=f"10.2.0.{n}")
 
     # then no new row, and each mail went to the stored address (a manage link, not a confirm)
     assert Subscriber.objects.count() == 2
@@ -238,11 +252,11 @@ def test_quoted_and_idn_spellings_reach_the_one_existing_row(committing_client, 
 
 
 @pytest.mark.django_db
-def test_the_per_address_limit_counts_every_spelling_of_a_mailbox(committing_client, outbox_dir):
+def test_the_per_address_limit_counts_every_spelling_of_a_mailbox(client, outbox_dir):
     spellings = ['"ada"@example.org', "ada@EXAMPLE.org", "ada@example.org", '"ada"@Example.Org']
 
     for n, spelling in enumerate(spellings):
-        committing_client.post(SIGNUP, _form(spelling), REMOTE_ADDR=f"10.3.0.{n}")
+        client.post(SIGNUP, _form(spelling), REMOTE_ADDR=f"10.3.0.{n}")
 
     assert len(_mails(outbox_dir)) == 3  # SIGNUP_PER_ADDRESS: three an hour, whatever spelling
     assert list(Subscriber.objects.values_list("email", flat=True)) == ["ada@example.org"]
@@ -272,14 +286,14 @@ def test_the_migration_respells_stored_addresses_and_leaves_a_clash_to_staff():
 @pytest.mark.django_db
 @pytest.mark.parametrize("status", [Status.PENDING, Status.UNSUBSCRIBED])
 def test_a_stranger_signing_up_someones_address_changes_nothing_of_theirs(
-    committing_client, outbox_dir, status
+    client, outbox_dir, status
 ):
     # given someone pending or unsubscribed, with their own profile and confirmation link
     victim = make_subscriber(email="ada@example.org", status=status, keywords=["mine"])
     own_link = f"/confirm/{confirm_token(subscriber_id=victim.pk, email=victim.email)}/"
 
     # when a stranger signs up that address with their own choices
-    committing_client.post(SIGNUP, _form("ada@example.org", keywords="spam", language="zh"))
+    client.post(SIGNUP, _form("ada@example.org", keywords="spam", language="zh"))
 
     # then the profile is untouched, the choices held aside
     victim.refresh_from_db()
@@ -296,9 +310,9 @@ def test_a_stranger_signing_up_someones_address_changes_nothing_of_theirs(
 
 
 @pytest.mark.django_db
-def test_a_held_sign_up_is_applied_only_by_its_own_link(committing_client, outbox_dir):
+def test_a_held_sign_up_is_applied_only_by_its_own_link(client, outbox_dir):
     make_subscriber(email="ada@example.org", status=Status.UNSUBSCRIBED, keywords=["mine"])
-    committing_client.post(SIGNUP, _form("ada@example.org", keywords="diffusion", language="zh"))
+    client.post(SIGNUP, _form("ada@example.org", keywords="diffusion", language="zh"))
     [mail] = _mails(outbox_dir)
 
     Client().post(_path(mail, r"/confirm/[^/\s]+/"))
@@ -309,10 +323,10 @@ def test_a_held_sign_up_is_applied_only_by_its_own_link(committing_client, outbo
 
 
 @pytest.mark.django_db
-def test_signing_up_an_active_address_holds_nothing_and_changes_nothing(committing_client):
+def test_signing_up_an_active_address_holds_nothing_and_changes_nothing(client):
     reader = make_subscriber(email="ada@example.org", keywords=["mine"])
 
-    committing_client.post(SIGNUP, _form("ada@example.org", keywords="spam"))
+    client.post(SIGNUP, _form("ada@example.org", keywords="spam"))
 
     assert InterestProfile.objects.get(subscriber=reader).keywords == ["mine"]
     assert not HeldSignup.objects.exists()
@@ -353,13 +367,13 @@ def test_sign_in_answers_while_the_esp_is_down_and_the_link_goes_out_when_it_is_
 
 @pytest.mark.django_db
 def test_sign_up_answers_while_the_esp_is_down_and_the_confirmation_goes_out_later(
-    committing_client, esp, monkeypatch, worker_like
+    client, esp, monkeypatch, worker_like
 ):
     esp.plan("status", status=500, times=3)
     queued: list[tuple] = []
     monkeypatch.setattr(signup_mail_deliver, "delay", lambda *args: queued.append(args))
 
-    response = committing_client.post(SIGNUP, _form("ada@example.org"))
+    response = client.post(SIGNUP, _form("ada@example.org"))
 
     assert response.status_code == 200 and esp.requests == []
     signup_mail_deliver.apply(args=queued[0])

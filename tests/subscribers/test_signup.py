@@ -19,12 +19,6 @@ from tests.factories import make_subscriber, make_topic
 SIGNUP = "/subscribe/"
 
 
-@pytest.fixture
-def client(committing_client):
-    """Sign-up queues its mail task on commit: these requests run it when they return."""
-    return committing_client
-
-
 def _form(address: str = "ada@example.org", **fields: str | list[str]) -> dict:
     data: dict = {
         "email": address,
