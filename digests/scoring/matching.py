@@ -50,17 +50,22 @@ _STEMS: dict[str, str] = {}
 
 def stems(text: str) -> list[str]:
     """Whole words, lower-cased and stemmed ("LLMs" → "llm", "distilling" → "distil")."""
-    words = []
+    words = _WORD.findall(fold(text))
     cache = _STEMS
-    for word in _WORD.findall(fold(text)):
+    try:
+        return [cache[word] for word in words]  # each word stemmed once per process
+    except KeyError:
+        pass
+    found = []
+    for word in words:
         stem = cache.get(word)
         if stem is None:
             if len(cache) > 500_000:  # bounded: numbers and ids would grow it forever
                 cache.clear()
             plain = word[:-1] if _ACRONYM_PLURAL.fullmatch(word) else word
             stem = cache[word] = _STEMMER.stemWord(plain.lower())
-        words.append(stem)
-    return words
+        found.append(stem)
+    return found
 
 
 def phrase_stems(phrase: str) -> str:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from functools import lru_cache
+from itertools import chain
 
 import numpy as np
 from scipy import sparse
@@ -65,8 +66,8 @@ def _phrases(
 ) -> set[int]:
     """The known phrases in `words`: runs of the lengths that phrases starting there have."""
     found = set()
-    for i, word in enumerate(words):
-        for n in lengths.get(word, ()):
+    for i in [i for i, word in enumerate(words) if word in lengths]:
+        for n in lengths[words[i]]:
             column = known.get(" ".join(words[i : i + n]))
             if column is not None:
                 found.add(column)
@@ -203,8 +204,9 @@ class PaperIndex:
 
 def _reader_texts(profiles: list[ProfileRow]) -> list[str]:
     """The readers' texts the model embeds: free text, seed and liked papers, each once."""
-    texts = {t: None for x in profiles for t in (*x.seed_texts, *x.more_texts)}
-    texts.update((x.interests, None) for x in profiles if x.interests.strip())
+    texts = dict.fromkeys(chain.from_iterable(x.seed_texts for x in profiles))
+    texts.update(dict.fromkeys(chain.from_iterable(x.more_texts for x in profiles)))
+    texts.update(dict.fromkeys(x.interests for x in profiles if x.interests.strip()))
     return list(texts)
 
 
@@ -222,13 +224,28 @@ def _unit_rows(vectors: list[np.ndarray | None]) -> np.ndarray | None:
 
 
 def _binary(rows: list[tuple[int, int]], n: int, m: int) -> sparse.csr_matrix:
-    return _weighted([(r, c, 1.0) for r, c in set(rows)], n, m)
+    """A binary papers × vocabulary matrix from (paper, column) pairs, each cell once."""
+    m = max(m, 1)
+    if not rows:
+        return sparse.csr_matrix((n, m), dtype=np.float32)
+    cells = np.unique(np.array(rows, dtype=np.int64) @ np.array([m, 1], dtype=np.int64))
+    return _canonical(cells // m, cells % m, np.ones(len(cells), dtype=np.float32), n, m)
 
 
 def _weighted(rows: list[tuple[int, int, float]], n: int, m: int) -> sparse.csr_matrix:
+    """A papers × vocabulary matrix from (paper, column, weight), each cell at most once."""
+    m = max(m, 1)
     if not rows:
-        return sparse.csr_matrix((n, max(m, 1)), dtype=np.float32)
-    r, c, v = zip(*rows, strict=True)
-    return sparse.csr_matrix(
-        (np.array(v, dtype=np.float32), (r, c)), shape=(n, max(m, 1)), dtype=np.float32
-    )
+        return sparse.csr_matrix((n, m), dtype=np.float32)
+    papers, columns, values = (np.array(v) for v in zip(*rows, strict=True))
+    order = np.lexsort((columns, papers))
+    return _canonical(papers[order], columns[order], values[order].astype(np.float32), n, m)
+
+
+def _canonical(
+    papers: np.ndarray, columns: np.ndarray, values: np.ndarray, n: int, m: int
+) -> sparse.csr_matrix:
+    """CSR from cells sorted by paper, then column (each once): the canonical form."""
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(papers, minlength=n), out=indptr[1:])
+    return sparse.csr_matrix((values, columns, indptr), shape=(n, m))
