@@ -11,6 +11,7 @@ from anymail.exceptions import AnymailAPIError, AnymailError
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from newsletter.i18n import language_for_translation
@@ -21,6 +22,7 @@ __all__ = [
     "mail_error_transient",
     "mail_retry_delay",
     "reader_mail_send",
+    "site_link",
 ]
 
 # What sending can raise: Anymail's errors, the HTTP client's, a socket's (SMTP, files).
@@ -28,6 +30,11 @@ MAIL_ERRORS: tuple[type[Exception], ...] = (AnymailError, requests.RequestExcept
 MAIL_RETRIES = 8  # with the backoff below: about an hour and a half of tries
 _RETRY_LONGEST = 15 * 60
 _TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+def site_link(name: str, token: str) -> str:
+    """The absolute address of a page reached by a token, for an e-mail."""
+    return settings.SITE_URL.rstrip("/") + reverse(name, args=[token])
 
 
 def reader_mail_send(

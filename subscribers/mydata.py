@@ -8,7 +8,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from subscribers.models import InterestProfile, Subscriber, TrackingEvent
+from subscribers.models import HeldSignup, InterestProfile, Subscriber, TrackingEvent
 from subscribers.papers_side import papers_side
 from subscribers.profile_fields import SETTINGS, Kind, Stored, setting_json
 
@@ -66,6 +66,15 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
         **papers_side().personal_data(subscriber),
         "email_events": [
             {"event": event.event_type, "received_at": _when(event.received_at)} for event in events
+        ],
+        # Sign-ups for this address waiting for their confirmation link (see signup.py).
+        "held_sign_ups": [
+            {
+                "received_at": _when(held.created_at),
+                "settings": held.subscriber_fields,
+                "profile": held.profile_fields,
+            }
+            for held in HeldSignup.objects.filter(subscriber=subscriber).order_by("created_at")
         ],
     }
 

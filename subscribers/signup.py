@@ -1,4 +1,4 @@
-"""Sign-up with double opt-in, change of address, and profile edits: plain functions.
+"""Sign-up with double opt-in, and profile edits: plain functions.
 
 Whatever the address, the sign-up page does the same work: it queues the form's data
 (`signup_payload`) for a task, which records it and then sends what the address's state calls
@@ -18,17 +18,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
 from django.db.models import Model, Q
-from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from newsletter.i18n import language_for_translation
 from subscribers.addresses import email_fingerprint, email_normalise
-from subscribers.mail import reader_mail_send
+from subscribers.mail import reader_mail_send, site_link
 from subscribers.models import HeldSignup, InterestProfile, Subscriber
 from subscribers.papers_side import papers_side
 from subscribers.tokens import (
@@ -36,24 +34,18 @@ from subscribers.tokens import (
     TimedLink,
     confirm_token,
     confirm_token_read,
-    email_change_token,
-    email_change_token_read,
     signin_token,
 )
 
 __all__ = [
-    "EmailTaken",
     "SignupOutcome",
     "SignupRecord",
     "confirm_check",
-    "email_change_check",
     "profile_update",
     "signup_mail_send",
     "signup_payload",
     "signup_payload_record",
     "subscriber_confirm",
-    "subscriber_email_change_confirm",
-    "subscriber_email_change_request",
     "subscriber_signup",
 ]
 
@@ -77,14 +69,6 @@ class SignupRecord:
     held_id: int | None
 
 
-class EmailTaken(Exception):
-    """The new address already belongs to another subscriber."""
-
-
-def _site_link(name: str, token: str) -> str:
-    return settings.SITE_URL.rstrip("/") + reverse(name, args=[token])
-
-
 def _confirm_mail_send(subscriber: Subscriber, held: HeldSignup | None) -> None:
     token = confirm_token(
         subscriber_id=subscriber.pk, email=subscriber.email, held_id=held.pk if held else None
@@ -99,7 +83,7 @@ def _confirm_mail_send(subscriber: Subscriber, held: HeldSignup | None) -> None:
         subject=subject,
         template="confirm",
         context={
-            "link": _site_link("subscribers:confirm", token),
+            "link": site_link("subscribers:confirm", token),
             "returning": subscriber.status == Status.UNSUBSCRIBED,
         },
         html=True,
@@ -115,7 +99,7 @@ def _manage_mail_send(subscriber: Subscriber) -> None:
         language=subscriber.language,
         subject=subject,
         template="confirm_manage",
-        context={"link": _site_link("subscribers:signin_land", token)},
+        context={"link": site_link("subscribers:signin_land", token)},
         html=True,
     )
 
@@ -310,55 +294,3 @@ def profile_update(
             profile_fields=profile_fields,
             topics=topics,
         )
-
-
-def subscriber_email_change_request(*, subscriber: Subscriber, new_email: str) -> bool:
-    """Mail a confirmation link to the new address; False if it is the current one."""
-    new_email = email_normalise(new_email)
-    if new_email.lower() == subscriber.email.lower():
-        return False
-    token = email_change_token(
-        subscriber_id=subscriber.pk, old_email=subscriber.email, new_email=new_email
-    )
-    with translation.override(language_for_translation(subscriber.language)):
-        subject = _("Confirm your new address for arXiv Digest")
-    reader_mail_send(
-        to=new_email,
-        language=subscriber.language,
-        subject=subject,
-        template="email_change",
-        context={"link": _site_link("subscribers:email_change_confirm", token), "email": new_email},
-        html=False,
-    )
-    logger.info("address change requested by subscriber %s", subscriber.pk)
-    return True
-
-
-def email_change_check(token: str) -> tuple[Subscriber, str]:
-    """(subscriber, new address) of a change link still valid; BadToken if none.
-
-    The link names the old address's fingerprint, so it dies once the change is made.
-    """
-    subscriber_id, fingerprint, new_email = email_change_token_read(token)
-    subscriber = Subscriber.objects.filter(
-        pk=subscriber_id, status__in=[Status.ACTIVE, Status.PENDING]
-    ).first()
-    if subscriber is None or email_fingerprint(subscriber.email) != fingerprint:
-        raise BadToken(token[:12])
-    return subscriber, new_email
-
-
-def subscriber_email_change_confirm(*, token: str) -> Subscriber:
-    """Move the subscription to the new address; EmailTaken if someone else holds it."""
-    subscriber, new_email = email_change_check(token)
-    new_email = email_normalise(new_email)
-    if Subscriber.objects.filter(email__iexact=new_email).exclude(pk=subscriber.pk).exists():
-        raise EmailTaken(subscriber.pk)
-    try:
-        with transaction.atomic():
-            subscriber.email = new_email
-            subscriber.save(update_fields=["email"])
-    except IntegrityError:
-        raise EmailTaken(subscriber.pk) from None
-    logger.info("address changed for subscriber %s", subscriber.pk)
-    return subscriber

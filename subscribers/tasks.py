@@ -12,12 +12,14 @@ from typing import Any
 
 from celery import Task, shared_task
 
+from subscribers.email_change import email_change_mail_send
 from subscribers.mail import MAIL_ERRORS, MAIL_RETRIES, mail_error_transient, mail_retry_delay
 from subscribers.purge import unconfirmed_purge
 from subscribers.signin import signin_link_send
 from subscribers.signup import signup_mail_send, signup_payload_record
 
 __all__ = [
+    "email_change_mail_deliver",
     "signin_link_deliver",
     "signup_mail_deliver",
     "signup_record",
@@ -63,6 +65,14 @@ def signup_record(email: str, payload: dict[str, Any]) -> None:
 def signup_mail_deliver(self: Task, subscriber_id: int, held_id: int | None = None) -> None:
     """Mail what a sign-up calls for (confirmation, manage link, or nothing)."""
     _with_retries(self, lambda: signup_mail_send(subscriber_id=subscriber_id, held_id=held_id))
+
+
+@shared_task(bind=True, max_retries=MAIL_RETRIES)
+def email_change_mail_deliver(self: Task, subscriber_id: int, new_email: str) -> None:
+    """Mail the link that confirms a new address."""
+    _with_retries(
+        self, lambda: email_change_mail_send(subscriber_id=subscriber_id, new_email=new_email)
+    )
 
 
 @shared_task

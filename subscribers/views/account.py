@@ -15,17 +15,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from subscribers.email_change import (
+    EmailTaken,
+    email_change_check,
+    subscriber_email_change_confirm,
+)
 from subscribers.forms import LANGUAGES, SIGNUP_INITIAL, SignupForm
 from subscribers.ratelimit import Limit, client_ip, limit_hit
 from subscribers.session import sign_in
-from subscribers.signup import (
-    EmailTaken,
-    confirm_check,
-    email_change_check,
-    signup_payload,
-    subscriber_confirm,
-    subscriber_email_change_confirm,
-)
+from subscribers.signup import confirm_check, signup_payload, subscriber_confirm
 from subscribers.tasks import signup_record
 from subscribers.tokens import BadToken, ExpiredToken
 

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from subscribers.email_change import subscriber_email_change_request
 from subscribers.forms import (
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
@@ -27,7 +28,8 @@ from subscribers.models import InterestProfile, Subscriber
 from subscribers.papers_side import papers_side
 from subscribers.ratelimit import Limit, limit_hit
 from subscribers.session import SubscriberRequest, subscriber_required
-from subscribers.signup import profile_update, subscriber_email_change_request
+from subscribers.signup import profile_update
+from subscribers.tasks import email_change_mail_deliver
 from subscribers.tokens import unsubscribe_token
 
 PREVIEW_LIMIT = Limit("profile-preview", count=120, seconds=60)
@@ -152,7 +154,9 @@ def email_change(request: SubscriberRequest) -> HttpResponse:
     new_email = email_form.cleaned_data["email"]
     if limit_hit(EMAIL_CHANGE_LIMIT, str(subscriber.pk)):
         return render(request, "subscribers/email_change_limited.html", status=429)
-    if not subscriber_email_change_request(subscriber=subscriber, new_email=new_email):
+    new_email = subscriber_email_change_request(subscriber=subscriber, new_email=new_email)
+    if new_email is None:
         messages.info(request, _("That is already your address."))
         return redirect("subscribers:profile")
+    email_change_mail_deliver.delay(subscriber.pk, new_email)  # an ESP outage costs no 500
     return render(request, "subscribers/email_change_sent.html", {"email": new_email})

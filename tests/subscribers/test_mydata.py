@@ -105,6 +105,7 @@ def test_the_download_holds_everything_we_keep_about_the_reader(client):
         }
     ]
     assert [event["event"] for event in data["email_events"]] == ["opened"]
+    assert data["held_sign_ups"] == []
     assert "other@example.org" not in response.content.decode()
 
 
@@ -116,8 +117,8 @@ def test_the_download_reads_a_fixed_number_of_queries(client, django_assert_num_
     _signed_in(client, reader)
 
     # session, subscriber, feedback, events, profile, its topics, digests with their deliveries,
-    # items, their papers: whatever the number of digests
-    with django_assert_num_queries(9):
+    # items, their papers, held sign-ups: whatever the number of digests
+    with django_assert_num_queries(10):
         client.get("/my-data/export.json")
 
 

@@ -24,7 +24,13 @@ from newsletter.celery import app
 from subscribers.addresses import email_normalise
 from subscribers.mail import MAIL_RETRIES
 from subscribers.models import HeldSignup, InterestProfile, Subscriber
-from subscribers.tasks import signin_link_deliver, signup_mail_deliver, signup_record
+from subscribers.mydata import subscriber_export
+from subscribers.tasks import (
+    email_change_mail_deliver,
+    signin_link_deliver,
+    signup_mail_deliver,
+    signup_record,
+)
 from subscribers.tokens import confirm_token, signin_token, unsubscribe_token
 from tests.factories import make_subscriber
 
@@ -295,11 +301,12 @@ def test_a_stranger_signing_up_someones_address_changes_nothing_of_theirs(
     # when a stranger signs up that address with their own choices
     client.post(SIGNUP, _form("ada@example.org", keywords="spam", language="zh"))
 
-    # then the profile is untouched, the choices held aside
+    # then the profile is untouched, the choices held aside (and in the victim's download)
     victim.refresh_from_db()
     assert (victim.language, victim.status) == ("en", status)
     assert InterestProfile.objects.get(subscriber=victim).keywords == ["mine"]
-    assert HeldSignup.objects.filter(subscriber=victim).count() == 1
+    [held] = subscriber_export(subscriber=victim)["held_sign_ups"]
+    assert (held["profile"]["keywords"], held["settings"]["language"]) == (["spam"], "zh")
     # and when the victim uses their own link, they get their own profile, and the held one goes
     if status == Status.PENDING:
         Client().post(own_link)
@@ -379,6 +386,21 @@ def test_sign_up_answers_while_the_esp_is_down_and_the_confirmation_goes_out_lat
     signup_mail_deliver.apply(args=queued[0])
     assert [r["status"] for r in esp.requests] == [500, 500, 500, 200]
     assert "/confirm/" in esp.messages[0]["TextBody"]
+
+
+@pytest.mark.django_db
+def test_a_change_of_address_answers_while_the_esp_is_down(client, esp, monkeypatch, worker_like):
+    reader = make_subscriber(email="ada@example.org")
+    esp.plan("status", status=502, times=2)
+    queued: list[tuple] = []
+    monkeypatch.setattr(email_change_mail_deliver, "delay", lambda *args: queued.append(args))
+
+    response = _signed_in(client, reader).post("/profile/email/", {"email": "new@example.org"})
+
+    assert response.status_code == 200 and esp.requests == []
+    email_change_mail_deliver.apply(args=queued[0])
+    assert [r["status"] for r in esp.requests] == [502, 502, 200]
+    assert esp.messages[0]["To"] == "new@example.org"
 
 
 @pytest.mark.django_db
