@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
+from threadpoolctl import threadpool_limits
 
 from digests.scoring.bm25 import MAX_NORMALISED
 from digests.scoring.paper_index import PaperIndex
@@ -234,6 +235,8 @@ def scores_compute(
     Chunks are computed `workers` at a time (default: the machine's cores, at most 4), each
     from its own readers' matrices: the sparse products and array maths release the interpreter
     lock, and at most `workers` chunks are held in memory beyond the one being consumed.
+    Meanwhile BLAS runs one thread per call: the chunks are the parallelism (BLAS's own threads
+    on top of them would only contend for the same cores).
     """
     index = index or PaperIndex(papers, profiles)
     parents = parents or {}
@@ -243,7 +246,7 @@ def scores_compute(
         for group in groups:
             yield _group_scores(index, group, parents)
         return
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=workers) as pool, threadpool_limits(1, user_api="blas"):
         pending: deque[Future[Scores]] = deque()
         for group in groups:
             pending.append(pool.submit(_group_scores, index, group, parents))
