@@ -99,11 +99,10 @@ class PaperIndex:
                 [f"{p.title}\n{p.abstract}" for p in papers], self.semantic_model
             )
             semantic_prefetch(_reader_texts(profiles), self.semantic_model)
-        phrases = {
-            variant
-            for k in {k for p in profiles for k in (*p.keywords, *p.exclude_keywords)}
-            for variant in keyword_columns(k)
-        }
+        keywords = set(chain.from_iterable(p.keywords for p in profiles))
+        keywords.update(chain.from_iterable(p.exclude_keywords for p in profiles))
+        variants = {k: keyword_columns(k) for k in keywords}
+        phrases: set[str] = set().union(*variants.values())
         self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
         lengths: dict[str, set[int]] = defaultdict(set)
         for phrase in phrases:
@@ -181,6 +180,10 @@ class PaperIndex:
         )
         # What the readers' values are in the vocabularies above, each value looked up once.
         self.columns_of_keyword = Columns(keyword_columns, self.phrase_ids)
+        ids = self.phrase_ids
+        self.columns_of_keyword.update(
+            (k, tuple(sorted(ids[v] for v in found))) for k, found in variants.items()
+        )
         self.columns_of_author = Columns(_followed_keys, self.author_ids)
         self.columns_of_category = Columns(lambda category: (category,), self.category_ids)
         # Readers' texts as normalised BM25 queries (`profile_matrices`), each computed once a
