@@ -431,6 +431,9 @@ def main() -> None:
     parser.add_argument("--no-embeddings", action="store_true", help="skip ours+emb")
     parser.add_argument("--no-hand", action="store_true", help="skip the hand-labelled set")
     parser.add_argument("--pool", metavar="PATH", help="write the hand set's pools (top 15s)")
+    parser.add_argument(
+        "--kind", action="append", default=[], help="only profiles of this kind (repeatable)"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     from tqdm import tqdm
@@ -466,6 +469,8 @@ def main() -> None:
         for spec_day in public["days"]:
             day, papers = days[spec_day["feed"]]
             for spec in spec_day["profiles"]:
+                if args.kind and spec["kind"] not in args.kind:
+                    continue
                 gains, hint = public_gains(spec, papers)
                 if sum(1 for g in gains.values() if g > 0) < MIN_RELEVANT:
                     dropped.append(f"{spec['id']} ({len(gains)} relevant)")

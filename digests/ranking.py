@@ -234,7 +234,7 @@ def _category_reason(paper: PaperRow, profile: ProfileRow, *, inferred: bool) ->
             key=lambda c: profile.inferred_categories[c],
             default=primary,
         )
-        return _("you seem to read %(category)s") % {"category": read}, f"category:{read}"
+        return _("you seem to read %(category)s") % {"category": read}, INFERRED
     named = next((c for c in paper.categories if c in profile.categories), primary)
     return _("category: %(category)s") % {"category": named}, f"category:{named}"
 
@@ -340,8 +340,8 @@ def digest_pick(
         )
         candidates.append(Pick(i, int(relevance[i]), tuple(reasons), topic, interest))
     first, seen = [], set()
-    for pick in candidates:  # best paper of each interest, in order of relevance
-        if pick.interest not in seen:
+    for pick in candidates:  # best paper of each stated interest, in order of relevance
+        if pick.interest not in seen and pick.interest != INFERRED:
             seen.add(pick.interest)
             first.append(pick)
     first = first[:limit]
@@ -359,6 +359,10 @@ def digest_pick(
     picks.sort(key=lambda p: (-p.relevance, index.papers[p.paper].id))
     return picks
 
+
+# The interest of a paper led by a category the reader seems to read: not one they stated, so
+# it claims no place of its own in the coverage of their interests.
+INFERRED = "inferred"
 
 _PROFILE_SIGNALS = (Signal.AUTHOR, Signal.KEYWORD, Signal.TOPIC, Signal.INSTITUTION)
 

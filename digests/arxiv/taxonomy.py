@@ -6,7 +6,7 @@ codes against this list. Names are English, as arXiv gives them.
 
 from __future__ import annotations
 
-__all__ = ["ARXIV_CATEGORIES", "is_arxiv_category"]
+__all__ = ["ALIASES", "ARXIV_CATEGORIES", "is_arxiv_category"]
 
 _GROUPS: dict[str, dict[str, str]] = {
     "cs": {
@@ -199,6 +199,17 @@ ARXIV_CATEGORIES: dict[str, str] = dict(
             **_STANDALONE,
         }.items()
     )
+)
+
+
+# Two codes of one subject class (arXiv lists a paper under both): one field, not two.
+ALIASES: tuple[tuple[str, str], ...] = (
+    ("cs.IT", "math.IT"),
+    ("cs.NA", "math.NA"),
+    ("cs.SY", "eess.SY"),
+    ("econ.GN", "q-fin.EC"),
+    ("math-ph", "math.MP"),
+    ("math.ST", "stat.TH"),
 )
 
 

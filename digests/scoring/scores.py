@@ -20,6 +20,7 @@ import numpy as np
 from scipy import sparse
 from threadpoolctl import threadpool_limits
 
+from digests.arxiv.taxonomy import ALIASES
 from digests.scoring.bm25 import MAX_NORMALISED
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.profile_matrices import ProfileMatrices, TextSimilarity
@@ -27,6 +28,7 @@ from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.signals import (
     CAPS,
     EMBEDDING_FLOOR,
+    PRIOR_ALONE,
     REPLACEMENT_FACTOR,
     SEMANTIC_FLOOR,
     TEXT_FLOOR,
@@ -92,6 +94,25 @@ def _similar(
     return similarity
 
 
+def _prior_pairs(index: PaperIndex, prior: sparse.csr_matrix) -> sparse.csr_matrix:
+    """For each paper, the sum over pairs of distinct categories it is listed in of the product of
+    the reader's inferred weights: a paper in two of the fields a reader straddles ("graph
+    networks for molecules": cs.LG and physics.chem-ph) beats one in either field alone, and a
+    reader who seems to read one field gets nothing from it. ((Σw)² − Σw²) / 2, sparse."""
+    listed = index.primary_t + index.cross_t
+    once = prior @ listed
+    pairs = sparse.csr_matrix((once.multiply(once) - prior.multiply(prior) @ listed) * 0.5)
+    for first, second in ALIASES:  # two codes of one subject class are one field, not a pair
+        a, b = index.category_ids.get(first), index.category_ids.get(second)
+        if a is not None and b is not None:
+            readers = prior[:, a].multiply(prior[:, b])
+            if readers.nnz:
+                pairs = pairs - sparse.csr_matrix(readers @ listed[a].multiply(listed[b]))
+    pairs.data[pairs.data < 1e-6] = 0  # rounding of a single category's w² − w²
+    pairs.eliminate_zeros()
+    return pairs
+
+
 def _sparse_parts(
     index: PaperIndex, m: ProfileMatrices, rows: slice
 ) -> Iterator[tuple[Signal, sparse.csr_matrix]]:
@@ -110,6 +131,7 @@ def _sparse_parts(
         ratio = w["prior_cross"] / w["prior_primary"]
         both = prior @ index.primary_t + (prior @ index.cross_t) * ratio
         yield Signal.PRIOR, _capped(both, cap["prior"], w["prior_primary"])
+        yield Signal.PRIOR, _capped(_prior_pairs(index, prior), cap["prior_pair"], w["prior_pair"])
     yield Signal.TOPIC, capped(m.topics[rows] @ index.hits_t, "topic")
     yield Signal.KEYWORD, capped(keywords @ index.in_title_t, "keyword_title")
     yield Signal.KEYWORD, capped(keywords @ index.in_abstract_t, "keyword_abstract")
@@ -169,20 +191,37 @@ def _damping(index: PaperIndex) -> np.ndarray:
     return np.where(index.is_replacement, REPLACEMENT_FACTOR, 1).astype(np.float32)
 
 
-def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
-    """Relevance of a slice of readers: the sparse signals summed, then dense math."""
-    ids = m.ids[rows]
-    parts = [part.tocoo() for _signal, part in _sparse_parts(index, m, rows)]
-    # One sparse sum (duplicates add up) turned dense once.
-    evidence = sparse.coo_matrix(
+def _coo_sum(parts: list[sparse.coo_matrix], shape: tuple[int, int]) -> sparse.coo_matrix:
+    """The parts as one matrix whose duplicates add up (nothing summed yet)."""
+    if not parts:
+        return sparse.coo_matrix(shape, dtype=np.float32)
+    return sparse.coo_matrix(
         (
             np.concatenate([p.data for p in parts]),
             (np.concatenate([p.row for p in parts]), np.concatenate([p.col for p in parts])),
         ),
-        shape=(len(ids), len(index.papers)),
-    ).toarray()
+        shape=shape,
+    )
+
+
+def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
+    """Relevance of a slice of readers: the sparse signals summed, then dense math."""
+    ids = m.ids[rows]
+    shape = (len(ids), len(index.papers))
+    parts: list[sparse.coo_matrix] = []
+    prior_parts: list[sparse.coo_matrix] = []
+    for signal, part in _sparse_parts(index, m, rows):
+        (prior_parts if signal == Signal.PRIOR else parts).append(part.tocoo())
+    # One sparse sum (duplicates add up) turned dense once.
+    evidence = _coo_sum(parts, shape).toarray()
     for _signal, active, part in _dense_parts(index, m, rows):
         evidence[active] += part
+    if prior_parts:  # the prior alone ranks, never qualifies: capped where nothing else scored
+        prior = _coo_sum(prior_parts, shape).tocsr().tocoo()  # duplicates summed
+        values = prior.data.astype(evidence.dtype)
+        alone = evidence[prior.row, prior.col] <= 0
+        values[alone] = np.minimum(values[alone], PRIOR_ALONE)
+        evidence[prior.row, prior.col] += values
     hit = _excluded(index, m, rows)
     evidence[hit.row, hit.col] = 0
     if index.is_replacement.any():
@@ -204,6 +243,9 @@ def _shares(index: PaperIndex, m: ProfileMatrices, row: int) -> Shares:
     for signal, active, dense in _dense_parts(index, m, rows):
         if len(active):
             evidence[signal] += dense[0]
+    others = evidence.sum(axis=0) - evidence[Signal.PRIOR]
+    alone = others <= 0
+    evidence[Signal.PRIOR, alone] = np.minimum(evidence[Signal.PRIOR, alone], PRIOR_ALONE)
     evidence[:, _excluded(index, m, rows).col] = 0
     if not m.wants_updates[row]:
         evidence *= _damping(index)

@@ -12,6 +12,7 @@ from enum import IntEnum
 __all__ = [
     "CAPS",
     "EMBEDDING_FLOOR",
+    "PRIOR_ALONE",
     "PRIOR_WHEN_NAMED",
     "REPLACEMENT_FACTOR",
     "SEMANTIC_FLOOR",
@@ -47,9 +48,13 @@ WEIGHTS = {
     "category_primary": 0.18,
     "category_cross": 0.08,
     # An inferred category at weight 1 ranks a reader's own field first, yet alone (26; 29 at
-    # most with cross-lists, see CAPS) stays below the default minimum relevance (30).
+    # most with cross-lists, see CAPS) stays below the default minimum relevance (30). A paper
+    # listed in two fields the reader seems to read gets up to 0.2 more: for a reader between
+    # two fields, that pair is the best sign a paper is theirs. Alone, the prior stays below 30
+    # (PRIOR_ALONE): it ranks what something else found, it never qualifies a paper by itself.
     "prior_primary": 0.3,
     "prior_cross": 0.12,
+    "prior_pair": 0.2,
     "text": 2.5,
     "embedding": 3.0,
     "semantic": 2.0,
@@ -66,7 +71,9 @@ CAPS = {
     "category_primary": 1,
     "category_cross": 1,
     "prior": 1.13,  # inferred categories, primary and cross-lists: at most 0.34 (29)
+    "prior_pair": 1.0,  # pairs of inferred categories a paper is listed in: at most 0.2 more
 }
+PRIOR_ALONE = 0.34  # the prior's evidence where no other signal scored: 29, below 30
 # A reader who names categories has said what they read: the inferred ones only fill in.
 PRIOR_WHEN_NAMED = 0.4
 TEXT_FLOOR = 0.1  # normalised BM25 (1 ≈ every query term once) below this is noise

@@ -7,7 +7,7 @@ import datetime as dt
 import numpy as np
 import pytest
 
-from digests.ranking import Reason, reason_code, reason_for
+from digests.ranking import Reason, digest_pick, reason_code, reason_for
 from digests.scoring.bm25 import DocumentFrequencies, bm25_terms, term_counts
 from digests.scoring.history import HISTORY_DAYS, document_frequencies
 from digests.scoring.paper_index import PaperIndex
@@ -152,6 +152,63 @@ def test_the_semantic_model_loads_from_the_package_without_the_network():
     vectors = semantic_embed(["surface code decoders", ""], "wordllama")
     assert vectors is not None and vectors.shape == (2, 256)
     assert abs(float(np.linalg.norm(vectors[0])) - 1) < 1e-5 and not vectors[1].any()
+
+
+def test_a_paper_in_two_fields_a_reader_straddles_ranks_above_one_in_either():
+    text = "vision language models answer questions about images"
+    papers = [
+        paper(1, "Vision language models answer questions", categories=["cs.CL"]),
+        paper(2, "Vision language models answer questions", categories=["cs.CV", "cs.CL"]),
+        paper(3, "Vision language models answer questions", categories=["cs.CV"]),
+        paper(4, "Tagging", categories=["cs.CL", "cs.CV"]),  # no word of the interests
+    ]
+    straddling = ProfileRow(id=1, interests=text, inferred_categories={"cs.CL": 1.0, "cs.CV": 0.7})
+    relevance, shares, _ = scored(papers, straddling, semantic="none")
+    assert relevance[1] > max(relevance[0], relevance[2]) >= 30
+    assert shares.of(1)[Signal.PRIOR] > shares.of(0)[Signal.PRIOR]
+    assert 0 < relevance[3] < 30  # the pair ranks; with nothing else it never qualifies
+    one_field = ProfileRow(id=1, interests=text, inferred_categories={"cs.CL": 1.0})
+    single, _, _ = scored(papers, one_field, semantic="none")
+    # a reader of one field: the cross-list is half a match, and no pair bonus
+    assert single[0] > single[1] > single[2]
+    assert single[1] < relevance[1]
+    # two codes of one subject class (cs.IT is math.IT) are one field: no pair
+    aliases = [paper(5, "Vision language models", categories=["cs.IT", "math.IT"])]
+    both_codes = ProfileRow(id=1, interests=text, inferred_categories={"cs.IT": 1, "math.IT": 1})
+    _, alias_shares, _ = scored(aliases, both_codes, semantic="none")
+    one_code = ProfileRow(id=1, interests=text, inferred_categories={"cs.IT": 1})
+    _, one_shares, _ = scored(aliases, one_code, semantic="none")
+    assert alias_shares.of(0)[Signal.PRIOR] == pytest.approx(one_shares.of(0)[Signal.PRIOR], 0.2)
+
+
+def test_the_fields_a_reader_seems_to_read_claim_no_place_of_their_own():
+    """Coverage gives each interest the reader stated its best paper first; the categories
+    inferred from one free text are not interests of their own, so a weak paper led by one of
+    them does not push out a stronger match."""
+    text = "surface code decoders"
+    papers = [
+        paper(
+            i, f"Surface code decoders {i}", "We decode the surface code.", categories=["quant-ph"]
+        )
+        for i in range(1, 4)
+    ] + [paper(9, "Galaxy rotation curves", "Surface halos.", categories=["astro-ph.GA"])]
+    reader = ProfileRow(
+        id=1, interests=text, inferred_categories={"quant-ph": 1.0, "astro-ph.GA": 0.6}
+    )
+    relevance, shares, index = scored(papers, reader, semantic="none")
+    assert relevance[3] > 0 and relevance[3] < relevance[2]
+    picks = digest_pick(
+        relevance=relevance,
+        shares=shares,
+        index=index,
+        profile=reader,
+        minimum=1,
+        limit=3,
+        exclude=set(),
+        parents={},
+        topic_names={},
+    )
+    assert [index.papers[p.paper].id for p in picks] == [1, 2, 3]
 
 
 def test_inferred_categories_alone_are_a_prior_below_the_default_minimum():
