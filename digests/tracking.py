@@ -29,6 +29,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from digests.feedback import click_record
 from digests.models import Delivery, TrackingDecision
 from digests.models.tracking import Decision
 from digests.models.tracking import EventMeaning as Meaning
@@ -258,6 +259,8 @@ def tracking_event_handle(*, event: AnymailTrackingEvent, esp_name: str) -> bool
     if meaning is not None:
         decided = _decide(event=event, esp_name=esp_name, meaning=meaning, delivery=delivery)
         log.info("%s event %s: %s", esp_name, event.event_type, decided.decision)
+    if event.event_type == "clicked" and event.click_url:
+        click_record(delivery=delivery, url=event.click_url)
     first_seen = {"opened": "opened_at", "clicked": "clicked_at"}.get(event.event_type)
     if first_seen:
         Delivery.objects.filter(pk=delivery.pk, **{first_seen: None}).update(

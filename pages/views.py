@@ -99,6 +99,9 @@ def digest_detail(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "digest.html", {"digest": digest, "items": item_views(digest)})
 
 
+FEEDBACK_WORDS = (Feedback.Signal.MORE, Feedback.Signal.LESS)  # a click comes from the ESP only
+
+
 @require_http_methods(["GET", "POST"])
 def feedback(request: HttpRequest, token: str) -> HttpResponse:
     """ "More / less like this" from an e-mail: a page with one button; the POST records it."""
@@ -108,7 +111,7 @@ def feedback(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "subscribers/link_invalid.html", status=400)
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
     paper = Paper.objects.filter(pk=paper_id).first()
-    if subscriber is None or paper is None or signal not in Feedback.Signal.values:
+    if subscriber is None or paper is None or signal not in FEEDBACK_WORDS:
         return render(request, "subscribers/link_invalid.html", status=400)
     context = {"paper": paper, "signal": signal, "recorded": False}
     if request.method == "POST":

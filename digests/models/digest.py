@@ -120,6 +120,7 @@ class Delivery(models.Model):
 class FeedbackSignal(models.TextChoices):
     MORE = "more", "more like this"
     LESS = "less", "less like this"
+    CLICK = "click", "clicked in the e-mail"  # reported by the ESP; never overrides the above
 
 
 class Feedback(models.Model):

@@ -11,8 +11,9 @@ from django.conf import settings
 
 from digests.llm.embeddings import embedding_of
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
-from digests.models import Enrichment, Feedback, Paper, Topic
+from digests.models import DigestItem, Enrichment, Feedback, Paper, Topic
 from digests.scoring.categories import Evidence, categories_infer_many
+from digests.scoring.learned import MAX_EXAMPLES, MIN_POSITIVES
 from digests.scoring.lexical import LEXICAL_VERSION
 from digests.scoring.reader_embeddings import interests_embed
 from digests.scoring.rows import PaperRow, ProfileRow
@@ -79,6 +80,40 @@ def _text(paper: Paper) -> str:
     return f"{paper.title}\n{paper.abstract}"
 
 
+class _Examples:
+    """What each reader's own model learns from (`learned`): the papers they asked more of or
+    clicked, against those they asked less of and those they were shown and left alone."""
+
+    def __init__(self) -> None:
+        self.positives: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        self.negatives: dict[int, list[tuple[str, str]]] = defaultdict(list)
+        self.judged: set[tuple[int, int]] = set()
+
+    def add(self, item: Feedback) -> None:
+        self.judged.add((item.subscriber_id, item.paper_id))
+        side = self.negatives if item.signal == Feedback.Signal.LESS else self.positives
+        if len(side[item.subscriber_id]) < MAX_EXAMPLES:
+            side[item.subscriber_id].append((item.paper.title, item.paper.abstract))
+
+    def add_shown(self, day: dt.date | None) -> None:
+        """The papers shown to the readers with enough positives, newest first, that they
+        neither liked, clicked nor disliked: the negatives arxiv-sanity's SVM learns from."""
+        learners = [pk for pk, found in self.positives.items() if len(found) >= MIN_POSITIVES]
+        if not learners:
+            return
+        shown = DigestItem.objects.filter(digest__subscriber_id__in=learners)
+        if day is not None:
+            shown = shown.filter(digest__issue_date__lt=day)
+        rows = shown.order_by("-digest__issue_date", "rank").values_list(
+            "digest__subscriber_id", "paper_id", "paper__title", "paper__abstract"
+        )
+        for subscriber_id, paper_id, title, abstract in rows.iterator(chunk_size=2000):
+            side = self.negatives[subscriber_id]
+            if (subscriber_id, paper_id) not in self.judged and len(side) < MAX_EXAMPLES:
+                self.judged.add((subscriber_id, paper_id))
+                side.append((title, abstract))
+
+
 def profile_rows(
     subscribers: list[Subscriber], *, day: dt.date | None = None, embed_interests: bool = True
 ) -> list[ProfileRow]:
@@ -95,16 +130,21 @@ def profile_rows(
     seeds = {arxiv_id: _text(p) for arxiv_id, p in seed_papers.items()}
     feedback: dict[tuple[int, str], list[str]] = defaultdict(list)
     liked: dict[int, list[Paper]] = defaultdict(list)
+    examples = _Examples()
     for item in (
         Feedback.objects.filter(subscriber__in=subscribers)
         .select_related("paper")
         .order_by("-created_at")
     ):
+        examples.add(item)
+        if item.signal == Feedback.Signal.CLICK:
+            continue  # a click trains the reader's own model only
         texts = feedback[(item.subscriber_id, item.signal)]
         if len(texts) < FEEDBACK_MEMORY:
             texts.append(_text(item.paper))
             if item.signal == Feedback.Signal.MORE:
                 liked[item.subscriber_id].append(item.paper)
+    examples.add_shown(day)
     inferred = categories_infer_many(
         [_evidence(s.profile, seed_papers, liked[s.pk]) for s in subscribers], day=day
     )
@@ -136,6 +176,8 @@ def profile_rows(
                 ],
                 more_texts=feedback[(subscriber.pk, Feedback.Signal.MORE)],
                 less_texts=feedback[(subscriber.pk, Feedback.Signal.LESS)],
+                learn_positives=examples.positives.get(subscriber.pk, []),
+                learn_negatives=examples.negatives.get(subscriber.pk, []),
                 include_updates=profile.include_updates,
                 embedding=_mean_embedding(
                     [

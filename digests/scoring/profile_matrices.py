@@ -15,6 +15,7 @@ import numpy as np
 from scipy import sparse
 
 from digests.scoring.bm25 import BM25_FEATURES, MAX_NORMALISED, bm25_queries
+from digests.scoring.learned import LearnedScores, learned_scores
 from digests.scoring.paper_index import Columns, PaperIndex
 from digests.scoring.rows import ProfileRow
 from digests.scoring.semantic import semantic_embed
@@ -234,6 +235,7 @@ class ProfileMatrices:
     wants_updates: np.ndarray
     embeddings: np.ndarray | None  # readers × dimension, zero rows for readers without one
     semantic: np.ndarray | None  # readers × the in-process model's dimension (zero: no text)
+    learned: LearnedScores | None  # the readers with a model of their own (`learned`)
 
     @classmethod
     def build(
@@ -281,4 +283,5 @@ class ProfileMatrices:
             wants_updates=np.fromiter((x.include_updates for x in profiles), dtype=bool, count=n),
             embeddings=_profile_embeddings(profiles, index),
             semantic=_semantic(profiles, index),
+            learned=learned_scores(profiles, index),
         )

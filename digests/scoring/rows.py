@@ -40,5 +40,9 @@ class ProfileRow:
     seed_texts: list[str] = field(default_factory=list)
     more_texts: list[str] = field(default_factory=list)
     less_texts: list[str] = field(default_factory=list)
+    # (title, abstract) of the papers the reader asked more of or clicked, and of those they
+    # were shown and left alone or asked less of, newest first: their own model (`learned`)
+    learn_positives: list[tuple[str, str]] = field(default_factory=list)
+    learn_negatives: list[tuple[str, str]] = field(default_factory=list)
     include_updates: bool = False
     embedding: np.ndarray | None = None  # mean of the seed and liked papers' embeddings

@@ -168,17 +168,33 @@ def _dense_parts(
         active = _active(vectors)
         cosine = vectors[active] @ index.semantic.T
         yield Signal.SEMANTIC, active, _above(cosine, SEMANTIC_FLOOR, WEIGHTS["semantic"])
+    learned = _learned_in(m, rows)
     for signal, similarity, weight in (
         (Signal.FEEDBACK_MORE, m.more, WEIGHTS["feedback_more"]),
         (Signal.FEEDBACK_LESS, m.less, -WEIGHTS["feedback_less"]),
     ):
         assign = similarity.assign[rows]
         active = np.flatnonzero(np.diff(assign.indptr))
+        if signal == Signal.FEEDBACK_MORE and learned is not None:
+            active = np.setdiff1d(active, learned[0])  # their model replaces Rocchio
         if len(active):
             only = TextSimilarity(assign[active], similarity.per_text)
             dense = only.dense(slice(None), abs(weight))
             if dense is not None:
                 yield signal, active, dense if weight > 0 else -1 * dense
+    if learned is not None:
+        yield Signal.FEEDBACK_MORE, learned[0], learned[1] * WEIGHTS["feedback_more"]
+
+
+def _learned_in(m: ProfileMatrices, rows: slice) -> tuple[np.ndarray, np.ndarray] | None:
+    """The readers of the slice with a learned model (positions in the slice), their evidence."""
+    if m.learned is None:
+        return None
+    start, stop, _ = rows.indices(len(m.ids))
+    inside = (m.learned.readers >= start) & (m.learned.readers < stop)
+    if not inside.any():
+        return None
+    return m.learned.readers[inside] - start, m.learned.evidence[inside]
 
 
 def _excluded(index: PaperIndex, m: ProfileMatrices, rows: slice) -> sparse.coo_matrix:
