@@ -8,7 +8,7 @@ unique per subscriber and day, so a second run, or a second worker, changes noth
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
@@ -16,13 +16,15 @@ from django.utils.translation import override
 
 from digests.arxiv.seeds import seed_ids
 from digests.brief import digest_brief_compose
-from digests.models import Digest, DigestItem, Paper, Topic
+from digests.models import Digest, DigestItem, DigestUpdate, Paper, Topic
+from digests.models.paper import announced_between
 from digests.ranking import Pick, digest_pick
 from digests.scoring.history import document_frequencies
 from digests.scoring.inputs import paper_rows, profile_rows, topic_parents
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.rows import ProfileRow
 from digests.scoring.scores import scores_compute
+from digests.versions import UpdateNote, reader_updates
 from newsletter.i18n import language_for_translation
 from subscribers.models import Subscriber
 
@@ -49,6 +51,7 @@ def _digest_create(
     picks: list[Pick],
     papers: list[Paper],
     topics: dict[str, Topic],
+    updates: Sequence[UpdateNote] = (),
 ) -> Digest:
     profile = subscriber.profile
     keyword_hits: dict[str, list[int]] = {}
@@ -71,7 +74,7 @@ def _digest_create(
                 subscriber=subscriber,
                 issue_date=issue_date,
                 brief=brief,
-                status=Digest.Status.ASSEMBLED if picks else Digest.Status.EMPTY,
+                status=Digest.Status.ASSEMBLED if picks or updates else Digest.Status.EMPTY,
                 note=note,
             )
             DigestItem.objects.bulk_create(
@@ -85,6 +88,11 @@ def _digest_create(
                 )
                 for rank, pick in enumerate(picks, start=1)
             )
+            DigestUpdate.objects.bulk_create(
+                DigestUpdate(digest=digest, paper_id=n.paper_id, version=n.version,
+                             previous_version=n.previous_version, previous_date=n.previous_date)
+                for n in updates
+            )  # fmt: skip
     except IntegrityError:
         # Another worker assembled it first: the database keeps exactly one.
         return Digest.objects.get(subscriber=subscriber, issue_date=issue_date)
@@ -119,7 +127,7 @@ def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) 
         group = [s for s in todo if s.frequency == frequency]
         if group:
             papers = list(
-                Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk")
+                Paper.objects.filter(announced_between(first_day, issue_date)).order_by("pk")
             )
             made.update(_assemble_group(group, papers, issue_date))
     return [existing.get(s.pk) or made[s.pk] for s in subscribers]
@@ -175,9 +183,15 @@ def _assemble_group(
 ) -> dict[int, Digest]:
     topics = {t.slug: t for t in Topic.objects.all()}
     seen = already_seen(todo, issue_date)
+    updates = reader_updates(todo, papers, issue_date)  # new versions of papers they got
     return {
         subscriber.pk: _digest_create(
-            subscriber=subscriber, issue_date=issue_date, picks=picks, papers=papers, topics=topics
+            subscriber=subscriber,
+            issue_date=issue_date,
+            picks=picks,
+            papers=papers,
+            topics=topics,
+            updates=updates[subscriber.pk],
         )
         for subscriber, picks in picks_ranked(
             todo, papers, issue_date, exclude=seen, topics=list(topics.values())
@@ -202,7 +216,7 @@ def picks_for(
     first_day = issue_date
     if subscriber.frequency == Subscriber.Frequency.WEEKLY:
         first_day = issue_date - WEEK + dt.timedelta(days=1)
-    papers = list(Paper.objects.filter(announce_date__range=(first_day, issue_date)).order_by("pk"))
+    papers = list(Paper.objects.filter(announced_between(first_day, issue_date)).order_by("pk"))
     if not papers:
         return [], []
     [(_, picks)] = picks_ranked([subscriber], papers, issue_date, exclude={subscriber.pk: exclude})

@@ -9,10 +9,17 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from digests.arxiv.affiliations import affiliations_fill, affiliations_needed
 from digests.arxiv.seeds import seeds_missing_fetch
 from digests.authors import author_index_refresh
 from digests.brief import BriefReport, briefs_write
-from digests.enrich import EnrichReport, enrich_languages, lexical_enrich, papers_enrich
+from digests.enrich import (
+    EnrichReport,
+    enrich_languages,
+    lexical_enrich,
+    papers_by_importance,
+    papers_enrich,
+)
 from digests.fanout import SEND_TRIES, SendReport, chunk_send, id_chunks, subscriber_ids_due
 from digests.ingest import ALL_ARCHIVES, ARXIV_TZ, IngestReport, day_ingest
 from digests.llm.breaker import llm_reading_start
@@ -23,6 +30,7 @@ from digests.models.run import StepTimer, step_recorded
 from digests.reach import papers_in_reach
 from digests.readings import latest_issue_date
 from digests.scoring.inputs import profile_rows
+from digests.versions import changes_enrich
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = [
@@ -30,6 +38,7 @@ __all__ = [
     "announcement_ingest_until",
     "categories_needed",
     "daily_run",
+    "day_affiliations_read",
     "day_enrich",
     "digests_send",
     "subscribers_due",
@@ -135,13 +144,17 @@ def day_enrich(
     with step_recorded(step=PipelineStep.ENRICH, day=date) as timer:
         papers = list(Paper.objects.filter(announce_date=date))
         languages = enrich_languages()
-        llm_reading_start(day=date)  # the deadline of the day's LLM calls runs from here
         lexical_enrich(papers)  # what every paper shows, and what readers are first scored by
+        # Before translation and scoring: translated with the paper, matched by followed
+        # institutions (the pages take ARXIV_REQUEST_DELAY each, outside the LLM's deadline).
+        day_affiliations_read(papers, day=date)
+        llm_reading_start(day=date)  # the deadline of the day's LLM calls runs from here
         papers_embed(papers, day=date)  # (scoring reads embeddings when configured)
         reach = papers_in_reach(papers, day=date) if llm_enabled() else None
         enriched = papers_enrich(
             papers=papers, languages=languages, day=date, progress=progress, reach=reach
         )
+        changes_enrich(papers, day=date)  # what a new version changed, for readers of the old
         _timer_note(
             timer, enriched, "papers", "enriched", "cached", "failed", "skipped", "unreached",
             "calls", "tokens_in", "tokens_out",
@@ -152,6 +165,21 @@ def day_enrich(
     IngestDay.objects.filter(date=date, ready_at=None).update(ready_at=timezone.now())
     author_index_refresh()  # so the first reader of the new authors' pages does not wait for it
     return enriched, briefs
+
+
+def day_affiliations_read(papers: list[Paper], *, day: dt.date) -> int:
+    """Read the HTML pages of the day's papers whose affiliations we lack: first those some
+    reader will be shown (always all of them), then the others, the most followed first, up
+    to ARXIV_HTML_PAGES more pages, so a followed institution can bring in a paper that
+    nothing else would. Return how many pages were read."""
+    if not any(affiliations_needed(p) for p in papers):
+        return 0
+    reach = papers_in_reach(papers, day=day)
+    shown = set().union(*reach.values()) if reach else set()
+    first = [p for p in papers if p.pk in shown]
+    others = [p for p in papers_by_importance(papers) if p.pk not in shown]
+    wanted = sum(affiliations_needed(p) for p in first)
+    return affiliations_fill([*first, *others], limit=wanted + settings.ARXIV_HTML_PAGES)
 
 
 def daily_run(
@@ -171,8 +199,8 @@ def daily_run(
     if issue_date is None and date is not None and latest_issue_date(date) == date:
         issue_date = date  # ingested by an earlier run
     if issue_date is not None:
+        seeds_missing_fetch()  # before scoring (and the LLM's reach): the seeds we lack
         day_enrich(date=issue_date)
-        seeds_missing_fetch()  # before scoring: the seeds readers gave that we lack
     send = digests_send(issue_date=issue_date, everyone=True, progress=send_progress)
     return ingest, send
 

@@ -20,10 +20,9 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from digests.arxiv.affiliations import affiliations_fill
 from digests.assemble import digests_assemble
 from digests.delivery import SendOutcome, delivery_send
-from digests.models import Delivery, Digest, IngestDay, Paper, PipelineStep
+from digests.models import Delivery, Digest, IngestDay, PipelineStep
 from digests.models.run import StepTimer, step_recorded
 from subscribers.models import Subscriber
 
@@ -156,12 +155,6 @@ def chunk_send(
         )
         digests = digests_assemble(subscribers=subscribers, issue_date=issue_date)
         report.assembled = len(digests)
-        # Affiliations are read from the papers' pages only for papers someone will see.
-        affiliations_fill(
-            Paper.objects.filter(
-                digest_items__digest__in=[d for d in digests if d.status == Digest.Status.ASSEMBLED]
-            ).distinct()
-        )
         _timer_note(timer, report, "assembled", idle=not digests)
     with step_recorded(step=PipelineStep.SEND, day=issue_date) as timer:
         for digest in digests:

@@ -20,10 +20,11 @@ from mjml import mjml2html
 
 from digests.llm.calls import llm_enabled
 from digests.mail_html import html_wire_bytes, lines_wrapped
-from digests.models import Digest, DigestItem
+from digests.models import Digest, DigestItem, DigestUpdate
 from digests.readings import Reading, readings_for
 from digests.shown import ShownPaper, shown_paper
 from digests.text import latex_formatting_removed
+from digests.versions import change_line, changes_for
 from newsletter.i18n import language_for_translation
 from subscribers.tokens import digest_token, feedback_token, unsubscribe_token
 
@@ -31,6 +32,7 @@ __all__ = [
     "GMAIL_CLIP_BYTES",
     "ItemView",
     "RenderedEmail",
+    "UpdateView",
     "digest_mjml",
     "digest_render",
     "digest_subject",
@@ -38,6 +40,7 @@ __all__ = [
     "item_views",
     "manage_token_read",
     "manage_url",
+    "update_views",
 ]
 
 
@@ -104,6 +107,50 @@ def item_views(digest: Digest) -> list[ItemView]:
                     reasons=item_reasons(item, reading, language),
                     paper_url=settings.SITE_URL
                     + reverse("public:paper", args=[item.paper.arxiv_id])
+                    + f"?lang={code}",
+                )
+            )
+    return views
+
+
+@dataclass(frozen=True)
+class UpdateView:
+    """A new version of a paper the reader got before: the "updated" section, below the new."""
+
+    update: DigestUpdate
+    shown: ShownPaper
+    got: str  # "updated: you got v1 on 2026-06-18", in the reader's language
+    change: str  # "v2: accepted at ICML", or the model's sentence
+    paper_url: str
+
+
+def update_views(digest: Digest) -> list[UpdateView]:
+    """The digest's updated papers with their reading and what changed, in 4 queries."""
+    language = digest.subscriber.language
+    updates = list(digest.updates.select_related("paper").order_by("pk"))
+    if not updates:
+        return []
+    readings = readings_for([u.paper for u in updates], language)
+    changes = changes_for(updates, language)
+    code = language_for_translation(language)
+    views = []
+    with translation.override(code):
+        for update in updates:
+            previous, sentence = changes[update.pk]
+            got = _("updated: you got v%(version)s on %(date)s") % {
+                "version": update.previous_version,
+                "date": update.previous_date.isoformat(),
+            }
+            views.append(
+                UpdateView(
+                    update=update,
+                    shown=shown_paper(
+                        update.paper, readings[update.paper_id], english_abstract=False
+                    ),
+                    got=got,
+                    change=change_line(update.paper, previous, sentence),
+                    paper_url=settings.SITE_URL
+                    + reverse("public:paper", args=[update.paper.arxiv_id])
                     + f"?lang={code}",
                 )
             )
@@ -224,6 +271,7 @@ def digest_render(digest: Digest) -> RenderedEmail:
     context = {
         "digest": digest,
         "items": views,
+        "updates": update_views(digest),
         "brief": digest.brief,
         "lang": language,
         "site_url": settings.SITE_URL,

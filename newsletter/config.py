@@ -276,6 +276,7 @@ class Config:
             raise _fail("TRUSTED_PROXY_COUNT", str(self.trusted_proxy_count), "must be 0 or more")
         self.forwarded_allow_ips = _forwarded_allow_ips(env)
         self.arxiv_request_delay = _positive_number(env, "ARXIV_REQUEST_DELAY", 3.0, integer=False)
+        self.arxiv_html_pages = int(_positive_number(env, "ARXIV_HTML_PAGES", 200, integer=True))
         self.unconfirmed_purge_days = int(
             _positive_number(env, "UNCONFIRMED_PURGE_DAYS", 7, integer=True)
         )

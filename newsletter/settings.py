@@ -113,6 +113,7 @@ ARXIV_RSS_URL = CONFIG.arxiv_rss_url
 ARXIV_API_URL = CONFIG.arxiv_api_url
 ARXIV_HTML_URL = CONFIG.arxiv_html_url
 ARXIV_REQUEST_DELAY = CONFIG.arxiv_request_delay
+ARXIV_HTML_PAGES = CONFIG.arxiv_html_pages  # pages a day beyond the papers readers are shown
 ARXIV_RETRY_UNTIL = CONFIG.arxiv_retry_until
 # What ingestion reads: "auto" (what readers name or seem to read), "all", or a tuple of codes.
 ARXIV_CATEGORIES = CONFIG.arxiv_categories

@@ -16,10 +16,11 @@ from django.conf import settings
 from django.utils import timezone
 
 from digests.arxiv.client import ArxivUnavailable, PoliteSession, polite_retry
+from digests.arxiv.records import name_key
 from digests.models import Paper
 from digests.text import clean_text
 
-__all__ = ["affiliations_fill", "affiliations_parse"]
+__all__ = ["affiliations_fill", "affiliations_needed", "affiliations_parse"]
 
 log = logging.getLogger(__name__)
 
@@ -90,21 +91,29 @@ def affiliations_parse(page: str) -> dict[str, list[str]]:
     return {name: affiliations for name, affiliations in parser.authors if name and affiliations}
 
 
-def _name_key(name: str) -> str:
-    return " ".join(name.lower().replace(".", " ").split())
+def affiliations_needed(paper: Paper) -> bool:
+    """Whether the paper's page is still to be read: we hold no affiliations for its version."""
+    return paper.affiliations_version is None or paper.affiliations_version < paper.version
 
 
-def affiliations_fill(papers: Iterable[Paper], *, session: PoliteSession | None = None) -> int:
-    """Read the HTML page of each paper that has no affiliation yet; return how many got some.
+def affiliations_fill(
+    papers: Iterable[Paper], *, session: PoliteSession | None = None, limit: int | None = None
+) -> int:
+    """Read the HTML page of each paper whose version's affiliations we lack, in the order
+    given, at most `limit` pages; return how many pages were read.
 
-    Each page is read once (cached by `affiliations_checked_at`), politely, and a missing page
-    or one without marked affiliations leaves the paper without any.
+    A page's marked affiliations replace those held; a page without any (or no page) leaves
+    those held from an earlier version as they are, and a paper with none without any. Each
+    version's page is read once (`affiliations_version`), politely; a page that could not be
+    fetched is tried again next time.
     """
     session = session or PoliteSession()
-    filled = 0
+    read = 0
     for paper in papers:
-        if paper.affiliations or paper.affiliations_checked_at is not None:
+        if not affiliations_needed(paper):
             continue
+        if limit is not None and read >= limit:
+            break
         url = f"{settings.ARXIV_HTML_URL.rstrip('/')}/{paper.versioned_id}"
 
         @polite_retry(attempts=3)
@@ -115,18 +124,23 @@ def affiliations_fill(papers: Iterable[Paper], *, session: PoliteSession | None 
             response.raise_for_status()
             return response.text
 
+        read += 1
         try:
             page = fetch()
         except (ArxivUnavailable, requests.RequestException) as error:
-            log.warning("affiliations of %s not read: %s", paper.arxiv_id, error)
-            continue  # not marked as checked: tried again next time
-        found = {_name_key(k): v for k, v in affiliations_parse(page or "").items()}
-        authors = [
-            {**author, "affiliations": found.get(_name_key(author["name"]), [])}
-            for author in paper.authors
-        ]
-        paper.authors = authors
+            log.warning("affiliations of %s not read: %s", paper.versioned_id, error)
+            continue  # not marked as read: tried again next time
+        found = {name_key(k): v for k, v in affiliations_parse(page or "").items()}
+        if found:
+            paper.authors = [
+                {**author, "affiliations": found.get(name_key(author["name"]), [])}
+                for author in paper.authors
+            ]
         paper.affiliations_checked_at = timezone.now()
-        paper.save(update_fields=["authors", "affiliations_checked_at", "updated_at"])
-        filled += bool(paper.affiliations)
-    return filled
+        paper.affiliations_version = paper.version
+        Paper.objects.filter(pk=paper.pk, version=paper.version).update(
+            authors=paper.authors,
+            affiliations_checked_at=paper.affiliations_checked_at,
+            affiliations_version=paper.version,
+        )
+    return read

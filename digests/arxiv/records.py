@@ -19,7 +19,7 @@ import arxiv
 from django.db import DataError, IntegrityError, transaction
 from django.utils import timezone
 
-from digests.models import Paper
+from digests.models import Paper, PaperVersion
 from digests.text import clean_text
 
 __all__ = [
@@ -27,6 +27,8 @@ __all__ = [
     "RecordError",
     "RecordProblem",
     "UpsertOutcome",
+    "authors_merged",
+    "name_key",
     "paper_fields",
     "papers_upsert",
     "versioned_id_split",
@@ -191,8 +193,36 @@ def paper_fields(
     return fields, [RecordProblem(arxiv_id, reason, name) for name, reason in seen]
 
 
-def _paper_apply(paper: Paper, announcement: Announcement, fields: dict) -> str:
-    """Bring an existing row up to date; return "updated" or "unchanged"."""
+def name_key(name: str) -> str:
+    """An author's name as compared across records and pages: case, dots and spaces ignored."""
+    return " ".join(name.lower().replace(".", " ").split())
+
+
+def authors_merged(held: list[dict], fresh: list[dict]) -> list[dict]:
+    """The record's authors, each keeping the affiliations we hold for that name when the
+    record gives none (the API rarely has them; they came from the paper's page)."""
+    known = {name_key(a["name"]): a.get("affiliations", []) for a in held}
+    return [
+        a if a.get("affiliations") else {**a, "affiliations": known.get(name_key(a["name"]), [])}
+        for a in fresh
+    ]
+
+
+def _has_affiliations(authors: list[dict]) -> bool:
+    return any(a.get("affiliations") for a in authors)
+
+
+def _paper_apply(paper: Paper, announcement: Announcement, fields: dict, day: dt.date) -> str:
+    """Bring an existing row up to date; return "updated" or "unchanged".
+
+    The first announcement day never moves; `announce_date` (the latest one) never goes back,
+    and affiliations held are kept when the record has none (see `authors_merged`)."""
+    if _has_affiliations(fields["authors"]):
+        fields["affiliations_version"] = announcement.version
+    fields["authors"] = authors_merged(paper.authors, fields["authors"])
+    fields["first_announced"] = min(paper.first_announced or day, day)
+    if paper.announce_date is not None and paper.announce_date > day:
+        fields["announce_date"], fields["announce_type"] = paper.announce_date, paper.announce_type
     if announcement.version > paper.version:
         paper.version_history = [*paper.version_history, paper.version]
         paper.version = announcement.version
@@ -206,7 +236,7 @@ def _paper_apply(paper: Paper, announcement: Announcement, fields: dict) -> str:
 _UPDATABLE = [
     "version", "version_history", "title", "abstract", "authors", "categories",
     "primary_category", "comment", "journal_ref", "doi", "published", "updated",
-    "announce_date", "announce_type", "updated_at",
+    "announce_date", "announce_type", "first_announced", "affiliations_version", "updated_at",
 ]  # fmt: skip
 # What one record can make the database refuse; a lost connection is not among them (it
 # fails the day, which is tried again).
@@ -237,10 +267,13 @@ def _save_each(new: list[Paper], changed: list[Paper], outcome: UpsertOutcome) -
 def papers_upsert(
     *, announcements: dict[str, Announcement], results: dict[str, arxiv.Result], day: dt.date
 ) -> UpsertOutcome:
-    """Create or update a batch of papers; a record the database refuses is skipped alone."""
+    """Create or update a batch of papers, each version's announcement kept as a
+    `PaperVersion`; a record the database refuses is skipped alone."""
     outcome = UpsertOutcome()
     existing = Paper.objects.select_for_update().in_bulk(list(results), field_name="arxiv_id")
     new, changed = [], []
+    replaced: list[PaperVersion] = []  # the versions a new one replaces, with their text
+    announced: list[tuple[Paper, Announcement]] = []
     now = timezone.now()
     for arxiv_id, result in results.items():
         announcement = announcements[arxiv_id]
@@ -252,11 +285,24 @@ def papers_upsert(
         outcome.repaired.extend(problems)
         fields.update(announce_date=day, announce_type=announcement.announce_type)
         paper = existing.get(arxiv_id)
+        announced.append((paper or Paper(arxiv_id=arxiv_id), announcement))
         if paper is None:
-            new.append(Paper(arxiv_id=arxiv_id, version=announcement.version, **fields))
+            if _has_affiliations(fields["authors"]):
+                fields["affiliations_version"] = announcement.version
+            paper = Paper(
+                arxiv_id=arxiv_id, version=announcement.version, first_announced=day, **fields
+            )
+            announced[-1] = (paper, announcement)
+            new.append(paper)
             outcome.created += 1
             continue
-        if _paper_apply(paper, announcement, fields) == "unchanged":
+        if announcement.version < paper.version:
+            # An earlier day read again: its version's announcement is kept, the paper stays.
+            outcome.unchanged += 1
+            continue
+        if announcement.version > paper.version:
+            replaced.append(_version_row(paper))
+        if _paper_apply(paper, announcement, fields, day) == "unchanged":
             outcome.unchanged += 1
             continue
         outcome.updated += 1
@@ -269,4 +315,47 @@ def papers_upsert(
     except RECORD_ERRORS as error:
         log.warning("a batch of arXiv records was refused (%s): storing them one by one", error)
         _save_each(new, changed, outcome)
+    skipped = {p.arxiv_id for p in outcome.skipped}
+    rows = [r for r in replaced if r.paper.arxiv_id not in skipped]
+    for paper, announcement in announced:
+        if paper.pk is not None and paper.arxiv_id not in skipped:
+            rows.append(_version_row(paper, announcement, day))
+    _versions_store(rows)
     return outcome
+
+
+def _version_row(
+    paper: Paper, announcement: Announcement | None = None, day: dt.date | None = None
+) -> PaperVersion:
+    """The row of the version `announcement` names (on `day`), else of the paper's current one.
+
+    Its text is the paper's only when the paper is at that version (an earlier day read again
+    gives a later version's record)."""
+    version = announcement.version if announcement else paper.version
+    own_text = version == paper.version
+    return PaperVersion(
+        paper=paper,
+        version=version,
+        announce_date=day if announcement else paper.announce_date,
+        announce_type=announcement.announce_type if announcement else paper.announce_type,
+        title=paper.title if own_text else "",
+        abstract=paper.abstract if own_text else "",
+        comment=paper.comment if own_text else "",
+    )
+
+
+def _versions_store(rows: list[PaperVersion]) -> None:
+    """Keep each version's row; a version's first announcement day stays as it was, and one
+    held without a day (a seed's, kept at a replacement) gets its day now."""
+    if not rows:
+        return
+    PaperVersion.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    dated = {(r.paper.pk, r.version): r for r in rows if r.announce_date is not None}
+    undated = PaperVersion.objects.filter(
+        paper__in={r.paper.pk for r in rows}, announce_date__isnull=True
+    )
+    for held in undated:
+        row = dated.get((held.paper_id, held.version))
+        if row is not None:
+            held.announce_date, held.announce_type = row.announce_date, row.announce_type
+            held.save(update_fields=["announce_date", "announce_type"])

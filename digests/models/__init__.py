@@ -8,6 +8,7 @@ from digests.models.run import BeatTick, PipelineStep, StepRun
 from digests.models.topic import Topic
 from digests.models.tracking import TrackingDecision
 from digests.models.usage import LLMUsage
+from digests.models.versions import DigestUpdate, PaperVersion, VersionChange
 
 __all__ = [
     "AnnounceType",
@@ -15,15 +16,18 @@ __all__ = [
     "Delivery",
     "Digest",
     "DigestItem",
+    "DigestUpdate",
     "Enrichment",
     "Feedback",
     "IngestDay",
     "IngestStatus",
     "LLMUsage",
     "Paper",
+    "PaperVersion",
     "PipelineStep",
     "StepRun",
     "Topic",
     "TopicBrief",
     "TrackingDecision",
+    "VersionChange",
 ]

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["AnnounceType", "Enrichment", "Paper"]
+__all__ = ["AnnounceType", "Enrichment", "Paper", "announced_between"]
+
+
+def announced_between(first: dt.date, last: dt.date) -> models.Q:
+    """Papers announced in [first, last]: at their latest announcement, or first announced
+    there (a later version moves the one, never the other)."""
+    return models.Q(announce_date__range=(first, last)) | models.Q(
+        first_announced__range=(first, last)
+    )
 
 
 class AnnounceType(models.TextChoices):
@@ -16,7 +26,11 @@ class AnnounceType(models.TextChoices):
 
 
 class Paper(models.Model):
-    """One arXiv paper at its latest known version; older version numbers kept in history.
+    """One arXiv paper at its latest known version; each version's announcement and text kept
+    in `versions` (`PaperVersion`).
+
+    `announce_date` is the paper's latest announcement (what that day's pipeline reads: new
+    papers, cross-lists and replacements); `first_announced` the first, which never moves.
 
     A paper fetched only because a reader gave it as a seed (`digests.arxiv.seeds`) has no
     announce date and no announce type: it belongs to no announcement day, so no day's query
@@ -40,6 +54,12 @@ class Paper(models.Model):
     affiliations_checked_at = models.DateTimeField(
         null=True, blank=True, help_text="When the paper's HTML page was read for affiliations."
     )
+    affiliations_version = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="The version whose affiliations we hold (from its API record or HTML page); "
+        "below `version`, its page is still to be read.",
+    )
     embedding = models.BinaryField(
         null=True, blank=True, help_text="float32 vector of title+abstract."
     )
@@ -50,6 +70,12 @@ class Paper(models.Model):
         null=True, blank=True, db_index=True, help_text="None: fetched as a seed, not announced."
     )
     announce_type = models.CharField(max_length=16, choices=AnnounceType.choices, blank=True)
+    first_announced = models.DateField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The day arXiv first announced the paper; a new version never moves it.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -82,7 +82,7 @@ def test_fill_reads_each_page_once_and_never_guesses(day_without_affiliations):
     without = Paper.objects.get(arxiv_id="2606.18832")
     assert without.affiliations == []
     assert without.affiliations_checked_at is not None
-    assert (filled, again) == (1, 0)
+    assert (filled, again) == (2, 0)  # pages read: each version's once
     html_requests = [p for p in server.recorded.requests if p.startswith("/html/")]
     assert html_requests == ["/html/2606.18831v1", "/html/2606.18832v1"]
 
