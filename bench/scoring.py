@@ -35,7 +35,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import Corpus
-from digests.scoring import semantic
+from digests.scoring import vector_store
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.scores import scores_compute, top_papers
 
@@ -197,7 +197,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.one is not None:
-        semantic.cache_root = Path(args.cache) if args.cache else None
+        vector_store.cache_root = Path(args.cache) if args.cache else None
         print(json.dumps(run_one(args.one, args.papers, args.chunk, args.seed, args.day)))
         return
 

@@ -1,0 +1,52 @@
+"""One store for the vectors of texts: the in-process model's and the embedding server's."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from digests.scoring import vector_store
+from digests.scoring.semantic import DISK_MINIMUM, semantic_embed, semantic_forget
+from digests.scoring.vector_store import text_key, vectors_forget, vectors_get, vectors_put
+
+
+def test_vectors_written_by_one_process_are_read_by_the_next(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    keys = [text_key("model", f"text {n}") for n in range(3)]
+    vectors = np.eye(3, dtype=np.float32)
+    vectors_put("embeddings-x", keys, vectors, persist=True)
+    vectors_forget("embeddings-x")  # a new process
+
+    found = vectors_get("embeddings-x", keys)
+
+    assert list(found) == keys and np.array_equal(np.vstack(list(found.values())), vectors)
+    assert list((tmp_path / "scoring" / "embeddings-x").glob("*.npz"))
+    assert vectors_get("embeddings-y", keys) == {}  # stores do not mix
+
+
+def test_many_shards_merge_into_one_and_keep_every_vector(settings, tmp_path, monkeypatch):
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setattr(vector_store, "MAX_SHARDS", 3)
+    keys = [text_key(str(n)) for n in range(6)]
+    for n, key in enumerate(keys):
+        vectors_put("s", [key], np.full((1, 2), n, dtype=np.float32), persist=True)
+    vectors_forget("s")
+
+    found = vectors_get("s", keys)
+
+    assert len(list((tmp_path / "scoring" / "s").glob("*.npz"))) <= 3
+    assert [float(found[k][0]) for k in keys] == [0, 1, 2, 3, 4, 5]
+
+
+def test_semantic_vectors_are_computed_once_and_small_calls_skip_the_disk(settings, tmp_path):
+    settings.DATA_DIR = tmp_path
+    semantic_forget()
+    texts = [f"surface code decoder number {n}" for n in range(DISK_MINIMUM)]
+    first = semantic_embed(texts, "wordllama")
+    shards = list((tmp_path / "scoring" / "semantic-wordllama").glob("*.npz"))
+    assert first is not None and len(shards) == 1
+    semantic_forget()
+    again = semantic_embed(texts, "wordllama")
+    assert again is not None and np.allclose(first, again)
+    assert list((tmp_path / "scoring" / "semantic-wordllama").glob("*.npz")) == shards
+    semantic_embed(["one more text"], "wordllama")  # a preview: computed, nothing written
+    assert list((tmp_path / "scoring" / "semantic-wordllama").glob("*.npz")) == shards
