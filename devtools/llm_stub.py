@@ -266,6 +266,21 @@ def _brief_answer(document: dict[str, Any]) -> dict[str, Any]:
     return {"brief": " ".join(sentences)}
 
 
+def _change_answer(document: dict[str, Any]) -> dict[str, Any]:
+    """What a new version changed, marked with the language asked: the comments' change."""
+    target = str(document.get("target_language") or "?")
+    read, new = document.get("read"), document.get("new")
+    old: dict[str, Any] = read if isinstance(read, dict) else {}
+    now: dict[str, Any] = new if isinstance(new, dict) else {}
+    if str(old.get("comments") or "") != str(now.get("comments") or ""):
+        said = f"the comments now read: {now.get('comments') or 'nothing'}"
+    elif str(old.get("abstract") or "") != str(now.get("abstract") or ""):
+        said = "the abstract was rewritten"
+    else:
+        said = "nothing of substance changed"
+    return {"change": f"[{NATIVE_NAMES.get(target, target)}] v{now.get('version')}: {said}."}
+
+
 def _planned_answer(kind: str, document: dict[str, Any]) -> dict[str, Any]:
     """The valid-JSON bad answers: a wrong shape, or the right shape full of hostile text."""
     brief = document.get("task") == "brief"
@@ -394,12 +409,14 @@ class LLMStub(ScriptedServer):
         _check_response_format(body.get("response_format"), messages)
         document = _data_document(messages)
         task = document.get("task")
-        if task not in ("enrich", "brief"):
+        if task not in ("enrich", "brief", "version_change"):
             raise _BadRequest(f"stub: unknown task {task!r} in the data block")
         if plan is not None and plan.kind == "malformed":
             content = MALFORMED_CONTENT
         elif plan is not None and plan.kind in ("invalid", "hostile"):
             content = json.dumps(_planned_answer(plan.kind, document), ensure_ascii=False)
+        elif task == "version_change":
+            content = json.dumps(_change_answer(document), ensure_ascii=False)
         elif task == "enrich":
             answer = _enrich_answer(document, self.canned)
             if plan is not None and plan.kind in SLIPS:

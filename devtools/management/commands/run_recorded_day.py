@@ -1,7 +1,8 @@
 """`run_recorded_day [FOLDER]`: run_daily against a recorded arXiv day served on 127.0.0.1.
 
-For the demo and for trying the service without a network: the recorded feeds and API
-answers are served over real HTTP and the pipeline reads them through its real clients.
+For the demo and for trying the service without a network: the recorded feeds, API answers
+and HTML pages (`html/<id>v<n>.html`, for affiliations; a paper without one answers 404, as on
+arXiv) are served over real HTTP and the pipeline reads them through its real clients.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class Command(BaseCommand):
                     **llm,
                     ARXIV_RSS_URL=server.rss_url,
                     ARXIV_API_URL=server.api_url,
+                    ARXIV_HTML_URL=server.html_url,
                     ARXIV_REQUEST_DELAY=0,
                 ),
                 progress_bar("ingesting") as ingest_bar,
