@@ -1,9 +1,9 @@
 """Each reader's k most relevant papers, as one stable descending sort would order them.
 
 A full sort of every reader's row costs far more than the few papers a digest takes. With uint8
-relevance, a row is cut into 2k blocks: the k-th largest of their maxima is a floor that at
-least k of its papers reach (k disjoint blocks each hold one), so only the papers at or above
-it can be among the k best; they are ordered by one small sort of (255 − relevance, paper)
+relevance, a row's papers are dealt into 2k blocks: the k-th largest of their maxima is a floor
+that at least k of its papers reach (k disjoint blocks each hold one), so only the papers at or
+above it can be among the k best; they are ordered by one small sort of (255 − relevance, paper)
 keys. Rows where the floor keeps too many papers (ties, a row all zero) are sorted whole. The
 result is exactly the stable sort's: best first, the lower index first among equals.
 """
@@ -26,6 +26,20 @@ def _sorted_whole(relevance: np.ndarray, k: int) -> np.ndarray:
     return order[:, :k]
 
 
+def _block_maxima(relevance: np.ndarray, blocks: int) -> np.ndarray:
+    """Each row's maximum in each of `blocks` disjoint blocks of papers (block j: papers j,
+    j + blocks, j + 2·blocks, …), halving the blocks' length with whole-array maxima."""
+    readers, papers = relevance.shape
+    folded = relevance[:, : papers // blocks * blocks].reshape(readers, -1, blocks)
+    while folded.shape[1] > 1:
+        half = folded.shape[1] // 2
+        odd = folded[:, 2 * half :]
+        folded = np.maximum(folded[:, :half], folded[:, half : 2 * half])
+        if odd.shape[1]:
+            np.maximum(folded[:, :1], odd, out=folded[:, :1])
+    return folded[:, 0]
+
+
 def top_papers(relevance: np.ndarray, k: int) -> np.ndarray:
     """Each reader's `k` most relevant papers (readers × k), best first, the lower index first
     among equals (as `_sorted_whole`, without sorting whole rows)."""
@@ -34,11 +48,10 @@ def top_papers(relevance: np.ndarray, k: int) -> np.ndarray:
     if relevance.dtype != np.uint8 or not 0 < k <= KEPT or papers < 8 * k or papers >= 2**23:
         return _sorted_whole(relevance, k)
     blocks = 2 * k
-    width = papers // blocks
-    maxima = relevance[:, : width * blocks].reshape(readers, blocks, width).max(axis=2)
+    maxima = _block_maxima(relevance, blocks)
     floor = np.partition(maxima, blocks - k, axis=1)[:, blocks - k]
     kept = relevance >= floor[:, None]
-    counts = np.count_nonzero(kept, axis=1)
+    counts = kept.view(np.uint8).sum(axis=1, dtype=np.int64)
     narrow = counts <= KEPT
     kept[~narrow] = False
     flat = np.flatnonzero(kept)  # row by row, columns ascending
