@@ -68,10 +68,14 @@ def _draft(
     fields = {"language": subscriber.language, "frequency": subscriber.frequency}
     draft = Subscriber(pk=subscriber.pk, email=subscriber.email, **(fields | subscriber_fields))
     try:
-        stored_id = subscriber.profile.pk
+        stored: InterestProfile | None = subscriber.profile
     except InterestProfile.DoesNotExist:
-        stored_id = 0
-    profile = InterestProfile(pk=stored_id, subscriber=draft, **profile_fields)
+        stored = None
+    # What the editor's form does not hold stays as stored: the categories the reader dropped.
+    kept = {"dropped_categories": list(stored.dropped_categories)} if stored else {}
+    profile = InterestProfile(
+        pk=stored.pk if stored else 0, subscriber=draft, **(kept | profile_fields)
+    )
     chosen = Topic.objects.all()
     chosen._result_cache = list(topics)
     chosen._prefetch_done = True  # type: ignore[attr-defined]
