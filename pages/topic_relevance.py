@@ -17,6 +17,7 @@ import numpy as np
 from django.core.cache import cache
 
 from digests.models import Paper
+from digests.models.paper import announced_between
 from digests.scoring.inputs import paper_rows
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.rows import ProfileRow
@@ -66,7 +67,7 @@ def topic_day_relevance(
     cached: DayRelevance | None = cache.get(_key(day))
     if cached is not None:
         return cached.get(slug, {}), None
-    papers = list(Paper.objects.filter(announce_date=day).order_by("pk"))
+    papers = list(Paper.objects.filter(announced_between(day, day)).order_by("pk"))
     scored = _score_day(papers, sorted(slugs), parents) if papers and slugs else {}
     cache.set(_key(day), scored, CACHE_SECONDS)
     return scored.get(slug, {}), {p.pk: p for p in papers}

@@ -16,6 +16,7 @@ import pytest
 from devtools.arxiv_fixtures import FakePaper, day_write
 from digests.daily import daily_run
 from digests.models import Digest, Paper, PaperVersion, VersionChange
+from digests.models.paper import announced_between
 from digests.render import digest_render
 from digests.versions import changes_enrich
 from tests.conftest import ARTIFACTS
@@ -187,3 +188,6 @@ def test_reingesting_the_first_day_moves_nothing_and_keeps_affiliations(
     author = Paper.objects.get(arxiv_id=AUTHOR_PAPER.arxiv_id)
     assert author.affiliations == ["KAIST", "Seoul National University"]
     assert author.affiliations_version == 1
+    # the first day still holds the paper (topic pages, weekly windows), as does the second
+    for day in (DAY1, DAY2):
+        assert paper in Paper.objects.filter(announced_between(day, day))
