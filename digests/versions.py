@@ -18,7 +18,7 @@ import hashlib
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -97,18 +97,18 @@ def reader_updates(
     updates = DigestUpdate.objects.filter(
         digest__subscriber__in=ids, digest__issue_date__lt=issue_date, paper__in=list(later)
     ).values_list("digest__subscriber_id", "paper_id", "digest__issue_date", "version")
-    for subscriber_id, paper_id, day, version in updates:
+    for subscriber_id, paper_id, update_day, version in updates:
         known = got.get((subscriber_id, paper_id))
-        if known is None or day >= known[0]:
-            got[(subscriber_id, paper_id)] = (day, version)
+        if known is None or update_day >= known[0]:
+            got[(subscriber_id, paper_id)] = (update_day, version)
     rows: dict[int, list[PaperVersion]] = defaultdict(list)
     for row in PaperVersion.objects.filter(paper__in={p for _s, p in got}):
         rows[row.paper_id].append(row)
-    for (subscriber_id, paper_id), (day, version) in got.items():
+    for (subscriber_id, paper_id), (got_on, got_version) in got.items():
         paper = later[paper_id]
-        previous = version or _version_on(rows[paper_id], day)
+        previous = got_version or _version_on(rows[paper_id], got_on)
         if previous is not None and previous < paper.version:
-            found[subscriber_id].append(UpdateNote(paper_id, paper.version, previous, day))
+            found[subscriber_id].append(UpdateNote(paper_id, paper.version, previous, got_on))
     for notes in found.values():
         notes.sort(key=lambda n: (-n.previous_date.toordinal(), n.paper_id))
         del notes[MAX_UPDATES:]
@@ -222,6 +222,10 @@ def _pairs_wanted(papers: list[Paper], day: dt.date) -> list[_Pair]:
     ]
 
 
+def _parser(language: str) -> Callable[[str | None], str]:
+    return lambda content: _change_parse(content, language)
+
+
 async def _ask_all(pairs: list[_Pair], budget: TokenBudget, day: dt.date) -> list[CallResult]:
     semaphore = asyncio.Semaphore(settings.LLM_CONCURRENCY)
     gate = llm_reading_start(day=day, renew=False)
@@ -231,7 +235,7 @@ async def _ask_all(pairs: list[_Pair], budget: TokenBudget, day: dt.date) -> lis
                 chat_json(
                     client,
                     messages=_change_messages(pair.previous, pair.paper, pair.language),
-                    parse=lambda content, language=pair.language: _change_parse(content, language),
+                    parse=_parser(pair.language),
                     schema_name="version_change",
                     schema=_SCHEMA,
                     budget=budget,
