@@ -278,7 +278,7 @@ def _change_answer(document: dict[str, Any]) -> dict[str, Any]:
         said = "the abstract was rewritten"
     else:
         said = "nothing of substance changed"
-    return {"change": f"[{NATIVE_NAMES.get(target, target)}] v{now.get('version')}: {said}."}
+    return {"change": f"[{NATIVE_NAMES.get(target, target)}] {said}."}
 
 
 def _planned_answer(kind: str, document: dict[str, Any]) -> dict[str, Any]:

@@ -143,7 +143,7 @@ def test_llm_mode_author_first_affiliation_translated_then_updated(
     mail = digest_render(digest)
     updated = mail.text.split("Updated papers you got before", 1)[1]
     assert f"updated: you got v1 on {DAY1}" in updated
-    assert "v2: [English] v2: the comments now read: Accepted at ICML 2026." in updated
+    assert "v2: [English] the comments now read: Accepted at ICML 2026." in updated
     assert "Updated papers you got before" in mail.html
     asked = VersionChange.objects.filter(paper=paper, old_version=1, new_version=2)
     assert sorted(asked.values_list("language", flat=True)) == ["en", "zh"]  # both readers got v1
