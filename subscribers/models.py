@@ -15,9 +15,11 @@ __all__ = [
     "Frequency",
     "HeldSignup",
     "InterestProfile",
+    "LibraryEntry",
     "Subscriber",
     "SubscriberStatus",
     "TrackingEvent",
+    "ZoteroLink",
 ]
 
 # Lowest and highest allowed: the database checks them, and so do the editor and the import.
@@ -163,3 +165,57 @@ class HeldSignup(models.Model):
 
     def __str__(self) -> str:
         return f"held sign-up for {self.subscriber}"
+
+
+class LibraryEntry(models.Model):
+    """One paper of the reader's library (an imported file or their Zotero): a seed of their
+    profile, by its arXiv paper when it has one, else by its own title and abstract."""
+
+    class State(models.TextChoices):
+        ARXIV = "arxiv", "arXiv paper"
+        LOOKUP = "lookup", "DOI to look up on arXiv"
+        TEXT = "text", "kept as text"
+
+    class Source(models.TextChoices):
+        FILE = "file", "imported file"
+        ZOTERO = "zotero", "Zotero"
+
+    subscriber = models.ForeignKey(
+        Subscriber, on_delete=models.CASCADE, related_name="library_entries"
+    )
+    key = models.CharField(max_length=300, help_text="arxiv:<id>, doi:<doi> or title:<words>.")
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.FILE)
+    state = models.CharField(max_length=8, choices=State.choices)
+    arxiv_id = models.CharField(max_length=40, blank=True, db_index=True)
+    doi = models.CharField(max_length=200, blank=True)
+    title = models.CharField(max_length=500, blank=True)
+    abstract = models.TextField(blank=True)
+    added_at = models.DateTimeField(default=now, help_text="When the reader added it.")
+    dropped = models.BooleanField(
+        default=False, help_text="The reader dropped it: kept so a re-import does not revive it."
+    )
+    zotero_key = models.CharField(max_length=16, blank=True)
+
+    class Meta:
+        ordering = ["-added_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "key"], name="library_entry_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.key
+
+
+class ZoteroLink(models.Model):
+    """The reader's Zotero library, re-read once a day; the API key is stored encrypted."""
+
+    subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="zotero")
+    user_id = models.CharField(max_length=20)
+    api_key_encrypted = models.TextField(help_text="Fernet token; never shown or logged.")
+    collections_include = models.JSONField(default=list, blank=True)
+    collections_ignore = models.JSONField(default=list, blank=True)
+    synced_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True, help_text="Why the last sync failed.")
+
+    def __str__(self) -> str:
+        return f"Zotero {self.user_id} of {self.subscriber}"
