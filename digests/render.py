@@ -62,6 +62,7 @@ class ItemView:
     less_url: str
     reasons: tuple[str, ...] = ()  # what scored, in the reader's language, none twice
     paper_url: str = ""  # the paper's page here
+    save_url: str = ""  # "save for later": a page whose button puts it on the reading list
 
 
 def item_reasons(item: DigestItem, reading: Reading, language: str) -> tuple[str, ...]:
@@ -104,6 +105,7 @@ def item_views(digest: Digest) -> list[ItemView]:
                     ),
                     more_url=_feedback_url(digest, item, "more"),
                     less_url=_feedback_url(digest, item, "less"),
+                    save_url=_feedback_url(digest, item, "save"),
                     reasons=item_reasons(item, reading, language),
                     paper_url=settings.SITE_URL
                     + reverse("public:paper", args=[item.paper.arxiv_id])
@@ -161,7 +163,8 @@ def _feedback_url(digest: Digest, item: DigestItem, signal: str) -> str:
     token = feedback_token(
         subscriber_id=digest.subscriber_id, paper_id=item.paper_id, signal=signal
     )
-    return settings.SITE_URL + reverse("public:feedback", args=[token])
+    route = "public:save" if signal == "save" else "public:feedback"  # pages.reader_views
+    return settings.SITE_URL + reverse(route, args=[token])
 
 
 def manage_url(subscriber_id: int) -> str:

@@ -5,6 +5,7 @@ from digests.models.digest import Delivery, Digest, DigestItem, Feedback
 from digests.models.ingest import IngestDay, IngestStatus
 from digests.models.paper import AnnounceType, Enrichment, Paper
 from digests.models.run import BeatTick, PipelineStep, StepRun
+from digests.models.saved import SavedPaper
 from digests.models.topic import Topic
 from digests.models.tracking import TrackingDecision
 from digests.models.usage import LLMUsage
@@ -25,6 +26,7 @@ __all__ = [
     "Paper",
     "PaperVersion",
     "PipelineStep",
+    "SavedPaper",
     "StepRun",
     "Topic",
     "TopicBrief",
