@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 from dataclasses import dataclass, field
-from html import escape
+from html import escape, unescape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -25,6 +25,8 @@ _TOTAL = re.compile(r"<opensearch:totalResults[^>]*>\d+</opensearch:totalResults
 _START = re.compile(r"<opensearch:startIndex[^>]*>\d+</opensearch:startIndex>")
 _PER_PAGE = re.compile(r"<opensearch:itemsPerPage[^>]*>\d+</opensearch:itemsPerPage>")
 _QUERY_TITLE = re.compile(r"<title>arXiv Query: [^<]*</title>")
+_AUTHOR_NAME = re.compile(r"<author>\s*<name>([^<]*)</name>")
+_AU_TERM = re.compile(r'au:(?:"([^"]*)"|(\S+))')
 _ERROR_FEED = """<?xml version='1.0' encoding='UTF-8'?>
 <rss xmlns:atom="http://www.w3.org/2005/Atom" version="2.0">
   <channel>
@@ -88,10 +90,43 @@ class RecordedArxiv:
                     recorded.entries[match.group(1)] = entry
         return recorded
 
-    def api_response(self, id_list: list[str], start: int, max_results: int) -> bytes:
-        """An API answer holding the recorded entries of the ids asked for, in the order asked."""
+    def author_search(self, search_query: str) -> list[str]:
+        """The recorded entries an `au:` search finds (terms joined by OR), in recorded order.
+
+        As arXiv reads a name: the last word is the surname, and a first word of one letter
+        stands for any first name with that initial. Other fields (ti:, cat:…) find nothing.
+        """
+        terms = [
+            (quoted or bare).replace("_", " ").lower().split()
+            for quoted, bare in _AU_TERM.findall(search_query)
+        ]
+        terms = [t for t in terms if t]
+
+        def matches(name: str) -> bool:
+            parts = name.replace(".", " ").lower().split()
+            for words in terms:
+                if len(parts) < 2 or parts[-1] != words[-1]:
+                    continue
+                first = words[0] if len(words) > 1 else ""
+                if not first or parts[0] == first or (len(first) == 1 and parts[0][0] == first):
+                    return True
+            return False
+
+        return [
+            entry
+            for entry in self.entries.values()
+            if any(matches(unescape(n)) for n in _AUTHOR_NAME.findall(entry))
+        ]
+
+    def api_response(
+        self, id_list: list[str], start: int, max_results: int, search_query: str = ""
+    ) -> bytes:
+        """An API answer holding the recorded entries of the ids asked for, in the order asked,
+        or those an author search finds."""
         wanted = [re.sub(r"v\d+$", "", arxiv_id) for arxiv_id in id_list]
         found = [self.entries[arxiv_id] for arxiv_id in wanted if arxiv_id in self.entries]
+        if search_query and not id_list:
+            found = self.author_search(search_query)
         page = found[start : start + max_results]
         head = _TOTAL.sub(
             f'<opensearch:totalResults xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">'
@@ -99,7 +134,10 @@ class RecordedArxiv:
             self.api_head,
         )
         # The feed's header describes this query, as arXiv's does (not the recorded one).
-        query = f"search_query=&amp;id_list={escape(','.join(id_list))}&amp;start={start}"
+        query = (
+            f"search_query={escape(search_query)}&amp;id_list={escape(','.join(id_list))}"
+            f"&amp;start={start}"
+        )
         head = _QUERY_TITLE.sub(
             lambda _m: f"<title>arXiv Query: {query}&amp;max_results={max_results}</title>", head
         )
@@ -139,7 +177,8 @@ class _Handler(BaseHTTPRequestHandler):
             ids = [i for i in query.get("id_list", [""])[0].split(",") if i]
             start = int(query.get("start", ["0"])[0])
             max_results = int(query.get("max_results", ["100"])[0])
-            body = recorded.api_response(ids, start, max_results)
+            search = query.get("search_query", [""])[0]
+            body = recorded.api_response(ids, start, max_results, search)
             self._send(200, body, "application/atom+xml; charset=utf-8")
         else:
             self._send(404, b"not found", "text/plain")

@@ -110,19 +110,22 @@ async def _write_all(
         )
 
 
-def briefs_write(*, date: dt.date, languages: list[str]) -> BriefReport:
-    """Write the missing briefs of `date` for the topics readers of each language follow."""
+def briefs_write(
+    *, date: dt.date, languages: list[str], topics: set[int] | None = None
+) -> BriefReport:
+    """Write the missing briefs of `date` for the topics readers of each language follow
+    (or for `topics`, e.g. the one a topic page shows)."""
     report = BriefReport()
     if not llm_enabled():
         return report
     jobs = []
-    topics = Topic.objects.in_bulk()
+    held = Topic.objects.in_bulk()
     for language in languages:
-        followed = _followed_topics(language)
+        followed = _followed_topics(language) if topics is None else topics
         for topic_id, rows in topic_papers(date=date, language=language).items():
             if topic_id not in followed:
                 continue
-            topic = topics[topic_id]
+            topic = held[topic_id]
             exists = TopicBrief.objects.filter(
                 topic=topic, date=date, language=language, prompt_version=BRIEF_PROMPT_VERSION
             ).exists()
@@ -132,7 +135,8 @@ def briefs_write(*, date: dt.date, languages: list[str]) -> BriefReport:
                 jobs.append((topic, language, rows[:PAPERS_PER_BRIEF]))
     if not jobs:
         return report
-    gate = llm_gate(date)
+    # A topic page's brief, asked for after the day's reading, obeys the breaker, not its deadline.
+    gate = llm_gate(date, reading=topics is None)
     report.outage = gate.closed()
     if report.outage:  # the digests carry the lexical brief instead
         report.failed = len(jobs)

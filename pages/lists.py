@@ -1,5 +1,7 @@
 """What the public topic and author pages show, each built in a fixed number of queries.
 
+The author page itself is `pages.author_page`; the topic page's brief is `pages.topic_brief`.
+
 A page shows one reading of each paper (`digests.readings.readings_for`): the LLM's in the
 page's language if there is one, else the Chinese one (the language every paper is read in
 first), else none; the lexical reading fills in a summary and a topic hit when the LLM gave
@@ -14,7 +16,6 @@ from dataclasses import dataclass
 
 from django.urls import reverse
 
-from digests.authors import author_index, author_papers
 from digests.models import Paper, Topic
 from digests.readings import (
     CHINESE,
@@ -27,18 +28,17 @@ from digests.shown import ShownPaper, best_topic_hit, shown_paper
 from pages.topic_relevance import topic_day_relevance
 
 __all__ = [
-    "PAGE_SIZE",
+    "TOPIC_PAGE_SIZE",
     "AuthorLink",
-    "AuthorPage",
     "PaperItem",
     "TopicPage",
     "announce_day_parse",
-    "author_page_build",
     "page_number_parse",
+    "paper_items",
     "topic_page_build",
 ]
 
-PAGE_SIZE = 20
+TOPIC_PAGE_SIZE = 50  # the day's papers of a topic on one page, as the reference screen
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
@@ -71,15 +71,10 @@ class TopicPage:
     page: int
     has_next: bool
 
-
-@dataclass(frozen=True)
-class AuthorPage:
-    name: str
-    total: int
-    offset: int  # papers on the pages before this one
-    items: list[PaperItem]
-    page: int
-    has_next: bool
+    @property
+    def offset(self) -> int:
+        """Papers on the pages before this one (items are numbered on from it)."""
+        return (self.page - 1) * TOPIC_PAGE_SIZE
 
 
 def announce_day_parse(text: str) -> dt.date:
@@ -105,11 +100,12 @@ def topic_page_build(
 
     A paper's relevance is the scorer's for a reader who follows only this topic (its
     sub-topics count): the percentage such a reader's e-mail shows (`pages.topic_relevance`).
-    The page lists the papers scoring at least 1. None when the topic is unknown or not featured.
+    The page lists the papers scoring at least 1, every topic of the catalogue (featured or
+    not). None when the topic is unknown.
     """
     topics = {t.slug: t for t in Topic.objects.all()}
     topic = topics.get(slug)
-    if topic is None or not topic.featured:
+    if topic is None:
         return None
     by_id = {t.pk: t for t in topics.values()}
     parents = {t.slug: by_id[t.parent_id].slug for t in topics.values() if t.parent_id in by_id}
@@ -121,7 +117,7 @@ def topic_page_build(
         else ({}, None)
     )
     ranked = sorted(relevance, key=lambda pid: (-relevance[pid][0], relevance[pid][1]))
-    shown = ranked[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+    shown = ranked[(page - 1) * TOPIC_PAGE_SIZE : page * TOPIC_PAGE_SIZE]
     name, other_name = _topic_names(topic, language)
     return TopicPage(
         topic=topic,
@@ -145,7 +141,7 @@ def topic_page_build(
             papers=held,
         ),
         page=page,
-        has_next=len(ranked) > page * PAGE_SIZE,
+        has_next=len(ranked) > page * TOPIC_PAGE_SIZE,
     )
 
 
@@ -170,32 +166,6 @@ def _day_navigation(day: dt.date | None) -> tuple[dt.date | None, dt.date | None
         following = dates.filter(announce_date__gt=day).order_by("announce_date").first()
     previous = latest_issue_date(day - dt.timedelta(days=1), source="papers")
     return day, previous, following
-
-
-def author_page_build(*, name: str, page: int, language: str) -> AuthorPage:
-    """The papers of `name` and of the spellings matching it (initials too), newest first."""
-    total, paper_ids = author_papers(
-        index=author_index(), name=name, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-    )
-    items = (
-        paper_items(
-            paper_ids=paper_ids,
-            language=language,
-            topics={t.slug: t for t in Topic.objects.all()},
-            focus=None,
-            relevance=None,
-        )
-        if paper_ids
-        else []
-    )
-    return AuthorPage(
-        name=name,
-        total=total,
-        offset=(page - 1) * PAGE_SIZE,
-        items=items,
-        page=page,
-        has_next=total > page * PAGE_SIZE,
-    )
 
 
 def paper_items(

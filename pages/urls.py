@@ -20,6 +20,7 @@ urlpatterns = [
     path("topics/<slug:slug>/", views.topic_page, name="topic"),
     # Before the author page, whose name may be anything, "suggest" included.
     path("authors/suggest/", views.author_suggest, name="author_suggest"),
+    path("authors/follow/", views.author_follow, name="author_follow"),
     path("authors/<path:name>/", views.author_page, name="author"),
     path("search/", search_views.search, name="search"),
     path("archive/", reader_views.archive, name="archive"),

@@ -7,26 +7,31 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from digests import authors
+from digests.arxiv.author_backfill import author_backfill_due, author_backfill_held
 from digests.feedback import feedback_record
+from digests.llm.calls import llm_enabled
 from digests.models import Digest, Feedback, Paper, Topic
-from digests.readings import CHINESE, latest_issue_date, readings_for
+from digests.readings import CHINESE, latest_issue_date, primary_language, readings_for
 from digests.render import item_views, manage_token_read
 from digests.shown import shown_paper
 from newsletter.i18n import language_for_translation
+from pages.author_page import author_follow_set, author_page_build
 from pages.feed import feed_build
-from pages.lists import (
-    announce_day_parse,
-    author_page_build,
-    page_number_parse,
-    topic_page_build,
+from pages.lists import TopicPage, announce_day_parse, page_number_parse, topic_page_build
+from pages.tasks import author_backfill_queue, topic_brief_queue
+from pages.topic_brief import (
+    PageBrief,
+    topic_brief_held,
+    topic_brief_lexical,
+    topic_brief_recite,
 )
 from subscribers.feed_keys import feed_subscriber
 from subscribers.models import Subscriber
 from subscribers.ratelimit import Limit, client_ip, limit_hit
-from subscribers.session import current_subscriber
+from subscribers.session import current_subscriber, session_is_full
 from subscribers.tasks import signin_link_deliver
 from subscribers.tokens import BadToken, digest_token_read, feedback_token_read
 
@@ -182,7 +187,8 @@ def _page_number(request: HttpRequest) -> int | None:
 
 @require_GET
 def topic_page(request: HttpRequest, slug: str) -> HttpResponse:
-    """A featured topic's papers of one announcement day (?date=YYYY-MM-DD, default latest)."""
+    """Any topic's papers of one announcement day (?date=YYYY-MM-DD, default latest), with the
+    day's brief of the topic."""
     raw_day = request.GET.get("date", "")
     try:
         day = announce_day_parse(raw_day) if raw_day else None
@@ -195,25 +201,87 @@ def topic_page(request: HttpRequest, slug: str) -> HttpResponse:
     page = _page_number(request)
     if page is None:
         return _bad_request(request, _("The page number must be a whole number from 1."))
-    built = topic_page_build(slug=slug, day=day, page=page, language=translation.get_language())
+    language = translation.get_language()
+    built = topic_page_build(slug=slug, day=day, page=page, language=language)
     if built is None or (page > 1 and not built.items):
         raise Http404("No such topic or page")
-    return render(request, "public/topic.html", {"view": built})
+    brief = _topic_brief(built, primary_language(language)) if page == 1 and built.items else None
+    return render(request, "public/topic.html", {"view": built, "brief": brief})
+
+
+def _topic_brief(built: TopicPage, language: str) -> PageBrief | None:
+    """The LLM's brief of the topic's day if written (else queued once), or a lexical one."""
+    assert built.day is not None  # a page with items has a day
+    held = topic_brief_held(topic=built.topic, day=built.day, language=language)
+    if (
+        held is None
+        and llm_enabled()
+        and topic_brief_queue(topic_id=built.topic.pk, day=built.day, language=language)
+    ):
+        held = topic_brief_held(topic=built.topic, day=built.day, language=language)
+    if held is not None:
+        numbers = {item.shown.paper.pk: n for n, item in enumerate(built.items, start=1)}
+        text = topic_brief_recite(held.text, held.paper_ids, numbers)
+        return PageBrief(text=text, by_llm=True, language=held.language)
+    text = topic_brief_lexical(
+        topic_name=built.name,
+        topic=built.topic,
+        day=built.day,
+        count=built.count,
+        items=built.items,
+    )
+    return PageBrief(text=text, by_llm=False, language=language) if text else None
+
+
+# New lookups on arXiv one address may start: arXiv's pace is shared with the daily ingestion.
+LOOKUPS_PER_IP = Limit(scope="author-lookup-ip", count=30, seconds=60 * 60)
+LOOKUP_REFRESH_SECONDS = 5  # the page reloads itself while a lookup runs
 
 
 @require_GET
 def author_page(request: HttpRequest, name: str) -> HttpResponse:
-    """An author's papers, newest first, PAGE_SIZE a page (?page=N).
+    """An author's papers, a batch of them (?page=N: another batch), any author.
 
-    A name with no paper answers 404 with a page that says so: a reader sees why, and
-    search engines do not index empty pages (links on our pages only go to listed names).
+    The first visit queues their papers' lookup on arXiv and shows what we hold meanwhile. A
+    name with no paper and nothing left to look up answers 404 with a page that says so (a
+    reader sees why; search engines do not index empty pages).
     """
     page = _page_number(request)
     if page is None:
         return _bad_request(request, _("The page number must be a whole number from 1."))
-    built = author_page_build(name=name.strip(), page=page, language=translation.get_language())
-    status = 200 if built.items else 404
-    return render(request, "public/author.html", {"view": built}, status=status)
+    name = name.strip()
+    backfill = author_backfill_held(name)
+    limited = False
+    if author_backfill_due(backfill):
+        limited = limit_hit(LOOKUPS_PER_IP, client_ip(request))
+        if not limited and author_backfill_queue(name):
+            backfill = author_backfill_held(name)  # as queued (or done, with eager tasks)
+    subscriber = current_subscriber(request)
+    built = author_page_build(
+        name=name,
+        batch=page,
+        language=translation.get_language(),
+        subscriber=subscriber,
+        may_edit=subscriber is not None and session_is_full(request),
+        backfill=backfill,
+    )
+    status = 200 if built.items or built.looking_up or built.lookup_failed else 404
+    context = {"view": built, "limited": limited, "refresh": LOOKUP_REFRESH_SECONDS}
+    return render(request, "public/author.html", context, status=status)
+
+
+@require_POST
+def author_follow(request: HttpRequest) -> HttpResponse:
+    """Follow an author from their page, or stop (the chip's ×): a signed-in reader's profile."""
+    subscriber = current_subscriber(request)
+    name = request.POST.get("name", "").strip()
+    if subscriber is None or not session_is_full(request):
+        return redirect("subscribers:signin")
+    if not author_follow_set(
+        subscriber=subscriber, name=name, follow=request.POST.get("action") == "follow"
+    ):
+        return _bad_request(request, _("This name cannot be followed."))
+    return redirect("public:author", name)
 
 
 @require_GET

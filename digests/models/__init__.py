@@ -1,5 +1,6 @@
 """The digests app's models, one module per concern."""
 
+from digests.models.authors import AuthorBackfill
 from digests.models.brief import TopicBrief
 from digests.models.digest import Delivery, Digest, DigestItem, Feedback
 from digests.models.ingest import IngestDay, IngestStatus
@@ -13,6 +14,7 @@ from digests.models.versions import DigestUpdate, PaperVersion, VersionChange
 
 __all__ = [
     "AnnounceType",
+    "AuthorBackfill",
     "BeatTick",
     "Delivery",
     "Digest",
