@@ -10,13 +10,14 @@ class DigestsConfig(AppConfig):
         from anymail.signals import tracking
         from django.core.checks import Tags, register
 
+        from digests.arxiv.library import library_lookup_now
         from digests.arxiv.seeds import seeds_status
         from digests.arxiv.taxonomy import is_arxiv_category
         from digests.models import Topic
         from digests.personal_data import personal_data
         from digests.preview import digest_preview
         from digests.scoring.inputs import categories_inferred
-        from digests.tasks import seeds_lookup_queue
+        from digests.tasks import library_lookup_queue, seeds_lookup_queue
         from digests.tracking import on_tracking
         from newsletter.checks import esp_webhook_secret_check
         from subscribers.papers_side import PapersSide, papers_side_provide
@@ -32,5 +33,7 @@ class DigestsConfig(AppConfig):
                 seeds_status=seeds_status,
                 seeds_lookup=seeds_lookup_queue,
                 categories_inferred=categories_inferred,
+                library_lookup=library_lookup_now,
+                library_lookup_queue=library_lookup_queue,
             )
         )

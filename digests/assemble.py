@@ -26,6 +26,7 @@ from digests.scoring.rows import ProfileRow
 from digests.scoring.scores import scores_compute
 from digests.versions import UpdateNote, reader_updates
 from newsletter.i18n import language_for_translation
+from subscribers.library import library_arxiv_ids
 from subscribers.models import Subscriber
 
 __all__ = ["digest_assemble", "digests_assemble", "picks_for", "picks_ranked"]
@@ -108,6 +109,11 @@ def _seeds_among(subscriber: Subscriber, papers: list[Paper]) -> set[int]:
     return {p.pk for p in papers if p.arxiv_id in seeds} if seeds else set()
 
 
+def _library_among(papers: list[Paper], library: set[str] | None) -> set[int]:
+    """The papers of the reader's library (imported, Zotero): never recommended back."""
+    return {p.pk for p in papers if p.arxiv_id in library} if library else set()
+
+
 def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) -> list[Digest]:
     """Build the digest of `issue_date` for each subscriber, or return the one that exists.
 
@@ -153,6 +159,7 @@ def picks_ranked(
     rows = profile_rows(subscribers, day=issue_date)
     index = PaperIndex(paper_rows(papers), rows, frequencies=document_frequencies(issue_date))
     by_id = {s.pk: s for s in subscribers}
+    libraries = library_arxiv_ids(by_id)  # the papers of their libraries: never sent back
     rows_by_id: dict[int, ProfileRow] = {r.id: r for r in rows}
     names_by_language: dict[str, dict[str, str]] = {}
     for chunk in scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index):
@@ -170,7 +177,9 @@ def picks_ranked(
                     profile=rows_by_id[subscriber_id],
                     minimum=profile.min_relevance,
                     limit=profile.max_items,
-                    exclude=exclude.get(subscriber_id, set()) | _seeds_among(subscriber, papers),
+                    exclude=exclude.get(subscriber_id, set())
+                    | _seeds_among(subscriber, papers)
+                    | _library_among(papers, libraries.get(subscriber_id)),
                     parents=parents,
                     topic_names=names_by_language[language],
                     serendipity=profile.serendipity,

@@ -10,6 +10,7 @@ from django.db import InterfaceError, OperationalError, transaction
 from django.utils import timezone
 
 from digests.arxiv.client import ArxivUnavailable
+from digests.arxiv.library import library_lookup
 from digests.arxiv.seeds import seed_ids, seeds_fetch, seeds_missing_fetch
 from digests.daily import announcement_ingest_until, daily_run, day_enrich
 from digests.delivery import SendOutcome, delivery_send
@@ -18,6 +19,7 @@ from digests.models import Delivery, Digest
 from digests.models.run import beat_tick_claim
 from digests.readings import latest_issue_date
 from digests.reconcile import deliveries_reconcile
+from subscribers.library.zotero import zotero_sync_all
 
 RETRY_SECONDS = 15 * 60
 
@@ -71,6 +73,31 @@ def seeds_lookup_queue(arxiv_ids: Iterable[str]) -> None:
     ids = seed_ids(arxiv_ids)
     if ids:
         transaction.on_commit(lambda: seeds_lookup.delay(ids))
+
+
+@shared_task(bind=True, max_retries=3)
+def library_lookup_readers(self, subscriber_ids: list[int] | None = None) -> str:
+    """Look up on arXiv the library DOIs of these readers (all, when None) and fetch the
+    papers that shape their profiles."""
+    try:
+        return library_lookup(subscriber_ids=subscriber_ids).summary()
+    except ArxivUnavailable as error:
+        raise self.retry(exc=error, countdown=RETRY_SECONDS) from error
+
+
+def library_lookup_queue(subscriber_ids: Iterable[int]) -> None:
+    """Queue `library_lookup_readers` once the import's transaction commits."""
+    ids = list(subscriber_ids)
+    transaction.on_commit(lambda: library_lookup_readers.delay(ids))
+
+
+@shared_task
+def zotero_sync_daily() -> str:
+    """Once a day: every active reader's Zotero library read again, then its DOIs looked up."""
+    synced = zotero_sync_all()
+    if synced:
+        library_lookup_readers.delay(synced)
+    return f"zotero: {len(synced)} libraries read"
 
 
 def _quarter_hour(moment: dt.datetime) -> str:
@@ -133,7 +160,10 @@ __all__ = [
     "digest_deliver",
     "digests_send_chunk",
     "digests_send_due",
+    "library_lookup_queue",
+    "library_lookup_readers",
     "pipeline_run_daily",
     "seeds_lookup",
     "seeds_lookup_queue",
+    "zotero_sync_daily",
 ]

@@ -21,4 +21,8 @@ BEAT_SCHEDULE = {
         "task": "subscribers.tasks.unconfirmed_purge_daily",
         "schedule": crontab(minute=40, hour=3),  # daily, away from ingestion and the sends
     },
+    "zotero-libraries": {
+        "task": "digests.tasks.zotero_sync_daily",
+        "schedule": crontab(minute=10, hour=4),  # daily, before ingestion reads the profiles
+    },
 }

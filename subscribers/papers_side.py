@@ -39,6 +39,11 @@ class PapersSide:
     categories_inferred: Callable[[Subscriber], dict[str, float]]
     """The arXiv categories the reader seems to read and does not name (code → weight 0–1),
     inferred from their free text, seed and liked papers; dropped ones left out."""
+    library_lookup: Callable[..., Any]
+    """Look the readers' library DOIs up on arXiv now (`subscriber_ids=`, `progress=`); a
+    report with `.resolved` and `.summary()`. Raises when arXiv stays unavailable."""
+    library_lookup_queue: Callable[[Iterable[int]], None]
+    """Queue that lookup for these readers once the current transaction commits."""
 
 
 _provided: PapersSide | None = None

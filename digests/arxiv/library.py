@@ -15,12 +15,12 @@ from dataclasses import dataclass
 
 import arxiv
 
-from digests.arxiv.client import PoliteSession, polite_retry
+from digests.arxiv.client import ArxivUnavailable, PoliteSession, polite_retry
 from digests.arxiv.seeds import _ENTRY_ID, _store, seeds_fetch
 from digests.ingest import arxiv_client
-from subscribers.library import LibraryEntry, library_seeds, title_key
+from subscribers.library import LibraryEntry, LookupUnavailable, library_seeds, title_key
 
-__all__ = ["TITLE_BATCH", "LookupReport", "library_lookup"]
+__all__ = ["TITLE_BATCH", "LookupReport", "library_lookup", "library_lookup_now"]
 
 log = logging.getLogger(__name__)
 
@@ -77,9 +77,10 @@ def library_lookup(
 
     Raises `ArxivUnavailable` when arXiv keeps failing; the batches done stay done.
     """
+    ids = None if subscriber_ids is None else list(subscriber_ids)
     pending = LibraryEntry.objects.filter(state=LibraryEntry.State.LOOKUP)
-    if subscriber_ids is not None:
-        pending = pending.filter(subscriber_id__in=list(subscriber_ids))
+    if ids is not None:
+        pending = pending.filter(subscriber_id__in=ids)
     entries = list(pending.order_by("pk"))
     report = LookupReport(asked=len(entries))
     session = session or PoliteSession()
@@ -101,10 +102,9 @@ def library_lookup(
                 progress(sum(len(by_phrase[p]) for p in batch))
         for entry in by_phrase.get("", []):  # no title to search by
             _settle(entry, None, report)
-        readers = {e.subscriber_id for e in entries} if subscriber_ids is None else subscriber_ids
-        seeds = library_seeds(readers)
-        seeds_fetch([s.arxiv_id for listed in seeds.values() for s in listed if s.arxiv_id],
-                    session=session)
+        seeds = library_seeds({e.subscriber_id for e in entries} if ids is None else ids)
+        wanted = [s.arxiv_id for listed in seeds.values() for s in listed if s.arxiv_id]
+        seeds_fetch(wanted, session=session)
     finally:
         report.api_requests = session.request_count - before
     return report
@@ -120,3 +120,11 @@ def _settle(entry: LibraryEntry, result: arxiv.Result | None, report: LookupRepo
     entry.state = LibraryEntry.State.ARXIV
     entry.arxiv_id = match.group("id")
     entry.save(update_fields=["state", "arxiv_id"])
+
+
+def library_lookup_now(**kwargs: object) -> LookupReport:
+    """`library_lookup` for the reader's side (the command), which knows no arXiv errors."""
+    try:
+        return library_lookup(**kwargs)  # type: ignore[arg-type]
+    except ArxivUnavailable as error:
+        raise LookupUnavailable(str(error)) from error

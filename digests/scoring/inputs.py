@@ -17,6 +17,7 @@ from digests.scoring.learned import MAX_EXAMPLES, MIN_POSITIVES
 from digests.scoring.lexical import LEXICAL_VERSION
 from digests.scoring.reader_embeddings import interests_embed
 from digests.scoring.rows import PaperRow, ProfileRow
+from subscribers.library import LibrarySeed, library_seeds
 from subscribers.models import InterestProfile, Subscriber
 
 __all__ = ["categories_inferred", "paper_rows", "profile_rows", "topic_parents"]
@@ -121,10 +122,13 @@ def profile_rows(
     they seem to read are inferred against the papers of the weeks up to `day` (default: the
     latest announcement day). With LLM_EMBEDDING_MODEL, the free-text interests are embedded
     too (`embed_interests=False` skips it where only the categories are wanted)."""
+    library = library_seeds([s.pk for s in subscribers])  # their libraries' latest entries
+    library_ids = {seed.arxiv_id for listed in library.values() for seed in listed}
     seed_papers = {
         p.arxiv_id: p
         for p in Paper.objects.filter(
             arxiv_id__in={_unversioned(seed) for s in subscribers for seed in s.profile.seed_papers}
+            | (library_ids - {""})
         )
     }
     seeds = {arxiv_id: _text(p) for arxiv_id, p in seed_papers.items()}
@@ -146,7 +150,11 @@ def profile_rows(
                 liked[item.subscriber_id].append(item.paper)
     examples.add_shown(day)
     inferred = categories_infer_many(
-        [_evidence(s.profile, seed_papers, liked[s.pk]) for s in subscribers], day=day
+        [
+            _evidence(s.profile, seed_papers, liked[s.pk], library.get(s.pk, []))
+            for s in subscribers
+        ],
+        day=day,
     )
     interest_vectors = (
         interests_embed([s.profile.interests for s in subscribers], day=day)
@@ -156,6 +164,12 @@ def profile_rows(
     rows = []
     for subscriber, inferred_categories in zip(subscribers, inferred, strict=True):
         profile = subscriber.profile
+        typed = [seeds[k] for k in map(_unversioned, profile.seed_papers) if k in seeds]
+        shelf = [  # the library: its paper's text when held, else the entry's own
+            (seeds.get(seed.arxiv_id) or seed.text, seed.weight)
+            for seed in library.get(subscriber.pk, [])
+            if seed.arxiv_id in seeds or seed.text
+        ]
         rows.append(
             ProfileRow(
                 id=subscriber.pk,
@@ -167,13 +181,10 @@ def profile_rows(
                 categories=list(profile.categories),
                 inferred_categories=inferred_categories,
                 interests=profile.interests,
-                seed_texts=[
-                    seeds[k]
-                    for k in (
-                        s.split("v")[0] if s[:4].isdigit() else s for s in profile.seed_papers
-                    )
-                    if k in seeds
-                ],
+                seed_texts=typed + [text for text, _weight in shelf],
+                seed_weights=[1.0] * len(typed) + [weight for _text, weight in shelf]
+                if shelf
+                else [],
                 more_texts=feedback[(subscriber.pk, Feedback.Signal.MORE)],
                 less_texts=feedback[(subscriber.pk, Feedback.Signal.LESS)],
                 learn_positives=examples.positives.get(subscriber.pk, []),
@@ -194,10 +205,15 @@ def profile_rows(
 
 
 def _evidence(
-    profile: InterestProfile, seed_papers: dict[str, Paper], liked: list[Paper]
+    profile: InterestProfile,
+    seed_papers: dict[str, Paper],
+    liked: list[Paper],
+    library: list[LibrarySeed],
 ) -> Evidence:
-    """What category inference reads of a profile: its free text, its seed and liked papers."""
-    papers = [seed_papers[k] for k in map(_unversioned, profile.seed_papers) if k in seed_papers]
+    """What category inference reads of a profile: its free text, its seed, library and liked
+    papers."""
+    ids = [*map(_unversioned, profile.seed_papers), *(s.arxiv_id for s in library)]
+    papers = [seed_papers[k] for k in dict.fromkeys(ids) if k in seed_papers]
     return Evidence(
         texts=[profile.interests, *profile.keywords],  # keywords say what field too
         paper_categories=[
@@ -214,5 +230,6 @@ def categories_inferred(subscriber: Subscriber) -> dict[str, float]:
     of a profile without them."""
     profile = subscriber.profile
     if not profile.interests.strip() and not profile.keywords and not profile.seed_papers:
-        return {}
+        if not subscriber.library_entries.filter(dropped=False).exists():
+            return {}
     return profile_rows([subscriber], embed_interests=False)[0].inferred_categories

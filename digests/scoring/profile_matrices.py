@@ -102,7 +102,8 @@ def _assignment(
 
 def _text_groups(profiles: list[ProfileRow], *, liked: bool) -> tuple[list[list[str]], np.ndarray]:
     """Each reader's texts (seed papers, then the free text; then, if `liked`, the papers they
-    asked more of) and their weights: the free text weighs as much as the seeds, at least 1."""
+    asked more of) and their weights: each seed its `seed_weights` (1 by default), the free
+    text as much as the seeds together, at least 1."""
     written = [bool(x.interests.strip()) for x in profiles]
     groups = [
         [*x.seed_texts, *([x.interests] if wrote else ()), *(x.more_texts if liked else ())]
@@ -113,8 +114,12 @@ def _text_groups(profiles: list[ProfileRow], *, liked: bool) -> tuple[list[list[
     sizes = np.fromiter(map(len, groups), dtype=np.int64, count=n)
     starts = np.cumsum(sizes) - sizes
     weights = np.ones(int(sizes.sum()))
+    seed_total = seeds.astype(np.float64)
+    for row in (i for i, x in enumerate(profiles) if x.seed_weights):  # library seeds
+        weights[starts[row] : starts[row] + seeds[row]] = profiles[row].seed_weights
+        seed_total[row] = sum(profiles[row].seed_weights)
     wrote = np.flatnonzero(written)
-    weights[starts[wrote] + seeds[wrote]] = np.maximum(seeds[wrote], 1)
+    weights[starts[wrote] + seeds[wrote]] = np.maximum(seed_total[wrote], 1)
     return groups, weights
 
 

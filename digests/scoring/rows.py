@@ -38,6 +38,8 @@ class ProfileRow:
     inferred_categories: dict[str, float] = field(default_factory=dict)
     interests: str = ""
     seed_texts: list[str] = field(default_factory=list)
+    # each seed text's weight (library papers weigh by recency of adding); empty: 1 each
+    seed_weights: list[float] = field(default_factory=list)
     more_texts: list[str] = field(default_factory=list)
     less_texts: list[str] = field(default_factory=list)
     # (title, abstract) of the papers the reader asked more of or clicked, and of those they

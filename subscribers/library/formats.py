@@ -163,7 +163,9 @@ def _json_items(text: str) -> Iterator[tuple[int, Any]]:
     while True:
         while position < len(text) and text[position] in " \t\r\n,":
             position += 1
-        if position >= len(text) or text[position] == "]":
+        if position >= len(text):
+            raise LibraryFileError("This JSON cannot be read: it ends before its closing ].")
+        if text[position] == "]":
             return
         item, end = decoder.raw_decode(text, position)
         yield line_of(position), item

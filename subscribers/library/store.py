@@ -25,6 +25,7 @@ from subscribers.models import LibraryEntry, Subscriber
 __all__ = [
     "LIBRARY_SEEDS",
     "LibraryReport",
+    "LookupUnavailable",
     "LibrarySeed",
     "LibrarySummary",
     "library_arxiv_ids",
@@ -37,6 +38,10 @@ __all__ = [
 
 LIBRARY_SEEDS = 100  # the most recent entries that shape the profile
 BATCH = 1000
+
+
+class LookupUnavailable(Exception):
+    """arXiv could not be asked now; the lookup can be queued for a worker instead."""
 
 
 @dataclass
