@@ -62,19 +62,29 @@ class Shares:
         return Signal(best) if column[best] > 0 else None
 
 
+@dataclass(frozen=True)
+class _Parts:
+    """A chunk's evidence signal by signal, as `_chunk_scores` summed it, kept so that a
+    reader's shares are sliced from it rather than computed again."""
+
+    by_signal: list[tuple[Signal, sparse.csr_matrix]]  # readers × papers
+    dense: list[tuple[Signal, np.ndarray, np.ndarray]]  # readers that have any, their rows
+    excluded: sparse.csr_matrix  # readers × papers: an excluded keyword is there
+    wants_updates: np.ndarray  # readers
+    damping: np.ndarray  # papers
+
+
 @dataclass
 class Scores:
     """One chunk of readers: relevance 0–100 (readers × papers, uint8), and their shares."""
 
     profile_ids: list[int]
     relevance: np.ndarray
-    start: int = field(repr=False)  # the chunk's first reader among the rows of `matrices`
-    index: PaperIndex = field(repr=False, compare=False)
-    matrices: ProfileMatrices = field(repr=False, compare=False)
+    parts: _Parts = field(repr=False, compare=False)
 
     def shares(self, position: int) -> Shares:
         """Each signal's share of the relevance of reader `position` of this chunk."""
-        return _shares(self.index, self.matrices, self.start + position)
+        return _shares(self.parts, position, self.relevance.shape[1])
 
 
 def _capped(product: sparse.spmatrix, cap: float, weight: float) -> sparse.csr_matrix:
@@ -224,14 +234,13 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
     """Relevance of a slice of readers: the sparse signals summed, then dense math."""
     ids = m.ids[rows]
     shape = (len(ids), len(index.papers))
-    parts: list[sparse.coo_matrix] = []
-    prior_parts: list[sparse.coo_matrix] = []
-    for signal, part in _sparse_parts(index, m, rows):
-        (prior_parts if signal == Signal.PRIOR else parts).append(part.tocoo())
+    sparse_parts = [(signal, part.tocsr()) for signal, part in _sparse_parts(index, m, rows)]
+    dense_parts = list(_dense_parts(index, m, rows))
     # One sparse sum (duplicates add up) turned dense once.
-    evidence = _coo_sum(parts, shape).toarray()
-    for _signal, active, part in _dense_parts(index, m, rows):
+    evidence = _coo_sum([p.tocoo() for g, p in sparse_parts if g != Signal.PRIOR], shape).toarray()
+    for _signal, active, part in dense_parts:
         evidence[active] += part
+    prior_parts = [p.tocoo() for g, p in sparse_parts if g == Signal.PRIOR]
     if prior_parts:  # the prior alone ranks, never qualifies: capped where nothing else scored
         prior = _coo_sum(prior_parts, shape).tocsr().tocoo()  # duplicates summed
         values = prior.data.astype(evidence.dtype)
@@ -240,31 +249,40 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
         evidence[prior.row, prior.col] += values
     hit = _excluded(index, m, rows)
     evidence[hit.row, hit.col] = 0
+    wants_updates = m.wants_updates[rows]
+    damping = _damping(index)
     if index.is_replacement.any():
-        np.multiply(evidence, _damping(index), out=evidence, where=~m.wants_updates[rows, None])
+        np.multiply(evidence, damping, out=evidence, where=~wants_updates[:, None])
     np.maximum(evidence, 0, out=evidence)
     np.negative(evidence, out=evidence)
     np.expm1(evidence, out=evidence)
     evidence *= -100
     np.rint(evidence, out=evidence)
-    return Scores(ids, evidence.astype(np.uint8), start=rows.start or 0, index=index, matrices=m)
+    parts = _Parts(sparse_parts, dense_parts, hit.tocsr(), wants_updates, damping)
+    return Scores(ids, evidence.astype(np.uint8), parts)
 
 
-def _shares(index: PaperIndex, m: ProfileMatrices, row: int) -> Shares:
+def _row(matrix: sparse.csr_matrix, position: int) -> tuple[np.ndarray, np.ndarray]:
+    start, end = matrix.indptr[position], matrix.indptr[position + 1]
+    return matrix.indices[start:end], matrix.data[start:end]
+
+
+def _shares(parts: _Parts, position: int, papers: int) -> Shares:
     """One reader's evidence signal by signal, as `_chunk_scores` adds it, in relevance points."""
-    rows = slice(row, row + 1)
-    evidence = np.zeros((len(Signal), len(index.papers)), dtype=np.float64)
-    for signal, part in _sparse_parts(index, m, rows):
-        evidence[signal] += part.toarray()[0]
-    for signal, active, dense in _dense_parts(index, m, rows):
-        if len(active):
-            evidence[signal] += dense[0]
+    evidence = np.zeros((len(Signal), papers), dtype=np.float64)
+    for signal, part in parts.by_signal:
+        columns, values = _row(part, position)
+        np.add.at(evidence[signal], columns, values)
+    for signal, active, dense in parts.dense:
+        at = int(np.searchsorted(active, position))
+        if at < len(active) and active[at] == position:
+            evidence[signal] += dense[at]
     others = evidence.sum(axis=0) - evidence[Signal.PRIOR]
     alone = others <= 0
     evidence[Signal.PRIOR, alone] = np.minimum(evidence[Signal.PRIOR, alone], PRIOR_ALONE)
-    evidence[:, _excluded(index, m, rows).col] = 0
-    if not m.wants_updates[row]:
-        evidence *= _damping(index)
+    evidence[:, _row(parts.excluded, position)[0]] = 0
+    if not parts.wants_updates[position]:
+        evidence *= parts.damping
     total = evidence.sum(axis=0)
     relevance = -100 * np.expm1(-np.maximum(total, 0))
     scale = np.divide(relevance, total, out=np.zeros_like(total), where=total > 0)

@@ -124,7 +124,11 @@ def test_shares_do_not_depend_on_the_chunking(day):
     small = list(scores_compute(papers, profiles, parents=parents, chunk=17, index=index))
     for reader in (0, 16, 17, 120, len(profiles) - 1):
         chunk = small[reader // 17]
-        assert np.array_equal(whole.shares(reader).points, chunk.shares(reader % 17).points)
+        assert np.array_equal(whole.relevance[reader], chunk.relevance[reader % 17])
+        # the shares are sliced from each chunk's products: float32 sums in another order
+        assert np.allclose(
+            whole.shares(reader).points, chunk.shares(reader % 17).points, rtol=0, atol=1e-3
+        )
 
 
 def test_a_paper_s_shares_are_its_signals_in_proportion_to_their_evidence():
