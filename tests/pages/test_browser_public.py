@@ -74,7 +74,7 @@ def _fail_on_dialogs(page) -> list[str]:
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_topic_and_author_pages_show_hostile_text_as_text(live_server, page):
+def test_topic_and_author_pages_show_hostile_text_as_text(live_server, page, recorded_arxiv):
     # given a day whose paper and model output carry scripts, handlers and javascript: links
     paper = _hostile_day()
     dialogs = _fail_on_dialogs(page)
