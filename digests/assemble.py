@@ -124,6 +124,9 @@ def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) 
         d.subscriber_id: d
         for d in Digest.objects.filter(subscriber__in=subscribers, issue_date=issue_date)
     }
+    for subscriber in subscribers:  # sending reads the reader: no query per digest for it
+        if subscriber.pk in existing:
+            existing[subscriber.pk].subscriber = subscriber
     todo = [s for s in subscribers if s.pk not in existing]
     made: dict[int, Digest] = {}
     for frequency, first_day in (

@@ -13,18 +13,21 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import logging
+import os
 import random
 
 import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from digests.mail.compose import Composer
 from digests.models import Delivery, Digest
-from digests.render import digest_render
+from digests.render import RenderedEmail
 from newsletter.logs import log_context
 from subscribers.tokens import unsubscribe_token
 
@@ -32,6 +35,8 @@ __all__ = [
     "SendOutcome",
     "deliveries_stuck",
     "delivery_send",
+    "emails_render",
+    "esp_connection",
     "message_build",
     "retry_delay",
     "send_deadline",
@@ -76,15 +81,47 @@ def _unsubscribe_headers(digest: Digest) -> dict[str, str]:
     }
 
 
-def message_build(digest: Digest) -> EmailMultiAlternatives:
+_COMPOSER = Composer()  # per process: a day's cards and layouts compiled once
+_CONNECTION: dict[tuple[int, str], BaseEmailBackend] = {}  # per process (prefork forks)
+
+
+def esp_connection() -> BaseEmailBackend:
+    """This process's connection to the ESP, opened once and reused for every message (one
+    HTTP session with keep-alive for Anymail's backends)."""
+    key = (os.getpid(), _mail_settings())
+    connection = _CONNECTION.get(key)
+    if connection is None:
+        connection = get_connection(settings.EMAIL_BACKEND)
+        connection.open()
+        for old in _CONNECTION.values():
+            old.close()
+        _CONNECTION.clear()
+        _CONNECTION[key] = connection
+    return connection
+
+
+def _mail_settings() -> str:
+    """What a backend reads when made: a change (tests override them) makes a new one."""
+    names = sorted(n for n in dir(settings) if n.startswith(("ANYMAIL", "EMAIL_")))
+    return repr([(n, getattr(settings, n)) for n in names])
+
+
+def emails_render(digests: list[Digest]) -> dict[int, RenderedEmail]:
+    """The e-mails of a chunk's digests, by id (see `digests.mail.compose`)."""
+    return _COMPOSER.render_chunk(digests)
+
+
+def message_build(digest: Digest, rendered: RenderedEmail | None = None) -> EmailMultiAlternatives:
     """The digest as one message: text and HTML parts, unsubscribe headers, ESP tags."""
-    rendered = digest_render(digest)
+    if rendered is None:
+        rendered = _COMPOSER.render_chunk([digest])[digest.pk]
     message = EmailMultiAlternatives(
         subject=rendered.subject,
         body=rendered.text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[digest.subscriber.email],
         headers=_unsubscribe_headers(digest),
+        connection=esp_connection(),
     )
     message.attach_alternative(rendered.html, "text/html")
     # Anymail reads these; the file backend ignores them.
@@ -139,19 +176,20 @@ def _record(
     delivery.save(update_fields=fields)
 
 
-def delivery_send(*, digest: Digest) -> SendOutcome:
-    """Send `digest` unless it was already claimed, sent or failed for good."""
+def delivery_send(*, digest: Digest, rendered: RenderedEmail | None = None) -> SendOutcome:
+    """Send `digest` unless it was already claimed, sent or failed for good (`rendered`: its
+    e-mail when the chunk's were rendered together)."""
     with log_context(digest_id=digest.pk, subscriber_id=digest.subscriber_id):
-        return _send(digest)
+        return _send(digest, rendered)
 
 
-def _send(digest: Digest) -> SendOutcome:
+def _send(digest: Digest, rendered: RenderedEmail | None) -> SendOutcome:
     if digest.status != Digest.Status.ASSEMBLED or not digest.subscriber.is_active:
         return SendOutcome.SKIPPED
     delivery = _claim(digest)
     if delivery is None:
         return SendOutcome.SKIPPED
-    message = message_build(digest)
+    message = message_build(digest, rendered)
     try:
         message.send()
     except AnymailRecipientsRefused as error:

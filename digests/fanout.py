@@ -21,9 +21,10 @@ from django.db.models import Q
 from django.utils import timezone
 
 from digests.assemble import digests_assemble
-from digests.delivery import SendOutcome, delivery_send
+from digests.delivery import SendOutcome, delivery_send, emails_render
 from digests.models import Delivery, Digest, IngestDay, PipelineStep
 from digests.models.run import StepTimer, step_recorded
+from digests.render import RenderedEmail
 from subscribers.models import Subscriber
 
 __all__ = [
@@ -118,10 +119,12 @@ def id_chunks(ids: list[int], size: int) -> list[list[int]]:
     return [ids[start : start + size] for start in range(0, len(ids), size)]
 
 
-def _send_with_retries(digest: Digest, tries: int) -> SendOutcome:
+def _send_with_retries(
+    digest: Digest, tries: int, rendered: RenderedEmail | None = None
+) -> SendOutcome:
     """Send now; in the foreground (tries > 1) a transient failure is tried again at once."""
     for attempt in range(tries):
-        outcome = delivery_send(digest=digest)
+        outcome = delivery_send(digest=digest, rendered=rendered)
         if outcome != SendOutcome.RETRY or attempt == tries - 1:
             return outcome
         time.sleep(SEND_BACKOFF * 2**attempt * (1 + random.random() / 2))
@@ -157,11 +160,13 @@ def chunk_send(
         report.assembled = len(digests)
         _timer_note(timer, report, "assembled", idle=not digests)
     with step_recorded(step=PipelineStep.SEND, day=issue_date) as timer:
+        # the chunk's e-mails rendered together: items in bulk, cards compiled once a day
+        emails = emails_render([d for d in digests if d.status == Digest.Status.ASSEMBLED])
         for digest in digests:
             if digest.status == Digest.Status.EMPTY:
                 report.empty += 1
             else:
-                _count(report, digest, _send_with_retries(digest, tries))
+                _count(report, digest, _send_with_retries(digest, tries, emails.get(digest.pk)))
             if progress:
                 progress(1)
         _timer_note(timer, report, "sent", "empty", "failed", "queued", "skipped", idle=not digests)

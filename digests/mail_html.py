@@ -10,8 +10,10 @@ attributes), at a space of text, or between two non-ASCII characters with `<wbr>
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from itertools import accumulate
 
-from django.core.mail.message import SafeMIMEText
+from django.core.mail.message import RFC5322_EMAIL_LINE_LENGTH_LIMIT, SafeMIMEText
 
 __all__ = ["html_wire_bytes", "lines_wrapped"]
 
@@ -55,13 +57,33 @@ def _cut_point(text: str, room: int) -> int | None:
 
 
 def _wrap_line(line: str) -> str:
+    tokens = _TOKENS.findall(line)
+    sizes = [len(t) for t in tokens] if line.isascii() else [len(t.encode()) for t in tokens]
+    ends = list(accumulate(sizes))  # bytes up to the end of each token
     out: list[str] = []
-    used = 0
-    for token in _TOKENS.findall(line):
-        size = _size(token)
-        if used + size <= LINE_BYTES or token.startswith("<!"):
-            out.append(token)
-            used += size
+    used = 0  # bytes on the line being written
+    done = 0  # bytes of the tokens written
+    i = 0
+    while i < len(tokens):
+        fitting = bisect_right(ends, done + LINE_BYTES - used, i)  # the tokens that fit, at once
+        if fitting > i:
+            out.append("".join(tokens[i:fitting]))
+            used += ends[fitting - 1] - done
+            done = ends[fitting - 1]
+            i = fitting
+            if i == len(tokens):
+                break
+        token, size = tokens[i], sizes[i]
+        if token.startswith("<!"):
+            # An Outlook conditional (`<!--[if mso | IE]><table …><![endif]-->`): broken after
+            # the name of the first tag inside it, as a tag is; a plain comment stays whole.
+            name = _TAG_NAME.search(token, 4) if token.startswith("<!--[if") else None
+            if name:
+                out.append(token[: name.end()] + "\n" + token[name.end() :])
+                used = _size(token[name.end() :])
+            else:
+                out.append(token)
+                used += size
         elif token.startswith("<"):
             name = _TAG_NAME.match(token)
             cut = name.end() if name else 1
@@ -71,6 +93,8 @@ def _wrap_line(line: str) -> str:
             pieces = _text_pieces(token, LINE_BYTES - used)
             out.extend(pieces)
             used = used + size if len(pieces) == 1 else _size(pieces[-1])
+        done = ends[i]
+        i += 1
     return "".join(out)
 
 
@@ -82,6 +106,13 @@ def lines_wrapped(html: str) -> str:
 
 
 def html_wire_bytes(html: str) -> int:
-    """The bytes the HTML part takes in the message, encoded as Django will send it."""
+    """The bytes the HTML part takes in the message, encoded as Django will send it: as it is
+    (8bit) when no line passes RFC 5322's 998 bytes, else quoted-printable."""
+    encoded = html.encode()
+    if (
+        len(encoded) <= RFC5322_EMAIL_LINE_LENGTH_LIMIT
+        or max(map(len, encoded.splitlines())) <= RFC5322_EMAIL_LINE_LENGTH_LIMIT
+    ):
+        return len(encoded)
     payload = SafeMIMEText(html, "html", "utf-8").get_payload()
     return len(str(payload).encode())

@@ -36,8 +36,10 @@ __all__ = [
     "digest_mjml",
     "digest_render",
     "digest_subject",
+    "email_context",
     "item_reasons",
     "item_views",
+    "kept_first",
     "manage_token_read",
     "manage_url",
     "update_views",
@@ -215,7 +217,7 @@ def _cards(views: list[ItemView], excerpt: dict[str, int]) -> list[str]:
     return [template.render({"view": view, "excerpt": excerpt}) for view in views]
 
 
-def _kept_first(views: list[ItemView]) -> list[int]:
+def kept_first(views: list[ItemView]) -> list[int]:
     """Positions in the order papers are kept when the e-mail is cut: the best paper of each
     reason first (every interest stays in the e-mail), then the others by rank."""
     firsts: dict[str, int] = {}
@@ -230,7 +232,7 @@ def digest_mjml(context: dict, cards: list[str] | None = None, shown: int | None
     views: list[ItemView] = context["items"]
     cards = _cards(views, EXCERPTS[0]) if cards is None else cards
     shown = len(cards) if shown is None else shown
-    kept = sorted(_kept_first(views)[:shown])
+    kept = sorted(kept_first(views)[:shown])
     trimmed = {
         **context,
         "total": len(views),
@@ -262,19 +264,16 @@ def _fitting(context: dict[str, Any], views: list[ItemView]) -> tuple[str, int]:
     return _html(context, cards, low), low
 
 
-def digest_render(digest: Digest) -> RenderedEmail:
-    """Render the digest's e-mail in the reader's language, its HTML under Gmail's clip size.
-
-    Past the size, abstracts are shortened, then papers are left out (the best of each
-    interest stays) and the top of the e-mail says how many of how many it holds; the text
-    part and the web page always hold every paper.
-    """
-    views = item_views(digest)
+def email_context(
+    digest: Digest, views: list[ItemView], updates: list[UpdateView] | None = None
+) -> dict[str, Any]:
+    """What digest.mjml and digest.txt are rendered with (the fast path in `digests.mail`
+    renders the same templates with the same context)."""
     language = language_for_translation(digest.subscriber.language)
-    context = {
+    return {
         "digest": digest,
         "items": views,
-        "updates": update_views(digest),
+        "updates": update_views(digest) if updates is None else updates,
         "brief": digest.brief,
         "lang": language,
         "site_url": settings.SITE_URL,
@@ -293,7 +292,19 @@ def digest_render(digest: Digest) -> RenderedEmail:
         # time, in English, and the e-mail says so.
         "untranslated": sum(not view.shown.ai_read for view in views) if llm_enabled() else 0,
     }
-    with translation.override(language):
+
+
+def digest_render(digest: Digest) -> RenderedEmail:
+    """Render the digest's e-mail in the reader's language, its HTML under Gmail's clip size.
+
+    Past the size, abstracts are shortened, then papers are left out (the best of each
+    interest stays) and the top of the e-mail says how many of how many it holds; the text
+    part and the web page always hold every paper. The reference: sending renders the same
+    bytes faster through `digests.mail.compose`.
+    """
+    views = item_views(digest)
+    context = email_context(digest, views)
+    with translation.override(context["lang"]):
         html, shown = _fitting(context, views)
         text = render_to_string("email/digest.txt", {**context, "total": len(views)})
         subject = digest_subject(digest, views)
