@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import bibtexparser
 import pytest
+from pybtex.database import parse_string
 
 from digests.models import Digest, SavedPaper
 from subscribers.tokens import feedback_token, signin_token
@@ -78,7 +78,8 @@ def test_archive_search_save_and_export_in_the_browser(live_server, page):
     assert page.locator("#count").inner_text().startswith("2 papers saved.")
     with page.expect_download() as download:
         page.click("#export-bib")
-    entries = bibtexparser.loads(Path(download.value.path()).read_text(encoding="utf-8")).entries
-    assert {entry["eprint"] for entry in entries} == {"2606.18831", "2606.18832"}
-    assert all(entry["archiveprefix"] == "arXiv" for entry in entries)
+    bibtex = Path(download.value.path()).read_text(encoding="utf-8")
+    entries = parse_string(bibtex, "bibtex").entries.values()
+    assert {entry.fields["eprint"] for entry in entries} == {"2606.18831", "2606.18832"}
+    assert all(entry.fields["archivePrefix"] == "arXiv" for entry in entries)
     assert dialogs == []
