@@ -229,7 +229,11 @@ def categories_inferred(subscriber: Subscriber) -> dict[str, float]:
     editor): none without free text, keywords or seed papers, so the editor asks nothing more
     of a profile without them."""
     profile = subscriber.profile
-    if not profile.interests.strip() and not profile.keywords and not profile.seed_papers:
-        if not subscriber.library_entries.filter(dropped=False).exists():
-            return {}
+    if (
+        not profile.interests.strip()
+        and not profile.keywords
+        and not profile.seed_papers
+        and not subscriber.library_entries.filter(dropped=False).exists()
+    ):
+        return {}
     return profile_rows([subscriber], embed_interests=False)[0].inferred_categories

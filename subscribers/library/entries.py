@@ -9,6 +9,7 @@ accents, braces and markup out of titles and abstracts.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import datetime as dt
 import re
 import unicodedata
@@ -97,10 +98,8 @@ def text_clean(value: str, limit: int) -> str:
     text = value
     # The LaTeX decoder is slow: only where a command or accent is, not just an escaped "_".
     if "\\" in _ESCAPED.sub("", text):
-        try:
-            text = codecs.decode(text, "ulatex")
-        except (ValueError, IndexError, UnicodeError):  # a malformed accent: text as it is
-            pass
+        with contextlib.suppress(ValueError, IndexError, UnicodeError):  # malformed: as it is
+            text = codecs.decode(text, "ulatex")  # type: ignore[call-overload]
         text = _LEFTOVER_COMMAND.sub("", _COMMAND.sub("", text))
     text = _ESCAPED.sub(r"\1", text)
     text = text.replace("{", "").replace("}", "")
@@ -148,6 +147,7 @@ def date_parse(value: str) -> dt.datetime | None:
         return None
     parts = [int(p) if p else 0 for p in match.groups()]
     try:
-        return dt.datetime(*parts[:6], tzinfo=dt.UTC)  # type: ignore[misc]
+        year, month, day, hour, minute, second = parts[:6]
+        return dt.datetime(year, month, day, hour, minute, second, tzinfo=dt.UTC)
     except ValueError:
         return None

@@ -177,7 +177,9 @@ def _csl_json(text: str) -> LibraryFile:
     try:
         items = list(_json_items(text))
     except json.JSONDecodeError as error:
-        raise LibraryFileError(f"This JSON cannot be read: {error.msg} at line {error.lineno}.")
+        raise LibraryFileError(
+            f"This JSON cannot be read: {error.msg} at line {error.lineno}."
+        ) from None
     for line, item in items:
         if not isinstance(item, dict):
             read.rejected.append(Rejected(line, "not a CSL-JSON item"))
@@ -186,8 +188,10 @@ def _csl_json(text: str) -> LibraryFile:
         read.entries.append(
             entry_make(
                 line=line,
-                id_fields=[fields.get(k, "") for k in ("URL", "number", "container-title", "note",
-                                                       "archive_location", "id")],
+                id_fields=[
+                    fields.get(k, "")
+                    for k in ("URL", "number", "container-title", "note", "archive_location", "id")
+                ],
                 doi=fields.get("DOI", ""),
                 title=fields.get("title", ""),
                 abstract=fields.get("abstract", ""),

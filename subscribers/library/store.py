@@ -25,9 +25,9 @@ from subscribers.models import LibraryEntry, Subscriber
 __all__ = [
     "LIBRARY_SEEDS",
     "LibraryReport",
-    "LookupUnavailable",
     "LibrarySeed",
     "LibrarySummary",
+    "LookupUnavailable",
     "library_arxiv_ids",
     "library_drop",
     "library_entries_store",
@@ -222,4 +222,3 @@ def library_summary(subscriber: Subscriber, *, recent: int = 50) -> LibrarySumma
     summary.dropped = entries.filter(dropped=True).count()
     summary.recent = list(entries.filter(dropped=False)[:recent])
     return summary
-

@@ -105,8 +105,17 @@ def zotero_entries(items: list[dict[str, Any]]) -> list[Entry]:
         entries.append(
             entry_make(
                 line=number,
-                id_fields=[fields.get(k, "") for k in ("archiveID", "url", "extra", "number",
-                                                       "publicationTitle", "repository")],
+                id_fields=[
+                    fields.get(k, "")
+                    for k in (
+                        "archiveID",
+                        "url",
+                        "extra",
+                        "number",
+                        "publicationTitle",
+                        "repository",
+                    )
+                ],
                 doi=fields.get("DOI", ""),
                 title=fields.get("title", ""),
                 abstract=fields.get("abstractNote", ""),
@@ -130,7 +139,9 @@ def zotero_connect(
     Raises `ZoteroRefused` (nothing kept) when Zotero refuses them, `ZoteroError` when it is down.
     """
     link = ZoteroLink(
-        subscriber=subscriber, user_id=user_id, collections_include=include,
+        subscriber=subscriber,
+        user_id=user_id,
+        collections_include=include,
         collections_ignore=ignore,
     )
     items = _fetch(user_id, api_key, link)

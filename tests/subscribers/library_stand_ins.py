@@ -90,7 +90,7 @@ class _Zotero(BaseHTTPRequestHandler):
         headers = {"Total-Results": str(len(listed))}
         if start + limit < len(listed):  # Zotero pages with a Link header, as pyzotero follows
             headers["Link"] = (
-                f'<{self.server.base_url}{url.path}?start={start + limit}&limit={limit}>; '
+                f"<{self.server.base_url}{url.path}?start={start + limit}&limit={limit}>; "
                 'rel="next"'
             )
         self._send(200, json.dumps(page).encode(), "application/json", headers)
