@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from digests.models import Delivery, Digest, DigestItem, Feedback
+from digests.models import Delivery, Digest, DigestItem, Feedback, SavedPaper
 from subscribers.models import Subscriber
 
 __all__ = ["personal_data"]
@@ -68,7 +68,8 @@ def _rank(item: DigestItem) -> int:
 
 
 def personal_data(subscriber: Subscriber) -> dict[str, Any]:
-    """The subscriber's digests (items and delivery) and feedback, in a fixed number of queries."""
+    """The subscriber's digests (items and delivery), feedback and saved papers, in a fixed
+    number of queries."""
     feedback = (
         Feedback.objects.filter(subscriber=subscriber)
         .select_related("paper")
@@ -84,5 +85,15 @@ def personal_data(subscriber: Subscriber) -> dict[str, Any]:
                 "created_at": _when(row.created_at),
             }
             for row in feedback
+        ],
+        "saved": [
+            {
+                "arxiv_id": row.paper.versioned_id,
+                "title": row.paper.title,
+                "saved_at": _when(row.saved_at),
+            }
+            for row in SavedPaper.objects.filter(subscriber=subscriber)
+            .select_related("paper")
+            .order_by("saved_at")
         ],
     }

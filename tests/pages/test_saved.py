@@ -191,3 +191,17 @@ def test_saving_counts_as_more_like_this_for_the_scorer():
     # then the other scores higher for them
     after = profile_relevance(subscriber=reader, papers=[similar])[similar.pk]
     assert after > before
+
+
+@pytest.mark.django_db
+def test_saved_papers_are_in_the_readers_download_and_go_with_them(client):
+    reader = make_subscriber()
+    paper = make_paper(arxiv_id="2606.18831")
+    paper_save(subscriber=reader, paper=paper)
+    client = _signed_in(client, reader)
+
+    exported = client.get("/my-data/export.json").json()
+    assert [row["arxiv_id"] for row in exported["saved"]] == ["2606.18831v1"]
+
+    client.post("/my-data/delete/", {"confirm": "on"})
+    assert not SavedPaper.objects.exists()
