@@ -152,9 +152,8 @@ def main() -> None:
     print(f"render: digests          {len(to_render)} ({items / len(to_render):.1f} items each)")
     floor_rate = len(to_render) / floor_seconds
     fast_rate = len(to_render) / render_seconds
-    print(
-        f"render: reference        {len(to_render) / reference_seconds:.1f} digests/s (digest_render)"
-    )
+    reference_rate = len(to_render) / reference_seconds
+    print(f"render: reference        {reference_rate:.1f} digests/s (digest_render)")
     print(f"render: fast path        {fast_rate:.1f} digests/s (Composer.render_chunk, warm: "
           "items loaded, links signed, HTML, text and subject)")  # fmt: skip
     print(f"render: bare mjml2html   {floor_rate:.1f} digests/s (each digest's finished MJML)")
