@@ -190,9 +190,16 @@ def manage_token_read(token: str) -> int | None:
         return None
 
 
-def digest_subject(digest: Digest, views: list[ItemView]) -> str:
-    """The date, the number of papers and the top paper's title, in the reader's language."""
+def digest_subject(digest: Digest, views: list[ItemView], updates: int = 0) -> str:
+    """The date, the number of papers and the top paper's title, in the reader's language;
+    with no new paper, the number of `updates` (new versions of papers the reader got)."""
     date = digest.issue_date.isoformat()
+    if not views and updates:
+        return ngettext(
+            "arXiv digest %(date)s: %(count)d updated paper you got before",
+            "arXiv digest %(date)s: %(count)d updated papers you got before",
+            updates,
+        ) % {"date": date, "count": updates}
     if not views:
         return _("arXiv digest %(date)s: nothing above your threshold today") % {"date": date}
     top = latex_formatting_removed(views[0].shown.translated_title or views[0].shown.title)
@@ -307,5 +314,5 @@ def digest_render(digest: Digest) -> RenderedEmail:
     with translation.override(context["lang"]):
         html, shown = _fitting(context, views)
         text = render_to_string("email/digest.txt", {**context, "total": len(views)})
-        subject = digest_subject(digest, views)
+        subject = digest_subject(digest, views, len(context["updates"]))
     return RenderedEmail(subject=subject, html=html, text=text, shown=shown)

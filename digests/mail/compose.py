@@ -272,7 +272,7 @@ class Composer:
         with translation.override(language):
             html, shown = self._fitting(context, views)
             text = self._text(context, views)
-            subject = digest_subject(digest, views)
+            subject = digest_subject(digest, views, len(context["updates"]))
         return RenderedEmail(subject=subject, html=html, text=text, shown=shown)
 
     def _reader_values(self, context: dict[str, Any], escape: Callable[[str], str]) -> dict:
