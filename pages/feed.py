@@ -10,6 +10,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.db.models import Count
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
@@ -49,6 +50,7 @@ def feed_build(*, subscriber: Subscriber) -> DigestAtomFeed:
         Digest.objects.filter(subscriber=subscriber)
         .exclude(status=Digest.Status.EMPTY)
         .select_related("subscriber", "delivery")
+        .annotate(update_count=Count("updates"))  # the subject of an updates-only digest
         .order_by("-issue_date")[:FEED_ENTRIES]
     )
     language = language_for_translation(subscriber.language)
@@ -72,7 +74,7 @@ def feed_build(*, subscriber: Subscriber) -> DigestAtomFeed:
             published = (delivery.sent_at if delivery else None) or digest.created_at
             context = {"digest": digest, "items": views, "view_url": view_url}
             feed.add_item(
-                title=digest_subject(digest, views),
+                title=digest_subject(digest, views, digest.update_count),
                 link=view_url,
                 description=digest.brief or None,  # type: ignore[arg-type]  # None: no summary
                 unique_id=_entry_id(digest),

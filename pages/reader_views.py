@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from digests.models import Paper, Topic
-from digests.render import item_views
+from digests.render import item_views, update_views
 from newsletter.i18n import language_for_translation
 from pages.archive import archive_page_build, marked_page_build, received_digest
 from pages.lists import announce_day_parse, page_number_parse, paper_items
@@ -63,9 +63,8 @@ def archive_day(request: HttpRequest, day: str) -> HttpResponse:
     )
     if digest is None:
         return render(request, "public/archive_missing.html", {"day": day[:20]}, status=404)
-    return render(
-        request, "digest.html", {"digest": digest, "items": item_views(digest), "archived": True}
-    )
+    context = {"digest": digest, "items": item_views(digest), "updates": update_views(digest)}
+    return render(request, "digest.html", {**context, "archived": True})
 
 
 @never_cache

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from digests import authors
@@ -15,7 +16,7 @@ from digests.feedback import feedback_record
 from digests.llm.calls import llm_enabled
 from digests.models import Digest, Feedback, Paper, Topic
 from digests.readings import CHINESE, latest_issue_date, primary_language, readings_for
-from digests.render import item_views, manage_token_read
+from digests.render import item_views, manage_token_read, update_views
 from digests.shown import shown_paper
 from newsletter.i18n import language_for_translation
 from pages.author_page import author_follow_set, author_page_build
@@ -93,20 +94,24 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         return render(request, "paper.html", context)
 
 
+@never_cache
 def digest_detail(request: HttpRequest, token: str) -> HttpResponse:
-    """A digest's "view in browser" page: every item, the English abstracts too."""
+    """A digest's "view in browser" page: every item, the English abstracts too, and the
+    new versions of papers the reader got before."""
     try:
         digest_id = digest_token_read(token)
     except BadToken:
         return render(request, "subscribers/link_invalid.html", status=400)
     digest = get_object_or_404(Digest.objects.select_related("subscriber"), pk=digest_id)
     with translation.override(language_for_translation(digest.subscriber.language)):
-        return render(request, "digest.html", {"digest": digest, "items": item_views(digest)})
+        context = {"digest": digest, "items": item_views(digest), "updates": update_views(digest)}
+        return render(request, "digest.html", context)
 
 
 FEEDBACK_WORDS = (Feedback.Signal.MORE, Feedback.Signal.LESS)  # a click comes from the ESP only
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def feedback(request: HttpRequest, token: str) -> HttpResponse:
     """ "More / less like this" from an e-mail: a page with one button; the POST records it."""
@@ -132,6 +137,7 @@ def _masked(email: str) -> str:
     return f"{local[:1]}…@{domain}"
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def manage(request: HttpRequest, token: str) -> HttpResponse:
     """ "Manage your profile" from an e-mail: the reader signed in goes to the editor; anyone

@@ -11,10 +11,12 @@ from digests.models import (
     Delivery,
     Digest,
     DigestItem,
+    DigestUpdate,
     Enrichment,
     Feedback,
     LLMUsage,
     Paper,
+    PaperVersion,
     Topic,
 )
 from subscribers.models import InterestProfile, Subscriber
@@ -121,3 +123,23 @@ def make_llm_usage(**fields: Any) -> LLMUsage:
     fields.setdefault("purpose", LLMUsage.Purpose.ENRICH)
     fields.setdefault("calls", 1)
     return LLMUsage.objects.create(**fields)
+
+
+def make_digest_update(**fields: Any) -> DigestUpdate:
+    """A new version in a digest of a paper its reader got the day before (v1 kept as announced,
+    with no comment; the paper now v2, "Accepted at ICML 2026")."""
+    digest = fields.pop("digest", None) or make_digest()
+    paper = fields.pop("paper", None) or make_paper(version=2, comment="Accepted at ICML 2026")
+    fields.setdefault("version", paper.version)
+    fields.setdefault("previous_version", paper.version - 1)
+    fields.setdefault("previous_date", digest.issue_date - dt.timedelta(days=1))
+    PaperVersion.objects.get_or_create(
+        paper=paper,
+        version=fields["previous_version"],
+        defaults={
+            "announce_date": fields["previous_date"],
+            "title": paper.title,
+            "abstract": paper.abstract,
+        },
+    )
+    return DigestUpdate.objects.create(digest=digest, paper=paper, **fields)
