@@ -149,15 +149,17 @@ def shown_paper(
     e-mail, whose English readers get the LLM's abstract); public pages show the original only.
     """
     llm, lexical = reading.llm, reading.lexical
-    abstract_shown = llm is not None and (
-        english_abstract or primary_language(llm.language) != "en"
-    )
+    # arXiv's titles and affiliations are English: an English reading translates nothing there
+    translated = llm is not None and primary_language(llm.language) != "en"
+    abstract_shown = llm is not None and (english_abstract or translated)
     return ShownPaper(
         paper=paper,
         language=reading.language,
-        translated_title=llm.title if llm and llm.title and llm.title != paper.title else "",
+        translated_title=llm.title if llm and translated and llm.title != paper.title else "",
         translated_abstract=llm.abstract if llm and abstract_shown else "",
-        affiliations=affiliation_pairs(paper.affiliations, llm.affiliations if llm else []),
+        affiliations=affiliation_pairs(
+            paper.affiliations, llm.affiliations if llm and translated else []
+        ),
         summary=(llm.summary if llm else "") or (lexical.summary if lexical else ""),
         summary_is_ai=bool(llm and llm.summary),
         topic_name=topic_name,
