@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from digests.models import Delivery, Digest, DigestItem, Feedback, SavedPaper
+from django.db.models import Prefetch
+
+from digests.models import (
+    Delivery,
+    Digest,
+    DigestItem,
+    DigestUpdate,
+    Feedback,
+    SavedPaper,
+    TrackingDecision,
+)
 from subscribers.models import Subscriber
 
 __all__ = ["personal_data"]
@@ -26,6 +36,35 @@ def _item(item: DigestItem) -> dict[str, Any]:
     }
 
 
+def _update(update: DigestUpdate) -> dict[str, Any]:
+    """A new version of a paper the reader got before, as their digest told them."""
+    return {
+        "arxiv_id": update.paper.arxiv_id,
+        "title": update.paper.title,
+        "version": update.version,
+        "previous_version": update.previous_version,
+        "previous_date": _when(update.previous_date),
+    }
+
+
+def _decision(row: TrackingDecision) -> dict[str, Any]:
+    """A bounce, complaint or ESP unsubscribe about one of their digests, and what it did."""
+    digest = row.delivery.digest if row.delivery else None
+    return {
+        "received_at": _when(row.received_at),
+        "occurred_at": _when(row.occurred_at),
+        "esp": row.esp,
+        "event_type": row.event_type,
+        "esp_event_type": row.esp_event_type,
+        "message_id": row.message_id,
+        "digest_issue_date": _when(digest.issue_date) if digest else None,
+        "meaning": row.meaning,
+        "decision": row.decision,
+        "reason": row.reason,
+        "esp_reason": row.esp_reason,
+    }
+
+
 def _delivery(delivery: Delivery) -> dict[str, Any]:
     return {
         "status": delivery.status,
@@ -43,7 +82,11 @@ def _digests(subscriber: Subscriber) -> list[dict[str, Any]]:
     digests = (
         Digest.objects.filter(subscriber=subscriber)
         .select_related("delivery")
-        .prefetch_related("items__paper", "items__topic")
+        .prefetch_related(
+            "items__paper",
+            "items__topic",
+            Prefetch("updates", DigestUpdate.objects.select_related("paper").order_by("pk")),
+        )
         .order_by("issue_date")
     )
     exported = []
@@ -57,6 +100,7 @@ def _digests(subscriber: Subscriber) -> list[dict[str, Any]]:
                 "note": digest.note,
                 "created_at": _when(digest.created_at),
                 "items": [_item(item) for item in sorted(digest.items.all(), key=_rank)],
+                "updates": [_update(update) for update in digest.updates.all()],
                 "delivery": _delivery(delivery) if delivery else None,
             }
         )
@@ -68,8 +112,9 @@ def _rank(item: DigestItem) -> int:
 
 
 def personal_data(subscriber: Subscriber) -> dict[str, Any]:
-    """The subscriber's digests (items and delivery), feedback and saved papers, in a fixed
-    number of queries."""
+    """The subscriber's digests (items, updated papers and delivery), feedback of every signal
+    (more, less, and the clicks the ESP reported), saved papers and the ESP's bounces,
+    complaints and unsubscribes about them with what each did, in a fixed number of queries."""
     feedback = (
         Feedback.objects.filter(subscriber=subscriber)
         .select_related("paper")
@@ -95,5 +140,11 @@ def personal_data(subscriber: Subscriber) -> dict[str, Any]:
             for row in SavedPaper.objects.filter(subscriber=subscriber)
             .select_related("paper")
             .order_by("saved_at")
+        ],
+        "tracking_decisions": [
+            _decision(row)
+            for row in TrackingDecision.objects.filter(subscriber=subscriber)
+            .select_related("delivery__digest")
+            .order_by("received_at", "pk")
         ],
     }

@@ -68,20 +68,36 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
             {"event": event.event_type, "received_at": _when(event.received_at)} for event in events
         ],
         # Sign-ups for this address waiting for their confirmation link (see signup.py).
-        "held_sign_ups": [
-            {
-                "received_at": _when(held.created_at),
-                "settings": held.subscriber_fields,
-                "profile": held.profile_fields,
-            }
-            for held in HeldSignup.objects.filter(subscriber=subscriber).order_by("created_at")
-        ],
+        "held_sign_ups": _held_sign_ups(subscriber),
     }
+
+
+def _held_sign_ups(subscriber: Subscriber) -> list[dict[str, Any]]:
+    """Held sign-ups with the topics they chose by slug (one query more only if they chose)."""
+    held = list(HeldSignup.objects.filter(subscriber=subscriber).order_by("created_at", "pk"))
+    ids = {topic_id for row in held for topic_id in row.topic_ids}
+    slugs = (
+        dict(
+            papers_side().topic_model._default_manager.filter(pk__in=ids).values_list("pk", "slug")
+        )
+        if ids
+        else {}
+    )
+    return [
+        {
+            "received_at": _when(row.created_at),
+            "settings": row.subscriber_fields,
+            "profile": row.profile_fields,
+            "topics": sorted(slugs[i] for i in row.topic_ids if i in slugs),
+        }
+        for row in held
+    ]
 
 
 @transaction.atomic
 def subscriber_delete(*, subscriber: Subscriber) -> None:
-    """Delete the subscriber and everything that names them: profile, digests with their items
-    and deliveries, feedback (by cascade), and the ESP events about their address."""
+    """Delete the subscriber and everything that names them: profile, digests with their items,
+    updated papers and deliveries, feedback of every signal, saved papers, held sign-ups and
+    the tracking decisions about them (by cascade), and the ESP events about their address."""
     TrackingEvent.objects.filter(recipient__iexact=subscriber.email).delete()
     subscriber.delete()

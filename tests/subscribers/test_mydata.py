@@ -117,8 +117,9 @@ def test_the_download_reads_a_fixed_number_of_queries(client, django_assert_num_
     _signed_in(client, reader)
 
     # session, subscriber, feedback, events, profile, its topics, digests with their deliveries,
-    # items, their papers, saved papers, held sign-ups: whatever the number of digests
-    with django_assert_num_queries(11):
+    # items, their papers, their updated papers, saved papers, tracking decisions, held
+    # sign-ups: whatever the number of digests
+    with django_assert_num_queries(13):
         client.get("/my-data/export.json")
 
 
