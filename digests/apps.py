@@ -12,7 +12,7 @@ class DigestsConfig(AppConfig):
 
         from digests.arxiv.library import library_lookup_now
         from digests.arxiv.seeds import seeds_status
-        from digests.arxiv.taxonomy import is_arxiv_category
+        from digests.biorxiv.subjects import category_known
         from digests.models import Topic
         from digests.personal_data import personal_data
         from digests.preview import digest_preview
@@ -27,7 +27,7 @@ class DigestsConfig(AppConfig):
         papers_side_provide(
             PapersSide(
                 topic_model=Topic,
-                category_known=is_arxiv_category,
+                category_known=category_known,
                 profile_preview=digest_preview,
                 personal_data=personal_data,
                 seeds_status=seeds_status,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from digests.arxiv.affiliations import affiliations_fill, affiliations_needed
 from digests.arxiv.seeds import seeds_missing_fetch
+from digests.biorxiv.subjects import server_of
 from digests.authors import author_index_refresh
 from digests.brief import BriefReport, briefs_write
 from digests.enrich import (
@@ -49,11 +50,10 @@ def categories_needed() -> set[str]:
     """What ingestion reads, by ARXIV_CATEGORIES: its codes, every archive ("all"), or ("auto")
     the categories active profiles and the topics they follow name, plus the categories
     inferred for the profiles that name none; every archive when inference has nothing to go
-    on for one of them (no papers yet, a text about what we hold no paper of, authors only)."""
+    on for one of them (no papers yet, a text about what we hold no paper of, authors only).
+    The bioRxiv and medRxiv subjects (`biorxiv:neuroscience`) named are read in every mode."""
     mode = settings.ARXIV_CATEGORIES
-    if mode == "all":
-        return {ALL_ARCHIVES}
-    if mode != "auto":
+    if mode != "auto" and mode != "all":
         return set(mode)
     active = InterestProfile.objects.filter(subscriber__status=Subscriber.Status.ACTIVE)
     needed: set[str] = set()
@@ -62,11 +62,15 @@ def categories_needed() -> set[str]:
     topics = Topic.objects.filter(profiles__in=active).distinct()
     for categories in topics.values_list("categories", flat=True):
         needed.update(categories)
+    # bioRxiv and medRxiv subjects are read as readers need them, whatever the mode
+    preprints = {code for code in needed if server_of(code)}
+    if mode == "all":
+        return {ALL_ARCHIVES, *preprints}
     unnamed = _profiles_naming_no_category(active)
     for start in range(0, len(unnamed), INFER_CHUNK):
         for row in profile_rows(unnamed[start : start + INFER_CHUNK], embed_interests=False):
             if not row.inferred_categories:
-                return {ALL_ARCHIVES}
+                return {ALL_ARCHIVES, *preprints}
             needed.update(row.inferred_categories)
     return needed
 
@@ -172,6 +176,7 @@ def day_affiliations_read(papers: list[Paper], *, day: dt.date) -> int:
     reader will be shown (always all of them), then the others, the most followed first, up
     to ARXIV_HTML_PAGES more pages, so a followed institution can bring in a paper that
     nothing else would. Return how many pages were read."""
+    papers = [p for p in papers if p.is_arxiv]  # the others' records give their affiliation
     if not any(affiliations_needed(p) for p in papers):
         return 0
     reach = papers_in_reach(papers, day=day)

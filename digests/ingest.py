@@ -1,29 +1,26 @@
 """Step 1: what arXiv announced on a day, and each paper's metadata, upserted by arXiv id.
 
-The listing (ids, versions, announce types) comes from arXiv's announcement feeds (RSS,
-`arxiv:announce_type`, read with defusedxml's safe ElementTree), the metadata from the API
-through the `arxiv` package. Every request goes through one PoliteSession: paced, with a
-timeout, retried on transient failures.
+The listing (ids, versions, announce types) comes from arXiv's announcement feeds
+(`digests.arxiv.feeds`), the metadata from the API through the `arxiv` package; then, for an
+issue day, bioRxiv's and medRxiv's postings of the subjects wanted (`digests.biorxiv`).
+Every request goes through one polite session: paced, with a timeout, retried on transient
+failures.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import email.utils
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from xml.etree.ElementTree import ParseError
-from zoneinfo import ZoneInfo
 
 import arxiv
 import requests
-from defusedxml import DefusedXmlException
-from defusedxml import ElementTree as safe_xml
 from django.conf import settings
 from django.utils import timezone
 
 from digests.arxiv.client import ArxivUnavailable, PoliteSession, polite_retry
+from digests.arxiv.feeds import ARXIV_TZ, DayListing, FeedError, listing_fetch, listing_parse
 from digests.arxiv.records import (
     Announcement,
     RecordError,
@@ -32,11 +29,14 @@ from digests.arxiv.records import (
     papers_upsert,
     versioned_id_split,
 )
-from digests.models import AnnounceType, IngestDay, Paper
+from digests.biorxiv.ingest import PreprintReport, preprints_ingest
+from digests.biorxiv.subjects import server_of
+from digests.models import IngestDay, Paper
 
 __all__ = [
     "ALL_ARCHIVES",
     "API_BATCH",
+    "ARXIV_TZ",
     "Announcement",
     "DayListing",
     "FeedError",
@@ -51,26 +51,12 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-ARXIV_TZ = ZoneInfo("America/New_York")
 # arXiv's combined feed of its 20 archives: every paper of the day in one request.
 ALL_ARCHIVES = (
     "astro-ph+cond-mat+physics+quant-ph+math+cs+econ+eess+gr-qc+hep-ex+hep-lat+hep-ph+hep-th"
     "+math-ph+nlin+nucl-ex+nucl-th+q-bio+q-fin+stat"
 )
 API_BATCH = 100
-_ANNOUNCE_TYPES = {t.value for t in AnnounceType}
-
-
-class FeedError(Exception):
-    """arXiv's feed for a category could not be used (unknown category, malformed feed)."""
-
-
-@dataclass
-class DayListing:
-    category: str
-    date: dt.date | None
-    announcements: list[Announcement] = field(default_factory=list)
-    problems: list[RecordProblem] = field(default_factory=list)  # items skipped
 
 
 @dataclass
@@ -87,6 +73,7 @@ class IngestReport:
     skipped: list[RecordProblem] = field(default_factory=list)  # records not stored, and why
     repaired: list[RecordProblem] = field(default_factory=list)  # fields bounded or dropped
     note: str = ""
+    preprints: PreprintReport | None = None  # bioRxiv and medRxiv, read for an issue day
 
     @property
     def announced(self) -> bool:
@@ -97,84 +84,13 @@ class IngestReport:
             return f"stale feed for {self.date}: {self.note}"
         if not self.announced:
             return f"no announcement for {self.date or 'this day'}: nothing ingested"
+        preprints = f"; {self.preprints.summary()}" if self.preprints else ""
         return (
             f"ingested {self.listed} papers announced {self.date}: {self.created} new, "
             f"{self.updated} changed, {self.unchanged} unchanged, {len(self.missing)} missing, "
             f"{len(self.skipped)} skipped as invalid ({self.api_requests} API requests)"
+            f"{preprints}"
         )
-
-
-_ARXIV_NS = "{http://arxiv.org/schemas/atom}"
-_ATOM_NS = "{http://www.w3.org/2005/Atom}"
-
-
-def _channel_date(text: str | None) -> dt.date | None:
-    """The announcement day: the channel's date read in arXiv's own time zone."""
-    if not text:
-        return None
-    text = text.strip()
-    try:
-        moment = email.utils.parsedate_to_datetime(text)  # RSS: RFC 822
-    except (TypeError, ValueError):
-        try:
-            moment = dt.datetime.fromisoformat(text)  # Atom: ISO 8601
-        except ValueError:
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=dt.UTC)
-    return moment.astimezone(ARXIV_TZ).date()
-
-
-def listing_parse(category: str, body: bytes) -> DayListing:
-    """Parse one announcement feed (RSS, or its Atom flavour) into ids, versions and types."""
-    try:
-        root = safe_xml.fromstring(body)
-    except (ParseError, DefusedXmlException) as error:
-        raise FeedError(f"the feed for {category} is malformed: {error}") from None
-    if root.tag == "rss":
-        channel = root.find("channel")
-        if channel is None:
-            raise FeedError(f"the feed for {category} is malformed: no channel")
-        title = channel.findtext("title", "")
-        date_text = channel.findtext("pubDate") or channel.findtext("lastBuildDate")
-        items = [(item.findtext("guid", ""), item) for item in channel.iter("item")]
-    elif root.tag == f"{_ATOM_NS}feed":
-        title = root.findtext(f"{_ATOM_NS}title", "")
-        date_text = root.findtext(f"{_ATOM_NS}updated")
-        items = [(e.findtext(f"{_ATOM_NS}id", ""), e) for e in root.iter(f"{_ATOM_NS}entry")]
-    else:
-        raise FeedError(f"the feed for {category} is malformed: unexpected <{root.tag}>")
-    if title.startswith("Feed error"):
-        raise FeedError(f"arXiv has no category {category!r}: {title}")
-    listing = DayListing(category=category, date=_channel_date(date_text))
-    for guid, item in items:  # one bad item is skipped, the feed's others are kept
-        try:
-            arxiv_id, version = versioned_id_split(guid or "")
-        except RecordError as error:
-            listing.problems.append(RecordProblem("", f"{category} feed: {error}"))
-            continue
-        announce_type = (item.findtext(f"{_ARXIV_NS}announce_type") or "new").strip()
-        if announce_type not in _ANNOUNCE_TYPES:
-            reason = f"{category} feed: unknown announce type {announce_type[:40]!r}"
-            listing.problems.append(RecordProblem(arxiv_id, reason))
-            continue
-        listing.announcements.append(Announcement(arxiv_id, version, announce_type))
-    return listing
-
-
-def listing_fetch(category: str, *, session: requests.Session) -> DayListing:
-    """Fetch and parse today's announcement feed of one category."""
-    url = f"{settings.ARXIV_RSS_URL.rstrip('/')}/{category}"
-
-    @polite_retry()
-    def fetch() -> bytes:
-        response = session.get(url)
-        if response.status_code == 400:
-            raise FeedError(f"arXiv rejected the category {category!r} (HTTP 400)")
-        response.raise_for_status()
-        return response.content
-
-    return listing_parse(category, fetch())
 
 
 def arxiv_client(session: requests.Session) -> arxiv.Client:
@@ -304,14 +220,50 @@ def day_ingest(
     progress: Callable[[int], None] | None = None,
     session: PoliteSession | None = None,
 ) -> IngestReport:
-    """Ingest the current announcement of every category and record what the day was.
+    """Ingest the current announcement of every category and record what the day was; then,
+    for an issue day, the bioRxiv and medRxiv subjects among `categories` (`biorxiv:…`).
 
     `date`, when given, is the announcement day expected: feeds still dated earlier are stale.
     A category arXiv rejects is reported and skipped; the others are ingested.
     """
+    requested = set(categories)
+    subjects = {code for code in requested if server_of(code)}
+    report = _arxiv_ingest(
+        categories=requested - subjects, date=date, progress=progress, session=session
+    )
+    if subjects and not (requested - subjects):  # only preprints: every weekday is an issue
+        report = _weekday_issue(date)
+    if subjects and report.announced and report.date is not None:
+        report.preprints = preprints_ingest(day=report.date, categories=subjects)
+    return report
+
+
+def _weekday_issue(date: dt.date | None) -> IngestReport:
+    """The issue day when no arXiv category is read: every weekday, as arXiv's would be."""
     started = timezone.now()
-    session = session or PoliteSession()
+    day = date or timezone.now().astimezone(ARXIV_TZ).date()
+    report = IngestReport(date=day)
+    if day.weekday() < 5:
+        report.status = IngestDay.Status.ANNOUNCED
+        report.note = "no arXiv category is read: an issue day of the preprint servers"
+    else:
+        report.note = "a weekend: no issue"
+    _record(report, [], started)
+    return report
+
+
+def _arxiv_ingest(
+    *,
+    categories: Iterable[str],
+    date: dt.date | None,
+    progress: Callable[[int], None] | None,
+    session: PoliteSession | None,
+) -> IngestReport:
+    started = timezone.now()
     wanted = sorted(set(categories))
+    if not wanted:
+        return IngestReport(date=date)
+    session = session or PoliteSession()
     listings: list[DayListing] = []
     report = IngestReport(date=date)
     for category in wanted:

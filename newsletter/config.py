@@ -164,7 +164,8 @@ def _clock_time(env: environ.Env, name: str, default: str) -> dt.time:
         raise _fail(name, value, "expected a time of day like 10:00") from None
 
 
-_CATEGORY_CODE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+# arXiv's codes (cs.CL, stat), and bioRxiv's and medRxiv's subjects (biorxiv:cell_biology).
+_CATEGORY_CODE = re.compile(r"^(?:[a-z-]+(\.[A-Za-z-]+)?|(?:bio|med)rxiv:[a-z_]+)$")
 
 
 def _arxiv_categories(env: environ.Env) -> str | tuple[str, ...]:
@@ -238,6 +239,10 @@ class Config:
         self.arxiv_api_url = _http_url(env, "ARXIV_API_URL", "https://export.arxiv.org/api/query")
         self.arxiv_html_url = _http_url(env, "ARXIV_HTML_URL", "https://arxiv.org/html/")
         self.arxiv_retry_until = _clock_time(env, "ARXIV_RETRY_UNTIL", "10:00")
+        self.biorxiv_api_url = _http_url(env, "BIORXIV_API_URL", "https://api.biorxiv.org")
+        self.biorxiv_request_delay = _positive_number(
+            env, "BIORXIV_REQUEST_DELAY", 1.0, integer=False
+        )
         self.arxiv_categories = _arxiv_categories(env)
         self.cache = _cache(env)
         self.send_deadline_hours = _positive_number(env, "SEND_DEADLINE_HOURS", 12, integer=False)

@@ -117,6 +117,9 @@ ARXIV_HTML_PAGES = CONFIG.arxiv_html_pages  # pages a day beyond the papers read
 ARXIV_RETRY_UNTIL = CONFIG.arxiv_retry_until
 # What ingestion reads: "auto" (what readers name or seem to read), "all", or a tuple of codes.
 ARXIV_CATEGORIES = CONFIG.arxiv_categories
+# bioRxiv and medRxiv (one API for both servers), paced like arXiv under their own clock.
+BIORXIV_API_URL = CONFIG.biorxiv_api_url
+BIORXIV_REQUEST_DELAY = CONFIG.biorxiv_request_delay
 
 CACHES = {"default": CONFIG.cache}
 

@@ -4,7 +4,7 @@ from digests.models.authors import AuthorBackfill
 from digests.models.brief import TopicBrief
 from digests.models.digest import Delivery, Digest, DigestItem, Feedback
 from digests.models.ingest import IngestDay, IngestStatus
-from digests.models.paper import AnnounceType, Enrichment, Paper
+from digests.models.paper import AnnounceType, Enrichment, Paper, ResultType, Source
 from digests.models.run import BeatTick, PipelineStep, StepRun
 from digests.models.saved import SavedPaper
 from digests.models.topic import Topic
@@ -28,7 +28,9 @@ __all__ = [
     "Paper",
     "PaperVersion",
     "PipelineStep",
+    "ResultType",
     "SavedPaper",
+    "Source",
     "StepRun",
     "Topic",
     "TopicBrief",

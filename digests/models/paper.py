@@ -1,4 +1,4 @@
-"""arXiv papers as announced, and their per-language enrichment."""
+"""Papers as announced (arXiv, bioRxiv, medRxiv), and their per-language enrichment."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-__all__ = ["AnnounceType", "Enrichment", "Paper", "announced_between"]
+__all__ = ["AnnounceType", "Enrichment", "Paper", "ResultType", "Source", "announced_between"]
 
 
 def announced_between(first: dt.date, last: dt.date) -> models.Q:
@@ -25,8 +25,32 @@ class AnnounceType(models.TextChoices):
     REPLACE_CROSS = "replace-cross", _("replacement of a cross-list")
 
 
+class Source(models.TextChoices):
+    """Where a paper comes from; its `arxiv_id` is the arXiv id, or the DOI for the others."""
+
+    ARXIV = "arxiv", "arXiv"
+    BIORXIV = "biorxiv", "bioRxiv"
+    MEDRXIV = "medrxiv", "medRxiv"
+
+
+class ResultType(models.TextChoices):
+    """bioRxiv's article type; arXiv and medRxiv papers have none ("")."""
+
+    NONE = "", "-"
+    NEW = "new", _("new results")
+    CONFIRMATORY = "confirmatory", _("confirmatory results")
+    CONTRADICTORY = "contradictory", _("contradictory results")
+    WITHDRAWN = "withdrawn", _("withdrawn")
+
+
+# The servers' own pages: abstract, full text and PDF of a DOI's version.
+_SERVER_HOSTS = {"biorxiv": "www.biorxiv.org", "medrxiv": "www.medrxiv.org"}
+
+
 class Paper(models.Model):
-    """One arXiv paper at its latest known version; each version's announcement and text kept
+    """One paper at its latest known version (`source` says whose: `arxiv_id` is the arXiv id,
+    or the DOI of a bioRxiv or medRxiv preprint, the name kept for the many places that read
+    it); each version's announcement and text kept
     in `versions` (`PaperVersion`).
 
     `announce_date` is the paper's latest announcement (what that day's pipeline reads: new
@@ -37,7 +61,15 @@ class Paper(models.Model):
     (digests, briefs, topic pages, counts) sees it. Ingestion dates it if arXiv announces it.
     """
 
-    arxiv_id = models.CharField(max_length=32, unique=True, help_text="Without version.")
+    arxiv_id = models.CharField(
+        max_length=128, unique=True, help_text="Without version: the arXiv id, or the DOI."
+    )
+    source = models.CharField(
+        max_length=16, choices=Source.choices, default=Source.ARXIV, db_index=True
+    )
+    result_type = models.CharField(
+        max_length=16, choices=ResultType.choices, blank=True, default=""
+    )
     version = models.PositiveSmallIntegerField(default=1)
     version_history = models.JSONField(default=list, blank=True, help_text="Earlier versions.")
     title = models.TextField()
@@ -46,7 +78,7 @@ class Paper(models.Model):
         default=list, blank=True, help_text='[{"name": …, "affiliations": […]}, …]'
     )
     categories = models.JSONField(default=list, blank=True)
-    primary_category = models.CharField(max_length=32, blank=True)
+    primary_category = models.CharField(max_length=64, blank=True)
     comment = models.TextField(blank=True)
     journal_ref = models.TextField(blank=True)
     doi = models.CharField(max_length=255, blank=True)
@@ -110,15 +142,30 @@ class Paper(models.Model):
         return f"{self.arxiv_id}v{self.version}"
 
     @property
+    def is_arxiv(self) -> bool:
+        return self.source == Source.ARXIV
+
+    @property
+    def source_label(self) -> str:
+        return dict(Source.choices).get(self.source, self.source)
+
+    @property
     def abs_url(self) -> str:
+        if host := _SERVER_HOSTS.get(str(self.source)):
+            return f"https://{host}/content/{self.versioned_id}"
         return f"https://arxiv.org/abs/{self.versioned_id}"
 
     @property
     def pdf_url(self) -> str:
+        if self.source in _SERVER_HOSTS:
+            return f"{self.abs_url}.full.pdf"
         return f"https://arxiv.org/pdf/{self.versioned_id}"
 
     @property
     def html_url(self) -> str:
+        """The full text on the paper's own server."""
+        if self.source in _SERVER_HOSTS:
+            return f"{self.abs_url}.full"
         return f"https://arxiv.org/html/{self.versioned_id}"
 
     @property

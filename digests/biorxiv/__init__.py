@@ -1,0 +1,1 @@
+"""bioRxiv and medRxiv: their API's client, records, subjects and the issue day's window."""
