@@ -1,5 +1,6 @@
 """Staff see papers' versions, what changed, the digests' updated papers and held sign-ups,
-read-only, for the same queries whatever the number of rows."""
+read-only, for the same queries whatever the number of rows; and the ESP's clicks among the
+readers' feedback."""
 
 from __future__ import annotations
 
@@ -11,9 +12,15 @@ import pytest
 from django.db.models import Model
 from django.test import Client
 
-from digests.models import DigestUpdate, PaperVersion, VersionChange
+from digests.models import DigestUpdate, Feedback, PaperVersion, VersionChange
 from subscribers.models import HeldSignup, Subscriber
-from tests.factories import make_digest, make_digest_update, make_paper, make_subscriber
+from tests.factories import (
+    make_digest,
+    make_digest_update,
+    make_feedback,
+    make_paper,
+    make_subscriber,
+)
 from tests.staff.test_admin import MAX_LIST_QUERIES, admin_url
 
 _serial = itertools.count()
@@ -134,3 +141,22 @@ def test_staff_find_a_readers_updates_and_held_sign_ups_by_address(admin_client:
     for model in (DigestUpdate, HeldSignup):
         response = admin_client.get(admin_url(model, "changelist"), {"q": "ada@example"})
         assert response.context["cl"].result_count == 1
+
+
+@pytest.mark.django_db
+def test_staff_see_and_filter_the_clicks_the_esp_reported_among_feedback(
+    admin_client: Client,
+) -> None:
+    # given a reader's "more", and a click on a paper of their digest reported by the ESP
+    reader = make_subscriber(email="ada@example.org")
+    make_feedback(subscriber=reader, paper=make_paper(arxiv_id="2606.10001"), signal="more")
+    make_feedback(subscriber=reader, paper=make_paper(arxiv_id="2606.10002"), signal="click")
+    url = admin_url(Feedback, "changelist")
+
+    # when staff open the feedback list, then filter it by signal
+    listed = admin_client.get(url).content.decode()
+    clicks = admin_client.get(url, {"signal__exact": "click"})
+
+    # then the click is named as one, and the filter keeps only it
+    assert "clicked in the e-mail" in listed and "more like this" in listed
+    assert [row.paper.arxiv_id for row in clicks.context["cl"].result_list] == ["2606.10002"]
