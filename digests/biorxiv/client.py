@@ -124,7 +124,7 @@ def page_fetch(
     @retry(
         retry=retry_if_exception(_transient),
         stop=stop_after_attempt(attempts),
-        wait=wait_exponential_jitter(initial=backoff, jitter=backoff, max=60),
+        wait=wait_exponential_jitter(multiplier=backoff, jitter=backoff, max=60),
         retry_error_callback=_give_up,
         before_sleep=lambda s: log.warning(
             "bioRxiv request failed (try %d), retrying: %s",
