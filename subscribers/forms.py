@@ -18,6 +18,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from subscribers.addresses import email_normalise
+from subscribers.library import MAX_BYTES, LibraryFileError, library_file_read
 from subscribers.models import Frequency, InterestProfile
 from subscribers.papers_side import papers_side
 from subscribers.profile_fields import (
@@ -44,9 +45,12 @@ __all__ = [
     "SUBSCRIBER_FIELDS",
     "EmailChangeForm",
     "InferredCategoryForm",
+    "LibraryDropForm",
+    "LibraryUploadForm",
     "NormalisedEmailField",
     "ProfileForm",
     "SignupForm",
+    "ZoteroConnectForm",
     "arxiv_id_normalise",
     "profile_initial",
     "split_list",
@@ -311,3 +315,57 @@ class InferredCategoryForm(forms.Form):
                 _("Unknown arXiv categories: %(codes)s."), code="category", params={"codes": code}
             )
         return code
+
+
+class LibraryUploadForm(forms.Form):
+    """A reference manager's export; `cleaned_data["library"]` is the file as read."""
+
+    file = forms.FileField(
+        label=_("Your library's export"),
+        help_text=_(
+            "BibTeX, RIS, CSL-JSON, or one arXiv id, arXiv URL or DOI a line; up to 16 MB."
+        ),
+    )
+
+    def clean_file(self) -> Any:
+        upload = self.cleaned_data["file"]
+        if upload.size > MAX_BYTES:  # refused before it is read into memory
+            raise ValidationError(
+                _(
+                    "The file is %(size).1f MB; the limit is %(limit)d MB. Export without "
+                    "attachments and notes, or one collection at a time."
+                ),
+                code="too_large",
+                params={"size": upload.size / 1024 / 1024, "limit": MAX_BYTES // 1024 // 1024},
+            )
+        try:
+            self.cleaned_data["library"] = library_file_read(upload.read())
+        except LibraryFileError as error:
+            raise ValidationError(str(error), code="library_file") from None
+        return upload
+
+
+class LibraryDropForm(forms.Form):
+    entry = forms.IntegerField(min_value=1)
+
+
+class ZoteroConnectForm(forms.Form):
+    """A Zotero user id and API key (the key is never rendered back), and collections."""
+
+    user_id = forms.RegexField(
+        regex=r"^\d{1,20}$",
+        label=_("Zotero user id"),
+        help_text=_("Zotero → Settings → Security: “Your user ID for use in API calls”."),
+        error_messages={"invalid": _("A Zotero user id is a number.")},
+    )
+    api_key = forms.RegexField(
+        regex=r"^[A-Za-z0-9]{8,64}$",
+        label=_("Zotero API key"),
+        help_text=_("A key with read access to your library (Zotero → Settings → Security)."),
+        error_messages={"invalid": _("A Zotero API key is letters and digits only.")},
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+    )
+    include = ListField(
+        label=_("Only these collections"), help_text=_("Names or keys; empty: the whole library.")
+    )
+    ignore = ListField(label=_("Ignore these collections"))

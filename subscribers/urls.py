@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from subscribers.views import account, inferred, links, profile, signin
+from subscribers.views import account, inferred, library, links, profile, signin
 
 app_name = "subscribers"
 urlpatterns = [
@@ -19,6 +19,11 @@ urlpatterns = [
     path("profile/preview/", profile.profile_preview, name="profile_preview"),
     path("profile/email/", profile.email_change, name="email_change"),
     path("profile/categories/", inferred.inferred_category, name="inferred_category"),
+    # The reader's library: an uploaded export, entries dropped, Zotero.
+    path("profile/library/", library.library_upload, name="library_upload"),
+    path("profile/library/drop/", library.library_entry_drop, name="library_drop"),
+    path("profile/library/zotero/", library.zotero_link, name="zotero_link"),
+    path("profile/library/zotero/remove/", library.zotero_unlink, name="zotero_unlink"),
     # The reader's own data: feed address, export, deletion.
     path("my-data/", signin.mydata, name="mydata"),
     path("my-data/export.json", signin.export, name="export"),

@@ -31,6 +31,7 @@ from subscribers.session import SubscriberRequest, subscriber_required
 from subscribers.signup import profile_update
 from subscribers.tasks import email_change_mail_deliver
 from subscribers.tokens import unsubscribe_token
+from subscribers.views.library_section import library_context
 
 PREVIEW_LIMIT = Limit("profile-preview", count=120, seconds=60)
 EMAIL_CHANGE_LIMIT = Limit("email-change", count=5, seconds=60 * 60)
@@ -64,9 +65,11 @@ def _editor(
     profile: InterestProfile,
     form: ProfileForm,
     email_form: EmailChangeForm,
+    library: dict[str, Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    """The editor page; its preview is the stored profile's, so it shows without JavaScript."""
+    """The editor page; its preview is the stored profile's, so it shows without JavaScript.
+    `library`: the library section's forms after a failed post (`library_context`)."""
     subscriber: Subscriber = request.subscriber
     stored = profile_initial(profile)
     preview = papers_side().profile_preview(
@@ -86,6 +89,7 @@ def _editor(
             "subscribers:unsubscribe",
             args=[unsubscribe_token(subscriber_id=subscriber.pk, email=subscriber.email)],
         ),
+        **library_context(subscriber, number=request.GET.get("library"), **(library or {})),
     }
     return render(request, "subscribers/profile.html", context, status=status)
 
