@@ -11,8 +11,8 @@ from django.utils import timezone
 
 from digests.arxiv.affiliations import affiliations_fill, affiliations_needed
 from digests.arxiv.seeds import seeds_missing_fetch
-from digests.biorxiv.subjects import server_of
 from digests.authors import author_index_refresh
+from digests.biorxiv.subjects import server_of
 from digests.brief import BriefReport, briefs_write
 from digests.enrich import (
     EnrichReport,

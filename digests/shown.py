@@ -46,6 +46,18 @@ class ShownPaper:
         return self.paper.versioned_id
 
     @property
+    def is_arxiv(self) -> bool:
+        return self.paper.is_arxiv
+
+    @property
+    def source_label(self) -> str:
+        return self.paper.source_label
+
+    @property
+    def label(self) -> str:
+        return self.paper.label
+
+    @property
     def abs_url(self) -> str:
         return self.paper.abs_url
 

@@ -28,7 +28,7 @@ __all__ = [
     "topics_import",
 ]
 
-CATEGORY_RE = re.compile(r"^[a-z-]+(\.[A-Za-z-]+)?$")
+CATEGORY_RE = re.compile(r"^(?:[a-z-]+(\.[A-Za-z-]+)?|(?:bio|med)rxiv:[a-z_]+)$")  # or a subject
 SLUG_MAX_LENGTH = 50
 REQUIRED_KEYS = frozenset({"slug", "names"})
 OPTIONAL_KEYS = frozenset({"descriptions", "categories", "parent", "featured", "keywords"})

@@ -150,6 +150,13 @@ class Paper(models.Model):
         return dict(Source.choices).get(self.source, self.source)
 
     @property
+    def label(self) -> str:
+        """How the paper is cited in a digest: "arXiv:2606.18831v1", "bioRxiv doi:10.1101/…v2"."""
+        if self.is_arxiv:
+            return f"arXiv:{self.versioned_id}"
+        return f"{self.source_label} doi:{self.versioned_id}"
+
+    @property
     def abs_url(self) -> str:
         if host := _SERVER_HOSTS.get(str(self.source)):
             return f"https://{host}/content/{self.versioned_id}"

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
 
-from digests.arxiv.taxonomy import is_arxiv_category
+from digests.biorxiv.subjects import category_known
 from digests.catalogue.changes import topic_change_apply
 from digests.catalogue.topics import CatalogueError, topics_export, topics_import
 from digests.models import Topic
@@ -79,7 +79,7 @@ class TopicForm(ModelForm):
 
     def clean_categories_text(self) -> list[str]:
         codes = list(dict.fromkeys(self.cleaned_data["categories_text"].replace(",", " ").split()))
-        unknown = [code for code in codes if not is_arxiv_category(code)]
+        unknown = [code for code in codes if not category_known(code)]
         if unknown:
             raise forms.ValidationError(
                 "Not an arXiv category: %(codes)s (see arxiv.org/category_taxonomy).",

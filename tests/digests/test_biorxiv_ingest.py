@@ -66,9 +66,10 @@ def test_a_window_is_read_page_by_page_and_stored_once_per_doi(serve) -> None:
     # then 200 records a server came in two pages each, plus nothing else
     assert report.records == 400
     assert report.requests == 4
-    assert [r.split("/")[2:] for r in recorded.requests] == [
-        ["biorxiv", "2026-01-02", "2026-01-04", "0"], ["biorxiv", "2026-01-02", "2026-01-04", "100"],
-        ["medrxiv", "2026-01-02", "2026-01-04", "0"], ["medrxiv", "2026-01-02", "2026-01-04", "100"],
+    window = "2026-01-02/2026-01-04"
+    assert [r.removeprefix("/details/") for r in recorded.requests] == [
+        f"biorxiv/{window}/0", f"biorxiv/{window}/100",
+        f"medrxiv/{window}/0", f"medrxiv/{window}/100",
     ]  # fmt: skip
     # one paper per DOI (bioRxiv repeats a DOI per version), the withdrawn one never held
     dois = {r["doi"] for rs in raw.values() for r in rs}
