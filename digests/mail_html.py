@@ -3,8 +3,14 @@
 Django sends a UTF-8 part 8bit unless a line is longer than RFC 5322's 998 bytes, and then
 quoted-printable: for Chinese text that is three `=XX` per byte, about three times the size,
 which pushes a digest past Gmail's clip. MJML writes its body on one long line, so the lines are
-broken here where a break changes nothing on screen: inside a tag (before `>` or between
-attributes), at a space of text, or between two non-ASCII characters with `<wbr>`.
+broken here where a break changes nothing on screen: first after the name of every `<div` and
+`<a` (a break inside a tag; `lines_broken`), so that a line never runs from one block of the
+e-mail into the next and a reader's own values (links, reasons) sit on short lines of their own;
+then any line still longer than LINE_BYTES inside a tag (after its name or between attributes),
+at a space of text, or between two non-ASCII characters with `<wbr>` (`line_wrapped`).
+
+Every line is wrapped on its own, so the fast path (`digests.mail.compose`) keeps a paper's card
+with its lines already wrapped and wraps again only the few lines holding a reader's values.
 """
 
 from __future__ import annotations
@@ -15,10 +21,13 @@ from itertools import accumulate
 
 from django.core.mail.message import RFC5322_EMAIL_LINE_LENGTH_LIMIT, SafeMIMEText
 
-__all__ = ["html_wire_bytes", "lines_wrapped"]
+__all__ = ["LINE_BYTES", "html_wire_bytes", "line_wrapped", "lines_broken", "lines_wrapped"]
 
 LINE_BYTES = 900  # under RFC 5322's 998, with room for a tag broken late
-_TOKENS = re.compile(r"<!--.*?-->|<[^>]*>|[^<]+", re.DOTALL)
+# A line may begin inside a tag (after a `<div` broken by `lines_broken`) and end in one: the
+# rest of a tag at its start and a tag cut at its end are tokens of their own, never cut inside.
+_TOKENS = re.compile(r"<!--.*?-->|<[^>]*>|<[^>]*\Z|\A[^<]*>|[^<]+", re.DOTALL)
+_BREAKS = re.compile(r"<(?:div|a)(?=[ />])")
 _TAG_NAME = re.compile(r"</?[A-Za-z][^\s/>]*")
 
 
@@ -56,7 +65,8 @@ def _cut_point(text: str, room: int) -> int | None:
     return None
 
 
-def _wrap_line(line: str) -> str:
+def line_wrapped(line: str) -> str:
+    """One line (no newline in it) cut into lines of at most about LINE_BYTES bytes."""
     tokens = _TOKENS.findall(line)
     sizes = [len(t) for t in tokens] if line.isascii() else [len(t.encode()) for t in tokens]
     ends = list(accumulate(sizes))  # bytes up to the end of each token
@@ -84,11 +94,18 @@ def _wrap_line(line: str) -> str:
             else:
                 out.append(token)
                 used += size
+        elif i == 0 and not token.startswith("<") and token.endswith(">"):
+            out.append(token)  # the rest of a tag broken before this line: kept whole
+            used += size
         elif token.startswith("<"):
             name = _TAG_NAME.match(token)
             cut = name.end() if name else 1
-            out.append(token[:cut] + "\n" + token[cut:])
-            used = _size(token[cut:])
+            if cut < len(token):
+                out.append(token[:cut] + "\n" + token[cut:])
+                used = _size(token[cut:])
+            else:  # a tag's name at the end of the line: it stays there
+                out.append(token)
+                used += size
         else:
             pieces = _text_pieces(token, LINE_BYTES - used)
             out.extend(pieces)
@@ -98,10 +115,16 @@ def _wrap_line(line: str) -> str:
     return "".join(out)
 
 
+def lines_broken(html: str) -> str:
+    """`html` with a line break after the name of every `<div` and `<a` tag."""
+    return _BREAKS.sub("\\g<0>\n", html)
+
+
 def lines_wrapped(html: str) -> str:
-    """`html` with no line over LINE_BYTES bytes, rendering the same."""
+    """`html` with no line over LINE_BYTES bytes (but a tag's rest), rendering the same."""
     return "\n".join(
-        _wrap_line(line) if _size(line) > LINE_BYTES else line for line in html.split("\n")
+        line_wrapped(line) if _size(line) > LINE_BYTES else line
+        for line in lines_broken(html).split("\n")
     )
 
 

@@ -40,8 +40,10 @@ __all__ = [
     "item_reasons",
     "item_views",
     "kept_first",
+    "kept_order",
     "manage_token_read",
     "manage_url",
+    "subject_line",
     "update_views",
 ]
 
@@ -175,17 +177,17 @@ def manage_url(subscriber_id: int) -> str:
     return settings.SITE_URL + reverse("public:manage", args=[_manage_token(subscriber_id)])
 
 
-_MANAGE = "pages.manage"
+MANAGE_SALT = "pages.manage"
 
 
 def _manage_token(subscriber_id: int) -> str:
-    return signing.dumps(subscriber_id, salt=_MANAGE, compress=True)
+    return signing.dumps(subscriber_id, salt=MANAGE_SALT, compress=True)
 
 
 def manage_token_read(token: str) -> int | None:
     """The subscriber id a "manage your profile" link names, or None if it is not ours."""
     try:
-        return int(signing.loads(token, salt=_MANAGE))
+        return int(signing.loads(token, salt=MANAGE_SALT))
     except (signing.BadSignature, TypeError, ValueError):
         return None
 
@@ -193,22 +195,27 @@ def manage_token_read(token: str) -> int | None:
 def digest_subject(digest: Digest, views: list[ItemView], updates: int = 0) -> str:
     """The date, the number of papers and the top paper's title, in the reader's language;
     with no new paper, the number of `updates` (new versions of papers the reader got)."""
+    return subject_line(digest, len(views), views[0].shown if views else None, updates)
+
+
+def subject_line(digest: Digest, count: int, top: ShownPaper | None, updates: int = 0) -> str:
+    """`digest_subject` from the number of papers and the top one."""
     date = digest.issue_date.isoformat()
-    if not views and updates:
+    if not count and updates:
         return ngettext(
             "arXiv digest %(date)s: %(count)d updated paper you got before",
             "arXiv digest %(date)s: %(count)d updated papers you got before",
             updates,
         ) % {"date": date, "count": updates}
-    if not views:
+    if top is None:
         return _("arXiv digest %(date)s: nothing above your threshold today") % {"date": date}
-    top = latex_formatting_removed(views[0].shown.translated_title or views[0].shown.title)
-    top = top if len(top) <= 80 else top[:77].rstrip() + "…"
+    title = latex_formatting_removed(top.translated_title or top.title)
+    title = title if len(title) <= 80 else title[:77].rstrip() + "…"
     return ngettext(
         "arXiv digest %(date)s: %(count)d paper — %(top)s",
         "arXiv digest %(date)s: %(count)d papers — %(top)s",
-        len(views),
-    ) % {"date": date, "count": len(views), "top": top}
+        count,
+    ) % {"date": date, "count": count, "top": title}
 
 
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -227,11 +234,17 @@ def _cards(views: list[ItemView], excerpt: dict[str, int]) -> list[str]:
 def kept_first(views: list[ItemView]) -> list[int]:
     """Positions in the order papers are kept when the e-mail is cut: the best paper of each
     reason first (every interest stays in the e-mail), then the others by rank."""
+    return kept_order([view.item.reason for view in views])
+
+
+def kept_order(reasons: list[str]) -> list[int]:
+    """`kept_first` from the items' stored reasons, in rank order."""
     firsts: dict[str, int] = {}
-    for position, view in enumerate(views):
-        firsts.setdefault(view.item.reason.split("\n", 1)[0], position)
+    for position, reason in enumerate(reasons):
+        firsts.setdefault(reason.split("\n", 1)[0], position)
     chosen = sorted(firsts.values())
-    return chosen + [p for p in range(len(views)) if p not in set(chosen)]
+    taken = set(chosen)
+    return chosen + [p for p in range(len(reasons)) if p not in taken]
 
 
 def digest_mjml(context: dict, cards: list[str] | None = None, shown: int | None = None) -> str:
@@ -272,11 +285,27 @@ def _fitting(context: dict[str, Any], views: list[ItemView]) -> tuple[str, int]:
 
 
 def email_context(
-    digest: Digest, views: list[ItemView], updates: list[UpdateView] | None = None
+    digest: Digest,
+    views: list[ItemView],
+    updates: list[UpdateView] | None = None,
+    *,
+    tokens: dict[str, str] | None = None,
+    untranslated: int | None = None,
 ) -> dict[str, Any]:
     """What digest.mjml and digest.txt are rendered with (the fast path in `digests.mail`
-    renders the same templates with the same context)."""
+    renders the same templates with the same context, its `tokens` signed in bulk: "digest",
+    "unsubscribe", "manage"; and `untranslated` counted from its own items)."""
     language = language_for_translation(digest.subscriber.language)
+    if tokens is None:
+        tokens = {
+            "digest": digest_token(digest_id=digest.pk),
+            "unsubscribe": unsubscribe_token(
+                subscriber_id=digest.subscriber_id, email=digest.subscriber.email
+            ),
+            "manage": _manage_token(digest.subscriber_id),
+        }
+    if untranslated is None:
+        untranslated = sum(not view.shown.ai_read for view in views)
     return {
         "digest": digest,
         "items": views,
@@ -284,20 +313,14 @@ def email_context(
         "brief": digest.brief,
         "lang": language,
         "site_url": settings.SITE_URL,
-        "view_url": settings.SITE_URL
-        + reverse("public:digest", args=[digest_token(digest_id=digest.pk)]),
+        "view_url": settings.SITE_URL + reverse("public:digest", args=[tokens["digest"]]),
         "unsubscribe_url": settings.SITE_URL
-        + reverse(
-            "subscribers:unsubscribe",
-            args=[
-                unsubscribe_token(subscriber_id=digest.subscriber_id, email=digest.subscriber.email)
-            ],
-        ),
-        "manage_url": manage_url(digest.subscriber_id),
+        + reverse("subscribers:unsubscribe", args=[tokens["unsubscribe"]]),
+        "manage_url": settings.SITE_URL + reverse("public:manage", args=[tokens["manage"]]),
         "translation_off": not llm_enabled(),
         # The LLM was down or out of budget when the day was read: those papers go out on
         # time, in English, and the e-mail says so.
-        "untranslated": sum(not view.shown.ai_read for view in views) if llm_enabled() else 0,
+        "untranslated": untranslated if llm_enabled() else 0,
     }
 
 

@@ -1,19 +1,20 @@
-"""A chunk's digest e-mails, byte for byte those of `render.digest_render_reference`, fast.
+"""A chunk's digest e-mails, byte for byte those of `render.digest_render`, fast.
 
 The reference renders each reader's cards with Django, the whole document to MJML and compiles
-it with `mjml2html`, up to seven times while fitting Gmail's clip. Here, with the same
-templates:
+it with `mjml2html`, up to seven times while fitting Gmail's clip, then wraps its lines. Here,
+with the same templates:
 
 - a paper's card is rendered and compiled once per language, excerpt length and day (`_cards`),
   with unguessable markers where a reader's own values go (rank, relevance, reasons, the
-  signed "more / less like this" links); likewise its block of the text part;
+  tokens of the signed "more / less like this / save" links), and kept with its lines already
+  wrapped (`lines.LinePlan`); likewise its block of the text part;
 - the document around the cards is compiled once per layout (`_Layout`: language, day, how
   many papers, how many shown, which notices; never a reader's text), with markers for the
   reader's address, brief and links, and one `<mj-raw>` marker where the cards go (MJML
   compiles each section on its own: the cards' HTML is the concatenation of theirs);
-- a reader's e-mail is then string joins of those pieces and of their already escaped values,
-  and how many papers fit the clip is computed from the pieces' byte sizes; only the chosen
-  HTML is wrapped (`lines_wrapped`) and measured.
+- a reader's e-mail is then joins of those pieces and of their already escaped values; how
+  many papers fit the clip is computed from the pieces' byte sizes, and only the lines that
+  hold a reader's value or join two pieces are measured (and wrapped when too long).
 
 Every value is escaped as the template would escape it, then as MJML writes it (`<br>` becomes
 `<br />`). The tests compare this path with the reference on English and Chinese digests,
@@ -23,32 +24,45 @@ with and without LLM readings, cut and whole.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from django.conf import settings
 from django.template.loader import get_template, render_to_string
+from django.urls import reverse
 from django.utils import translation
-from django.utils.html import conditional_escape
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, normalize_newlines
 from mjml import mjml2html
 
-from digests.mail.pieces import Card, Masked, Plan, TextTemplates, reasons_joined
-from digests.mail.views import digests_with_updates, item_views_bulk, link_fields
-from digests.mail_html import html_wire_bytes, lines_wrapped
+from digests.mail.lines import Atom, LinePlan, atom_value, atoms_joined
+from digests.mail.links import FeedbackSigner, Signer
+from digests.mail.pieces import Masked, Plan, TextTemplates, reasons_joined
+from digests.mail.views import (
+    PaperShown,
+    ReaderItem,
+    digests_with_updates,
+    link_fields,
+    link_route,
+    reader_items_bulk,
+)
+from digests.mail_html import html_wire_bytes
 from digests.models import Digest, DigestItem
 from digests.render import (
     EXCERPTS,
     HTML_BUDGET,
+    MANAGE_SALT,
     ItemView,
     RenderedEmail,
-    digest_subject,
     email_context,
-    kept_first,
+    kept_order,
+    subject_line,
+    update_views,
 )
-from digests.shown import ShownPaper
 from digests.text import latex_formatting_removed
+from subscribers.addresses import email_fingerprint
 
 __all__ = ["Composer"]
 
@@ -65,47 +79,21 @@ M = {
     name: _marker(name)
     for name in ("email", "brief", "preview", "view", "unsub", "manage", "cards")
 }
-LINKS = {field: _marker(field.replace("_", "")) for field in link_fields()}
+SIGNALS = list(link_fields().values())  # "more", "less", "save": the tokens' order
+TOKENS = {signal: _marker(f"token{signal}") for signal in SIGNALS}
 R1, R2 = _marker("reasona"), _marker("reasonb")
 CARDS_RAW = f"<mj-raw>{M['cards']}</mj-raw>"
 ITEM = _marker("item")
 _CACHE_LIMIT = 20_000
-
+# Salts of subscribers.tokens (digest_token, unsubscribe_token) and render.manage_url.
+_DIGEST_SALT, _UNSUBSCRIBE_SALT = "digests.view", "subscribers.unsubscribe"
 
 _CARD_SLOTS = {
     str(RANK): "rank",
     str(RELEVANCE): "relevance",
     _marker("reasons"): "reasons",
-    **{marker: field for field, marker in LINKS.items()},
+    **{marker: signal for signal, marker in TOKENS.items()},
 }
-
-
-def _placeholder_view(view: ItemView) -> ItemView:
-    """The view with a marker for everything that differs between readers of the paper."""
-    return ItemView(
-        item=DigestItem(rank=RANK),
-        shown=replace(view.shown, relevance=RELEVANCE),
-        reasons=(R1, R2) if view.reasons else (),
-        paper_url=view.paper_url,
-        **LINKS,
-    )
-
-
-def _shown_key(shown: ShownPaper, paper_url: str) -> tuple:
-    paper = shown.paper
-    return (
-        paper.pk,
-        paper.version,
-        shown.language,
-        shown.translated_title,
-        shown.translated_abstract,
-        tuple(shown.affiliations),
-        shown.summary,
-        shown.summary_is_ai,
-        paper_url,
-    )
-
-
 _LAYOUT_SLOTS = {
     M["email"]: "email",
     M["preview"]: "preview",
@@ -117,10 +105,73 @@ _LAYOUT_SLOTS = {
 }
 
 
+def _placeholder_view(paper: PaperShown, reasons: bool) -> ItemView:
+    """The paper's view with a marker for everything that differs between its readers."""
+    links = {
+        field: settings.SITE_URL + reverse(link_route(signal), args=[TOKENS[signal]])
+        for field, signal in link_fields().items()
+    }
+    return ItemView(
+        item=DigestItem(rank=RANK),
+        shown=replace(paper.shown, relevance=RELEVANCE),
+        reasons=(R1, R2) if reasons else (),
+        paper_url=paper.paper_url,
+        **links,
+    )
+
+
+@dataclass(frozen=True)
+class _Card:
+    plan: LinePlan
+    separator: str  # between two reasons
+
+
+@dataclass(frozen=True)
+class _TextCard:
+    plan: Plan
+    separator: str
+
+
 @dataclass(frozen=True)
 class _Layout:
-    html: Plan  # the cards slot is where the shown cards go, in rank order
+    html: LinePlan  # the cards slot is where the shown cards go, in rank order
     mjml: str  # the MJML it was compiled from (a head to compile cards in)
+
+
+@dataclass
+class _Signers:
+    """The chunk's signers: one timestamp, keys derived once."""
+
+    feedback: FeedbackSigner
+    digest: Signer
+    unsubscribe: Signer
+    manage: Signer
+
+    @classmethod
+    def now(cls) -> _Signers:
+        return cls(
+            FeedbackSigner(), Signer(_DIGEST_SALT), Signer(_UNSUBSCRIBE_SALT), Signer(MANAGE_SALT)
+        )
+
+    def reader_tokens(self, digest: Digest) -> dict[str, str]:
+        sid, email = digest.subscriber_id, digest.subscriber.email
+        return {
+            "digest": self.digest.dumps(digest.pk),
+            "unsubscribe": self.unsubscribe.dumps([sid, email_fingerprint(email)]),
+            "manage": self.manage.dumps(sid),
+        }
+
+
+@dataclass
+class _Email:
+    """One reader's e-mail while it is made."""
+
+    context: dict[str, Any]
+    items: list[ReaderItem]
+    order: list[int]  # positions in the order papers are kept when the e-mail is cut
+    values: dict[str, Atom]  # the layout's slots, escaped
+    filled: dict[tuple[int, int], Atom]  # (excerpt level, position) → the reader's card
+    notes: list[str]  # lines past RFC 5322's limit even wrapped: sizes measured as sent
 
 
 class Composer:
@@ -128,79 +179,70 @@ class Composer:
     a day's cards are compiled once whatever the number of chunks)."""
 
     def __init__(self) -> None:
-        self.cards: dict[tuple, Card] = {}
-        self.text_items: dict[tuple, Card] = {}
+        self.cards: dict[tuple, _Card] = {}
+        self.text_items: dict[tuple, _TextCard] = {}
         self.layouts: dict[tuple, _Layout] = {}
         self.text_layouts: dict[tuple, Plan] = {}
+        self.reasons: dict[tuple, str] = {}  # (reasons, separator) → escaped and joined
         self._templates: TextTemplates | None = None
         self.compiled = 0  # mjml2html calls made
 
     # ------------------------------------------------------------------ layouts
 
-    def _layout(self, context: dict[str, Any], shown: int) -> _Layout:
+    def _layout_key(self, context: dict[str, Any], *more: object) -> tuple:
         digest: Digest = context["digest"]
-        views: list[ItemView] = context["items"]
-        key = (
+        return (
             context["lang"],
             digest.issue_date,
-            len(views),
-            shown,
+            len(context["items"]),
             bool(context["brief"]),
             context["translation_off"],
             context["untranslated"],
             context["site_url"],
             # updates are the reader's own: compiled with them (rare; see digests/versions.py)
-            digest.pk if context.get("updates") else 0,
+            digest.pk if context["updates"] else 0,
+            *more,
         )
+
+    def _masked(self, context: dict[str, Any]) -> dict[str, Any]:
+        return {
+            **context,
+            "brief": M["brief"] if context["brief"] else "",
+            "view_url": M["view"],
+            "unsubscribe_url": M["unsub"],
+            "manage_url": M["manage"],
+            "total": len(context["items"]),
+        }
+
+    def _layout(self, context: dict[str, Any], shown: int) -> _Layout:
+        key = self._layout_key(context, shown)
         layout = self.layouts.get(key)
         if layout is None:
             if len(self.layouts) > _CACHE_LIMIT:
                 self.layouts.clear()
+            digest: Digest = context["digest"]
             masked = {
-                **context,
+                **self._masked(context),
                 "digest": Masked(digest, subscriber=Masked(digest.subscriber, email=M["email"])),
-                "brief": M["brief"] if context["brief"] else "",
-                "view_url": M["view"],
-                "unsubscribe_url": M["unsub"],
-                "manage_url": M["manage"],
-                "total": len(views),
                 "shown_count": shown,
-                "cards": [mark_safe(CARDS_RAW)] if views else [],  # noqa: S308 (our marker)
-                "cut": shown < len(views),
+                "cards": [mark_safe(CARDS_RAW)] if context["items"] else [],  # noqa: S308
+                "cut": shown < len(context["items"]),
             }
             mjml = render_to_string("email/digest.mjml", masked)
             html = mjml2html(mjml, disable_comments=True)
             self.compiled += 1
             html = html.replace(M["brief"], M["preview"], 1)  # the head's preview comes first
-            layout = _Layout(html=Plan(html, _LAYOUT_SLOTS), mjml=mjml)
+            layout = _Layout(html=LinePlan(html, _LAYOUT_SLOTS), mjml=mjml)
             self.layouts[key] = layout
         return layout
 
     def _text_layout(self, context: dict[str, Any]) -> Plan:
-        views: list[ItemView] = context["items"]
-        key = (
-            context["lang"],
-            context["digest"].issue_date,
-            len(views),
-            bool(context["brief"]),
-            context["translation_off"],
-            context["untranslated"],
-            context["site_url"],
-            context["digest"].pk if context.get("updates") else 0,
-        )
+        key = self._layout_key(context)
         plan = self.text_layouts.get(key)
         if plan is None:
             if len(self.text_layouts) > _CACHE_LIMIT:
                 self.text_layouts.clear()
-            masked = {
-                **context,
-                "brief": M["brief"] if context["brief"] else "",
-                "view_url": M["view"],
-                "unsubscribe_url": M["unsub"],
-                "manage_url": M["manage"],
-                "total": len(views),
-            }
-            text = self._text_templates().document.render(masked)
+            text = self._text_templates().document.render(self._masked(context))
             plan = Plan(text, {**_LAYOUT_SLOTS, ITEM: "item"})
             self.text_layouts[key] = plan
         return plan
@@ -212,14 +254,12 @@ class Composer:
 
     # ------------------------------------------------------------------ cards
 
-    def _html_cards(self, layout: _Layout, views: Sequence[ItemView], level: int) -> list[Card]:
-        """The compiled card of each view at excerpt `level`, compiling the missing ones in
+    def _cards(self, layout: _Layout, items: Sequence[ReaderItem], level: int) -> list[_Card]:
+        """The compiled card of each item at excerpt `level`, compiling the missing ones in
         one `mjml2html` call inside the layout's head."""
-        keys = [
-            (level, bool(v.reasons), translation.get_language(), _shown_key(v.shown, v.paper_url))
-            for v in views
-        ]
-        missing = {k: v for k, v in zip(keys, views, strict=True) if k not in self.cards}
+        language = translation.get_language()
+        keys = [(level, bool(i.reasons), language, i.paper.key) for i in items]
+        missing = {k: i for k, i in zip(keys, items, strict=True) if k not in self.cards}
         if missing:
             if len(self.cards) > _CACHE_LIMIT:
                 self.cards.clear()
@@ -227,9 +267,11 @@ class Composer:
             excerpt = EXCERPTS[level]
             sources = [
                 f"<mj-raw>{_marker(f's{n}')}</mj-raw>"
-                + template.render({"view": _placeholder_view(view), "excerpt": excerpt})
+                + template.render(
+                    {"view": _placeholder_view(i.paper, bool(i.reasons)), "excerpt": excerpt}
+                )
                 + f"<mj-raw>{_marker(f'e{n}')}</mj-raw>"
-                for n, view in enumerate(missing.values())
+                for n, i in enumerate(missing.values())
             ]
             html = mjml2html(
                 layout.mjml.replace(CARDS_RAW, "".join(sources)), disable_comments=True
@@ -240,151 +282,183 @@ class Composer:
                 text, separator = reasons_joined(
                     html[start : html.index(_marker(f"e{n}"))], R1, R2, _marker("reasons")
                 )
-                self.cards[key] = Card(Plan(text, _CARD_SLOTS), separator)
+                self.cards[key] = _Card(LinePlan(text, _CARD_SLOTS), separator)
         return [self.cards[k] for k in keys]
 
-    def _text_blocks(self, context: dict[str, Any], views: Sequence[ItemView]) -> list[Card]:
-        language = translation.get_language()
-        out = []
-        for view in views:
-            key = (bool(view.reasons), language, _shown_key(view.shown, view.paper_url))
-            card = self.text_items.get(key)
-            if card is None:
-                if len(self.text_items) > _CACHE_LIMIT:
-                    self.text_items.clear()
-                text = self._text_templates().item.render(
-                    {**context, "view": _placeholder_view(view)}
-                )
-                joined, separator = reasons_joined(text, R1, R2, _marker("reasons"))
-                card = Card(Plan(joined, _CARD_SLOTS), separator)
-                self.text_items[key] = card
-            out.append(card)
-        return out
+    def _text_card(self, context: dict[str, Any], item: ReaderItem) -> _TextCard:
+        key = (bool(item.reasons), translation.get_language(), item.paper.key)
+        card = self.text_items.get(key)
+        if card is None:
+            if len(self.text_items) > _CACHE_LIMIT:
+                self.text_items.clear()
+            view = _placeholder_view(item.paper, bool(item.reasons))
+            text = self._text_templates().item.render({**context, "view": view})
+            joined, separator = reasons_joined(text, R1, R2, _marker("reasons"))
+            card = _TextCard(Plan(joined, _CARD_SLOTS), separator)
+            self.text_items[key] = card
+        return card
 
     # ------------------------------------------------------------------ one e-mail
 
     def render(
-        self, digest: Digest, views: list[ItemView], updates: list | None = None
+        self,
+        digest: Digest,
+        items: list[ReaderItem],
+        signers: _Signers,
+        updates: list | None = None,
     ) -> RenderedEmail:
-        """The digest's e-mail, as `render.digest_render_reference` renders it."""
-        context = email_context(digest, views, updates)
-        language = context["lang"]
-        with translation.override(language):
-            html, shown = self._fitting(context, views)
-            text = self._text(context, views)
-            subject = digest_subject(digest, views, len(context["updates"]))
+        """The digest's e-mail, as `render.digest_render` renders it (`updates`: its updated
+        papers' views, None to read them)."""
+        if updates is None:
+            updates = update_views(digest)
+        context = email_context(
+            digest,
+            [None] * len(items),  # type: ignore[list-item]  # the templates count them
+            updates,
+            tokens=signers.reader_tokens(digest),
+            untranslated=sum(not i.paper.shown.ai_read for i in items),
+        )
+        with translation.override(context["lang"]):
+            email = _Email(
+                context=context,
+                items=items,
+                order=kept_order([i.reason for i in items]),
+                values=self._reader_values(context),
+                filled={},
+                notes=[],
+            )
+            html, shown = self._fitting(email)
+            text = self._text(context, items)
+            top = items[0].paper.shown if items else None
+            subject = subject_line(digest, len(items), top, len(updates))
         return RenderedEmail(subject=subject, html=html, text=text, shown=shown)
 
-    def _reader_values(self, context: dict[str, Any], escape: Callable[[str], str]) -> dict:
+    @staticmethod
+    def _reader_values(context: dict[str, Any]) -> dict[str, Atom]:
         brief = latex_formatting_removed(context["brief"] or "")
-        return {
+        values = {
             "email": escape(context["digest"].subscriber.email),
             "preview": escape(Truncator(brief).chars(140)),
-            "brief": escape(normalize_newlines(brief)).replace("\n", "<br />")
-            if escape is conditional_escape
-            else brief,
+            "brief": escape(normalize_newlines(brief)).replace("\n", "<br />"),
             "view": escape(context["view_url"]),
             "unsub": escape(context["unsubscribe_url"]),
             "manage": escape(context["manage_url"]),
         }
+        return {slot: atom_value(value) for slot, value in values.items()}
 
-    @staticmethod
-    def _card_values(card: Card, view: ItemView, escape: Callable[[str], str]) -> dict:
-        return {
-            "rank": f"{view.item.rank:02d}",
-            "relevance": str(view.shown.relevance),
-            "reasons": card.separator.join(str(escape(r)) for r in view.reasons),
-            **{field: escape(getattr(view, field)) for field in LINKS},
+    def _reasons(self, reasons: tuple[str, ...], separator: str, html: bool) -> str:
+        key = (reasons, separator, html)
+        joined = self.reasons.get(key)
+        if joined is None:
+            if len(self.reasons) > _CACHE_LIMIT:
+                self.reasons.clear()
+            joined = separator.join(escape(r) if html else r for r in reasons)
+            self.reasons[key] = joined
+        return joined
+
+    def _card_atom(self, card: _Card, item: ReaderItem, notes: list[str]) -> Atom:
+        values = {
+            "rank": atom_value(f"{item.rank:02d}"),
+            "relevance": atom_value(str(item.relevance)),
+            "reasons": atom_value(self._reasons(item.reasons, card.separator, True)),
         }
+        for signal, token in zip(SIGNALS, item.tokens, strict=True):
+            values[signal] = (token, len(token), len(token), len(token), -1)  # ASCII
+        if card.plan.long:
+            notes.append("card")
+        return atoms_joined(card.plan.atoms_filled(values), edges=False, notes=notes)
 
-    def _text(self, context: dict[str, Any], views: list[ItemView]) -> str:
+    def _text(self, context: dict[str, Any], items: list[ReaderItem]) -> str:
         plan = self._text_layout(context)
-        values = self._reader_values(context, str)
-        blocks = self._text_blocks(context, views)
-        items = iter(
-            card.plan.fill(self._card_values(card, view, str))
-            for card, view in zip(blocks, views, strict=True)
-        )
+        values = {
+            "email": context["digest"].subscriber.email,
+            "preview": "",
+            "brief": latex_formatting_removed(context["brief"] or ""),
+            "view": context["view_url"],
+            "unsub": context["unsubscribe_url"],
+            "manage": context["manage_url"],
+        }
+        blocks = iter(items)
         out = list(plan.pieces)
         for i in range(1, len(out), 2):
-            out[i] = next(items) if out[i] == "item" else values[out[i]]
+            if out[i] == "item":
+                item = next(blocks)
+                card = self._text_card(context, item)
+                out[i] = card.plan.fill(
+                    {
+                        "rank": f"{item.rank:02d}",
+                        "relevance": str(item.relevance),
+                        "reasons": self._reasons(item.reasons, card.separator, False),
+                        **dict(zip(SIGNALS, item.tokens, strict=True)),
+                    }
+                )
+            else:
+                out[i] = values[out[i]]
         return "".join(out)
 
-    def _html(self, context: dict, views: list[ItemView], level: int, shown: int) -> tuple:
-        """(unwrapped size in bytes, a function giving the unwrapped HTML) for `shown` papers."""
-        layout = self._layout(context, shown)
-        kept = sorted(kept_first(views)[:shown])
-        memo = context.setdefault("_filled", {})  # per e-mail: (level, position) → filled card
-        missing = [p for p in kept if (level, p) not in memo]
+    def _html(self, email: _Email, level: int, shown: int) -> tuple[int, str | None]:
+        """(bytes on the wire, the HTML) with `shown` papers, or (a lower bound, None) when
+        that is over the budget already."""
+        layout = self._layout(email.context, shown)
+        kept = sorted(email.order[:shown])
+        missing = [p for p in kept if (level, p) not in email.filled]
         if missing:
-            cards = self._html_cards(layout, [views[p] for p in missing], level)
-            for card, p in zip(cards, missing, strict=True):
-                vals = self._card_values(card, views[p], conditional_escape)
-                text = card.plan.fill(vals)
-                memo[level, p] = (text, len(text.encode()))
-        if "_values" not in context:
-            values = self._reader_values(context, conditional_escape)
-            context["_values"] = (values, {k: len(v.encode()) for k, v in values.items()})
-        values, sizes = context["_values"]
-        filled = [memo[level, p] for p in kept]
-        size = layout.html.filled_size({**sizes, "cards": sum(n for _, n in filled)})
+            compiled = self._cards(layout, [email.items[p] for p in missing], level)
+            for card, p in zip(compiled, missing, strict=True):
+                email.filled[level, p] = self._card_atom(card, email.items[p], email.notes)
+        cards = [email.filled[level, p] for p in kept]
+        values = email.values
+        plan = layout.html
+        least = plan.size + sum(c[1] for c in cards)
+        least += sum(values[s][1] for s in plan.slots if s != "cards")
+        if least > HTML_BUDGET:  # wrapping only adds bytes
+            return least, None
+        return self._joined(email, layout, cards)
 
-        def build() -> str:
-            return layout.html.fill({**values, "cards": "".join(text for text, _ in filled)})
+    @staticmethod
+    def _joined(email: _Email, layout: _Layout, cards: list[Atom]) -> tuple[int, str]:
+        plan = layout.html
+        atoms = [plan.atoms[0]]
+        for n, slot in enumerate(plan.slots, start=1):
+            if slot == "cards":
+                atoms.extend(cards)
+            else:
+                atoms.append(email.values[slot])
+            atoms.append(plan.atoms[n])
+        html, size, *_ = atoms_joined(atoms, edges=True, notes=email.notes)
+        if email.notes or plan.long:  # a line past RFC 5322's limit: measured as sent
+            size = html_wire_bytes(html)
+        return size, html
 
-        return size, build
-
-    def _fitting(self, context: dict[str, Any], views: list[ItemView]) -> tuple[str, int]:
+    def _fitting(self, email: _Email) -> tuple[str, int]:
         """As `render._fitting`: all papers with long excerpts if they fit, else short excerpts
-        and the most papers that fit (the same binary search, each step decided from sizes
-        unless the size is within what wrapping may add)."""
-        size, build = self._html(context, views, 0, len(views))
-        if size <= HTML_BUDGET:
-            html = lines_wrapped(build())
-            if html_wire_bytes(html) <= HTML_BUDGET:
-                return html, len(views)
-        low, high = 0, len(views)
+        and the most papers that fit (the same binary search on the same sizes)."""
+        count = len(email.items)
+        size, html = self._html(email, 0, count)
+        if html is not None and size <= HTML_BUDGET:
+            return html, count
+        low, high = 0, count
         while low < high:
             middle = (low + high + 1) // 2
-            if self._fits(context, views, middle):
+            size, html = self._html(email, 1, middle)
+            if html is not None and size <= HTML_BUDGET:
                 low = middle
             else:
                 high = middle - 1
-        html = lines_wrapped(self._html(context, views, 1, low)[1]())
-        if low and html_wire_bytes(html) > HTML_BUDGET:  # a step misjudged: measure each
-            return self._fitting_measured(context, views)
+        size, html = self._html(email, 1, low)
+        if html is None:  # not even the layout fits: it goes as it is, as the reference's
+            self._html(email, 1, low)  # its cards filled
+            layout = self._layout(email.context, low)
+            cards = [email.filled[1, p] for p in sorted(email.order[:low])]
+            html = self._joined(email, layout, cards)[1]
         return html, low
 
-    def _fitting_measured(self, context: dict[str, Any], views: list[ItemView]) -> tuple:
-        low, high = 0, len(views)
-        while low < high:
-            middle = (low + high + 1) // 2
-            html = lines_wrapped(self._html(context, views, 1, middle)[1]())
-            if html_wire_bytes(html) <= HTML_BUDGET:
-                low = middle
-            else:
-                high = middle - 1
-        return lines_wrapped(self._html(context, views, 1, low)[1]()), low
-
-    def _fits(self, context: dict[str, Any], views: list[ItemView], shown: int) -> bool:
-        size, build = self._html(context, views, 1, shown)
-        if size > HTML_BUDGET:  # wrapping only adds bytes
-            return False
-        if size + _wrap_margin(size) <= HTML_BUDGET:
-            return True
-        return html_wire_bytes(lines_wrapped(build())) <= HTML_BUDGET
-
     def render_chunk(self, digests: Sequence[Digest]) -> dict[int, RenderedEmail]:
-        """Each digest's e-mail by id: the items in bulk (`item_views_bulk`), then `render`."""
-        views = item_views_bulk(digests)
+        """Each digest's e-mail by id: the items in bulk (`reader_items_bulk`), then `render`."""
+        items = reader_items_bulk(digests)
         updated = digests_with_updates(digests)
+        signers = _Signers.now()
         return {
-            d.pk: self.render(d, views.get(d.pk, []), None if d.pk in updated else [])
+            d.pk: self.render(d, items.get(d.pk, []), signers, None if d.pk in updated else [])
             for d in digests
         }
-
-
-def _wrap_margin(size: int) -> int:
-    """More than `lines_wrapped` adds: at most 6 bytes (`<wbr\\n>`) per break, a break at most
-    every few hundred bytes."""
-    return 6 * (size // 200 + 16)
