@@ -51,8 +51,8 @@ def main() -> None:
     wanted = {"biorxiv": args.biorxiv, "medrxiv": args.medrxiv}
     copies = math.ceil(max(wanted.values()) / 100)
     recorded = RecordedPreprints.load(redate=DAY - dt.timedelta(days=1), copies=copies)
-    for server, count in wanted.items():
-        recorded.records[server] = recorded.records[server][:count]
+    for name, count in wanted.items():
+        recorded.records[name] = recorded.records[name][:count]
     server = biorxiv_server_start(recorded)
     print(f"{args.biorxiv} bioRxiv + {args.medrxiv} medRxiv records, served at {server.base_url}")
     try:

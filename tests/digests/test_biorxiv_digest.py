@@ -61,8 +61,10 @@ def test_one_digest_holds_both_sources_each_paper_once(
     # and the e-mail shows each bioRxiv paper by its DOI, with its authors and abstract
     (path,) = outbox_dir.glob("*.eml")
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-    text = " ".join(message.get_body(preferencelist=("plain",)).get_content().split())
-    html = " ".join(unescape(message.get_body(preferencelist=("html",)).get_content()).split())
+    plain, rich = message.get_body(("plain",)), message.get_body(("html",))
+    assert plain is not None and rich is not None
+    text = " ".join(plain.get_content().split())
+    html = " ".join(unescape(rich.get_content()).split())
     bio = [item.paper for item in items if item.paper.source == "biorxiv"]
     for paper in bio:
         assert text.count(paper.arxiv_id) >= 1
