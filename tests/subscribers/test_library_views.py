@@ -9,6 +9,9 @@ import re
 from pathlib import Path
 
 import pytest
+import requests
+from django.conf import settings as django_settings
+from django.contrib.sessions.backends.db import SessionStore
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.test import Client
@@ -19,8 +22,9 @@ from subscribers.models import Subscriber
 from subscribers.session import SESSION_KEY, email_fingerprint
 from subscribers.views.library_section import PAGE_SIZE
 from tests.conftest import DEMO_DAY
-from tests.factories import make_subscriber
-from tests.subscribers.library_stand_ins import arxiv_search_start
+from tests.factories import make_paper, make_subscriber
+from tests.newsletter.test_proxy import proxied_site  # noqa: F401  (nginx in front of gunicorn)
+from tests.subscribers.library_stand_ins import arxiv_search_start, zotero_item, zotero_start
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "libraries"
 BIB = FIXTURES / "piche_zotero_biblatex_excerpt.bib"
@@ -249,3 +253,190 @@ def test_the_editor_with_a_library_reads_a_fixed_number_of_queries(
     html = response.content.decode()
     assert html.count('class="library-entry ') == min(size, PAGE_SIZE)
     assert f"{size} entries shape your profile: {size} arXiv papers" in _text(html)
+
+
+def test_the_categories_a_library_implies_are_offered_by_the_editor(client, reader):
+    # given a reader whose profile is only a library of papers we hold, in astrophysics
+    papers = [make_paper(categories=["astro-ph.GA", "astro-ph.CO"]) for _ in range(4)]
+    LibraryEntry.objects.bulk_create(
+        LibraryEntry(
+            subscriber=reader, key=f"arxiv:{p.arxiv_id}", state="arxiv", arxiv_id=p.arxiv_id
+        )
+        for p in papers
+    )
+
+    html = client.get(PROFILE).content.decode()
+
+    # then the editor's "you seem to read" block names their categories, with its buttons
+    assert 'id="inferred-confirm-astro-ph.GA"' in html
+    assert html.index('id="inferred-categories"') < html.index('id="library"')
+
+
+def _zotero_items() -> list[dict]:
+    return [
+        zotero_item(USER, "AAAA1111", {
+            "itemType": "preprint", "title": "Is Conditional Generative Modeling all you need?",
+            "archiveID": "arXiv:2211.15657", "url": "http://arxiv.org/abs/2211.15657",
+            "dateAdded": "2022-12-13T10:00:00Z", "collections": ["RLCOLL1"],
+        }),
+        zotero_item(USER, "BBBB2222", {
+            "itemType": "journalArticle", "title": "Waste Not, Want Not", "DOI":
+            "10.1371/journal.pcbi.1003531", "dateAdded": "2023-09-12T00:16:04Z",
+            "collections": ["BIOCOLL2"],
+        }),
+        zotero_item(USER, "CCCC3333", {
+            "itemType": "book", "title": "<script>alert('zotero')</script> A book",
+            "url": "javascript:alert(1)", "dateAdded": "2015-07-15T15:45:43Z",
+        }),
+    ]  # fmt: skip
+
+
+COLLECTIONS = [
+    {"key": "RLCOLL1", "data": {"key": "RLCOLL1", "name": "Reinforcement learning"}},
+    {"key": "BIOCOLL2", "data": {"key": "BIOCOLL2", "name": "Microbiome"}},
+]
+
+
+@pytest.fixture
+def zotero(settings):
+    server = zotero_start(user_id=USER, key=KEY, items=_zotero_items(), collections=COLLECTIONS)
+    settings.ZOTERO_API_URL = server.base_url
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def _zotero_form(api_key: str, **extra: str) -> dict[str, str]:
+    return {"user_id": USER, "api_key": api_key, "include": "", "ignore": "", **extra}
+
+
+def test_a_refused_zotero_key_is_said_plainly_never_echoed_and_nothing_kept(client, reader, zotero):
+    response = client.post(ZOTERO, _zotero_form("WrongKey0123456789"))
+
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Zotero refused this API key for this user id" in html
+    assert "WrongKey0123456789" not in html  # the key never comes back into the page
+    assert f'value="{USER}"' in html  # the user id does, to fix the key
+    assert not ZoteroLink.objects.exists() and not LibraryEntry.objects.exists()
+
+
+def test_a_zotero_that_cannot_be_reached_keeps_nothing(client, reader, zotero):
+    zotero.shutdown()
+    zotero.server_close()  # the port now refuses connections
+
+    response = client.post(ZOTERO, _zotero_form(KEY))
+
+    assert response.status_code == 503
+    assert "Zotero cannot be reached now; nothing was kept." in response.content.decode()
+    assert not ZoteroLink.objects.exists()
+
+
+def test_a_zotero_library_is_connected_shown_and_removed(client, reader, zotero):
+    # when the reader connects their Zotero library, ignoring one collection
+    response = client.post(ZOTERO, _zotero_form(KEY, ignore="Microbiome"))
+
+    # then the report says what was read, and the key is kept sealed, never shown
+    assert response.status_code == 200
+    text = _text(response.content.decode())
+    assert (
+        "Your Zotero library is connected. 2 entries: 1 arXiv paper found, 1 kept as text" in text
+    )
+    link = ZoteroLink.objects.get(subscriber=reader)
+    assert link.collections_ignore == ["Microbiome"] and KEY not in link.api_key_encrypted
+    editor = client.get(PROFILE).content.decode()
+    assert "Connected to the Zotero library of user 2536190" in editor
+    assert KEY not in editor and link.api_key_encrypted not in editor
+    assert 'name="api_key"' in editor and 'name="api_key" value' not in editor
+    assert "Microbiome</textarea>" in editor  # the collections, to change them
+
+    # when they disconnect and ask for its entries to go too
+    response = client.post(ZOTERO_REMOVE, {"entries": "remove"})
+
+    # then the key is forgotten and Zotero's entries are gone
+    assert response.status_code == 302
+    assert not ZoteroLink.objects.exists() and not LibraryEntry.objects.exists()
+    editor = client.get(PROFILE).content.decode()
+    assert "Zotero is disconnected, its key forgotten and its entries removed." in editor
+
+
+def test_disconnecting_zotero_can_keep_its_entries(client, reader, zotero):
+    client.post(ZOTERO, _zotero_form(KEY))
+    client.post(ZOTERO_REMOVE, {})
+    assert not ZoteroLink.objects.exists()
+    assert LibraryEntry.objects.filter(source="zotero").count() == 3
+
+
+HOSTILE_BIB = b"""@article{evil1,
+  title = {<script>alert('title')</script> Attention Is Not All},
+  url = {javascript:alert('url')},
+  doi = {10.1234/"><script>alert('doi')</script>},
+}
+@misc{evil2,
+  title = {<img src=x onerror=alert('img')> Diffusion},
+  eprint = {2401.00002}, archivePrefix = {arXiv},
+}
+@article{evil3, title = {<b>broken</b>, doi = {10.1/<script>}
+"""
+
+
+def _assert_inert(html: str) -> None:
+    assert "<script>alert" not in html and "<img src=x" not in html
+    assert "javascript:" not in html
+    assert not re.search(r'href="(?!https://(arxiv|doi)\.org/|/|#|\?)', html.split("<main", 1)[-1])
+
+
+def test_hostile_text_in_entries_is_escaped_on_the_report_and_in_the_editor(client, reader, zotero):
+    report = _upload(client, "evil.bib", HOSTILE_BIB).content.decode()
+    client.post(ZOTERO, _zotero_form(KEY))
+    ZoteroLink.objects.update(error="<script>alert('error')</script>")
+    editor = client.get(PROFILE).content.decode()
+
+    for html in (report, editor):
+        _assert_inert(html)
+    assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt; Attention Is Not All" in editor
+    assert "&lt;img src=x onerror=alert(&#x27;img&#x27;)&gt; Diffusion" in editor
+    assert "&lt;script&gt;alert(&#x27;zotero&#x27;)&lt;/script&gt; A book" in editor
+    assert "The last reading failed: &lt;script&gt;alert(&#x27;error&#x27;)" in editor
+    assert 'href="https://doi.org/10.1234/%22%3E%3Cscript%3Ealert' in editor
+
+
+@pytest.fixture
+def shipped_proxy(transactional_db, monkeypatch, request) -> dict[str, str]:
+    """nginx and gunicorn as `test_proxy` runs them, under this process's SECRET_KEY, so the
+    session made here is theirs too."""
+    monkeypatch.setenv("SECRET_KEY", django_settings.SECRET_KEY)
+    return request.getfixturevalue("proxied_site")
+
+
+def test_behind_the_shipped_proxy_a_large_upload_is_refused_in_our_words(shipped_proxy):
+    # given a reader's session, and the editor's form read through nginx
+    reader = make_subscriber(email="big@example.org")
+    store = SessionStore()
+    store[SESSION_KEY] = {"id": reader.pk, "fp": email_fingerprint(reader.email)}
+    store.save()
+    browser = requests.Session()
+    browser.cookies.set(django_settings.SESSION_COOKIE_NAME, store.session_key)
+    base = shipped_proxy["proxy"]
+    editor = browser.get(f"{base}{PROFILE}", timeout=30).text
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', editor)[1]
+
+    def upload(megabytes: int) -> requests.Response:
+        data = b"2401.00001\n" * (megabytes * 1024 * 1024 // 11 + 1)
+        return browser.post(
+            f"{base}{UPLOAD}",
+            data={"csrfmiddlewaretoken": token},
+            files={"file": ("library.txt", data)},
+            headers={"Referer": f"{base}{PROFILE}"},
+            timeout=60,
+        )
+
+    # when a 20 MB file is sent, then the app itself refuses it, saying its size
+    answer = upload(20)
+    assert answer.status_code == 400, answer.text[:3000]
+    assert "The file is 20.0 MB; the limit is 16 MB." in answer.text
+    # when a 40 MB file is sent, then the proxy refuses it, with our page rather than nginx's
+    answer = upload(40)
+    assert answer.status_code == 413
+    assert "This file is too large" in answer.text and "nginx" not in answer.text.lower()
+    assert not LibraryEntry.objects.exists()
