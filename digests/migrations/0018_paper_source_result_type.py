@@ -4,30 +4,47 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('digests', '0017_author_backfill'),
+        ("digests", "0017_author_backfill"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='paper',
-            name='result_type',
-            field=models.CharField(blank=True, choices=[('', '-'), ('new', 'new results'), ('confirmatory', 'confirmatory results'), ('contradictory', 'contradictory results'), ('withdrawn', 'withdrawn')], default='', max_length=16),
+            model_name="paper",
+            name="result_type",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("", "-"),
+                    ("new", "new results"),
+                    ("confirmatory", "confirmatory results"),
+                    ("contradictory", "contradictory results"),
+                    ("withdrawn", "withdrawn"),
+                ],
+                default="",
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='paper',
-            name='source',
-            field=models.CharField(choices=[('arxiv', 'arXiv'), ('biorxiv', 'bioRxiv'), ('medrxiv', 'medRxiv')], db_index=True, default='arxiv', max_length=16),
+            model_name="paper",
+            name="source",
+            field=models.CharField(
+                choices=[("arxiv", "arXiv"), ("biorxiv", "bioRxiv"), ("medrxiv", "medRxiv")],
+                db_index=True,
+                default="arxiv",
+                max_length=16,
+            ),
         ),
         migrations.AlterField(
-            model_name='paper',
-            name='arxiv_id',
-            field=models.CharField(help_text='Without version: the arXiv id, or the DOI.', max_length=128, unique=True),
+            model_name="paper",
+            name="arxiv_id",
+            field=models.CharField(
+                help_text="Without version: the arXiv id, or the DOI.", max_length=128, unique=True
+            ),
         ),
         migrations.AlterField(
-            model_name='paper',
-            name='primary_category',
+            model_name="paper",
+            name="primary_category",
             field=models.CharField(blank=True, max_length=64),
         ),
     ]

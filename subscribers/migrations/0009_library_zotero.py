@@ -6,44 +6,112 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscribers', '0008_normalise_emails'),
+        ("subscribers", "0008_normalise_emails"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='ZoteroLink',
+            name="ZoteroLink",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_id', models.CharField(max_length=20)),
-                ('api_key_encrypted', models.TextField(help_text='Fernet token; never shown or logged.')),
-                ('collections_include', models.JSONField(blank=True, default=list)),
-                ('collections_ignore', models.JSONField(blank=True, default=list)),
-                ('synced_at', models.DateTimeField(blank=True, null=True)),
-                ('error', models.CharField(blank=True, help_text='Why the last sync failed.', max_length=300)),
-                ('subscriber', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='zotero', to='subscribers.subscriber')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("user_id", models.CharField(max_length=20)),
+                (
+                    "api_key_encrypted",
+                    models.TextField(help_text="Fernet token; never shown or logged."),
+                ),
+                ("collections_include", models.JSONField(blank=True, default=list)),
+                ("collections_ignore", models.JSONField(blank=True, default=list)),
+                ("synced_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "error",
+                    models.CharField(
+                        blank=True, help_text="Why the last sync failed.", max_length=300
+                    ),
+                ),
+                (
+                    "subscriber",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="zotero",
+                        to="subscribers.subscriber",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='LibraryEntry',
+            name="LibraryEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('key', models.CharField(help_text='arxiv:<id>, doi:<doi> or title:<words>.', max_length=300)),
-                ('source', models.CharField(choices=[('file', 'imported file'), ('zotero', 'Zotero')], default='file', max_length=8)),
-                ('state', models.CharField(choices=[('arxiv', 'arXiv paper'), ('lookup', 'DOI to look up on arXiv'), ('text', 'kept as text')], max_length=8)),
-                ('arxiv_id', models.CharField(blank=True, db_index=True, max_length=40)),
-                ('doi', models.CharField(blank=True, max_length=200)),
-                ('title', models.CharField(blank=True, max_length=500)),
-                ('abstract', models.TextField(blank=True)),
-                ('added_at', models.DateTimeField(default=django.utils.timezone.now, help_text='When the reader added it.')),
-                ('dropped', models.BooleanField(default=False, help_text='The reader dropped it: kept so a re-import does not revive it.')),
-                ('zotero_key', models.CharField(blank=True, max_length=16)),
-                ('subscriber', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='library_entries', to='subscribers.subscriber')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "key",
+                    models.CharField(
+                        help_text="arxiv:<id>, doi:<doi> or title:<words>.", max_length=300
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[("file", "imported file"), ("zotero", "Zotero")],
+                        default="file",
+                        max_length=8,
+                    ),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("arxiv", "arXiv paper"),
+                            ("lookup", "DOI to look up on arXiv"),
+                            ("text", "kept as text"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("arxiv_id", models.CharField(blank=True, db_index=True, max_length=40)),
+                ("doi", models.CharField(blank=True, max_length=200)),
+                ("title", models.CharField(blank=True, max_length=500)),
+                ("abstract", models.TextField(blank=True)),
+                (
+                    "added_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, help_text="When the reader added it."
+                    ),
+                ),
+                (
+                    "dropped",
+                    models.BooleanField(
+                        default=False,
+                        help_text="The reader dropped it: kept so a re-import does not revive it.",
+                    ),
+                ),
+                ("zotero_key", models.CharField(blank=True, max_length=16)),
+                (
+                    "subscriber",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="library_entries",
+                        to="subscribers.subscriber",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-added_at', 'pk'],
-                'constraints': [models.UniqueConstraint(fields=('subscriber', 'key'), name='library_entry_unique')],
+                "ordering": ["-added_at", "pk"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("subscriber", "key"), name="library_entry_unique"
+                    )
+                ],
             },
         ),
     ]
