@@ -16,9 +16,11 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.uploadhandler import TemporaryFileUploadHandler
 from django.test import Client
 from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
 
 from subscribers.library import MAX_BYTES, LibraryEntry, ZoteroLink
 from subscribers.models import Subscriber
+from subscribers.ratelimit import Limit
 from subscribers.session import SESSION_KEY, email_fingerprint
 from subscribers.views.library_section import PAGE_SIZE
 from tests.conftest import DEMO_DAY
@@ -104,6 +106,21 @@ def test_dois_are_looked_up_in_the_background_and_the_page_says_so(
     assert "2 DOIs being looked up on arXiv" in editor
 
 
+@pytest.mark.django_db(transaction=True)  # on_commit runs in the request, as in production
+def test_a_broker_that_is_down_costs_the_import_nothing(client, reader, monkeypatch):
+    def down(ids: list[int]) -> None:
+        raise BrokerError("connection refused")
+
+    monkeypatch.setattr("digests.tasks.library_lookup_readers.delay", down)
+    response = _upload(client, "My Library.ris", RIS.read_bytes())
+
+    assert response.status_code == 200
+    assert "The look-up on arXiv could not start now. Your entries are kept" in _text(
+        response.content.decode()
+    )
+    assert LibraryEntry.objects.filter(state="lookup").count() == 2
+
+
 def test_the_lookup_task_runs_and_the_library_shows_what_the_dois_became(
     client, reader, arxiv_search, django_capture_on_commit_callbacks
 ):
@@ -164,6 +181,17 @@ def test_a_twenty_megabyte_file_is_refused_with_its_size_and_never_stored_whole(
     assert "The file is 20.0 MB; the limit is 16 MB." in response.content.decode()
     assert MAX_BYTES < sum(stored) <= MAX_BYTES + 64 * 1024  # cut at the limit, one chunk over
     assert not LibraryEntry.objects.exists()
+
+
+def test_imports_past_the_hourly_limit_are_refused(client, reader, monkeypatch, arxiv_search):
+    monkeypatch.setattr("subscribers.views.library.IMPORT_LIMIT", Limit("library-import", 1, 60))
+    assert _upload(client, "a.txt", b"2401.00001\n").status_code == 200
+
+    response = _upload(client, "b.txt", b"2401.00002\n")
+
+    assert response.status_code == 429
+    assert "Too many imports this hour; try again later." in response.content.decode()
+    assert list(LibraryEntry.objects.values_list("arxiv_id", flat=True)) == ["2401.00001"]
 
 
 def test_the_upload_checks_the_csrf_token(reader):
@@ -419,7 +447,9 @@ def test_behind_the_shipped_proxy_a_large_upload_is_refused_in_our_words(shipped
     browser.cookies.set(django_settings.SESSION_COOKIE_NAME, store.session_key)
     base = shipped_proxy["proxy"]
     editor = browser.get(f"{base}{PROFILE}", timeout=30).text
-    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', editor)[1]
+    found = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', editor)
+    assert found, editor[:500]
+    token = found[1]
 
     def upload(megabytes: int) -> requests.Response:
         data = b"2401.00001\n" * (megabytes * 1024 * 1024 // 11 + 1)
