@@ -105,6 +105,10 @@ _LAYOUT_SLOTS = {
 }
 
 
+def _size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
+
+
 def _placeholder_view(paper: PaperShown, reasons: bool) -> ItemView:
     """The paper's view with a marker for everything that differs between its readers."""
     links = {
@@ -401,19 +405,29 @@ class Composer:
         that is over the budget already."""
         layout = self._layout(email.context, shown)
         kept = sorted(email.order[:shown])
+        values = email.values
+        plan = layout.html
+        least = plan.size + sum(values[s][1] for s in plan.slots if s != "cards")
+        compiled = self._cards(layout, [email.items[p] for p in kept], level)
+        least += sum(
+            self._card_size(c, email.items[p]) for c, p in zip(compiled, kept, strict=True)
+        )
+        if least > HTML_BUDGET:  # wrapping only adds bytes
+            return least, None
         missing = [p for p in kept if (level, p) not in email.filled]
         if missing:
             compiled = self._cards(layout, [email.items[p] for p in missing], level)
             for card, p in zip(compiled, missing, strict=True):
                 email.filled[level, p] = self._card_atom(card, email.items[p], email.notes)
-        cards = [email.filled[level, p] for p in kept]
-        values = email.values
-        plan = layout.html
-        least = plan.size + sum(c[1] for c in cards)
-        least += sum(values[s][1] for s in plan.slots if s != "cards")
-        if least > HTML_BUDGET:  # wrapping only adds bytes
-            return least, None
-        return self._joined(email, layout, cards)
+        return self._joined(email, layout, [email.filled[level, p] for p in kept])
+
+    def _card_size(self, card: _Card, item: ReaderItem) -> int:
+        """The card's bytes filled for `item`, before any line of it is wrapped."""
+        sizes = dict(zip(SIGNALS, map(len, item.tokens), strict=True))
+        sizes["rank"] = max(2, len(str(item.rank)))
+        sizes["relevance"] = len(str(item.relevance))
+        sizes["reasons"] = _size(self._reasons(item.reasons, card.separator, True))
+        return card.plan.filled_size(sizes)
 
     @staticmethod
     def _joined(email: _Email, layout: _Layout, cards: list[Atom]) -> tuple[int, str]:

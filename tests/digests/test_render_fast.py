@@ -135,3 +135,74 @@ def test_the_send_loop_queries_do_not_grow_with_the_chunk(settings):
     languages = 1  # the first chunk is English only; the second reads Chinese too: 1 query
     assert counts[1] - counts[0] <= CLAIM_AND_RECORD * (len(ids) - 2) + languages
     assert Delivery.objects.filter(status="sent").count() == len(ids)
+
+
+@pytest.mark.django_db
+def test_a_readers_long_lines_are_wrapped_as_the_reference_wraps_them(settings):
+    # given readers whose brief and reasons are long enough to need wrapping of their own
+    # (a Chinese brief of 2,000 bytes; three reasons of 400 characters on one card)
+    settings.SITE_URL = "https://digest.example.org"
+    settings.OPENAI_API_KEY = "sk-test"
+    _day(4, llm=True)
+    from digests.models import Digest, DigestItem
+    from subscribers.models import Subscriber
+
+    readers = list(Subscriber.objects.select_related("profile").order_by("pk"))
+    digests = digests_assemble(subscribers=readers, issue_date=DAY)
+    Digest.objects.filter(pk=digests[0].pk).update(brief="今日论文简报，" * 100 + "\n第二段 " * 30)
+    Digest.objects.filter(pk=digests[1].pk).update(brief="word " * 400)
+    first = DigestItem.objects.filter(digest=digests[2]).order_by("rank").first()
+    first.reason = "\n".join(f"keyword: {'长理由' * 130} {n}" for n in range(3))
+    first.save()
+    digests = list(Digest.objects.filter(pk__in=[d.pk for d in digests]).order_by("pk"))
+    for digest in digests:
+        digest.subscriber = next(r for r in readers if r.pk == digest.subscriber_id)
+
+    # when the chunk is rendered by the fast path
+    fast = Composer().render_chunk(digests)
+
+    # then each e-mail is the reference's, every line within RFC 5322's limit
+    for digest in digests:
+        reference = digest_render(digest)
+        assert _tokens_masked(fast[digest.pk].html) == _tokens_masked(reference.html)
+        assert max(len(x.encode()) for x in fast[digest.pk].html.split("\n")) <= 998
+    assert "<wbr\n>" in fast[digests[0].pk].html  # the brief's Chinese was cut between characters
+
+
+def test_short_values_are_compressed_exactly_when_django_would():
+    import random
+    import zlib
+
+    from digests.mail.links import compressed
+
+    rng = random.Random(7)
+    values = [b"1" * n for n in range(1, 40)] + [b"[" + b"12" * n + b"]" for n in range(20)]
+    for _ in range(20000):
+        a = rng.choice([rng.randint(1, 10 ** rng.randint(1, 12)), int("37" * rng.randint(1, 5))])
+        b = rng.choice([a, rng.randint(1, 10**9), int(str(a)[: rng.randint(1, len(str(a)))])])
+        values.append(f'[{a},{b},"{rng.choice(["more", "less", "save"])}"]'.encode())
+    wins = 0
+    for data in values:
+        packed = zlib.compress(data)
+        expected = packed if len(packed) < len(data) - 1 else None
+        assert compressed(data) == expected, data
+        wins += expected is not None
+    assert wins > 100  # the values that do compress were among them
+
+
+def test_the_digests_own_links_are_djangos_tokens(settings, monkeypatch):
+    from digests.mail.compose import _Signers
+    from digests.models import Digest
+    from digests.render import _manage_token, manage_token_read
+    from subscribers.models import Subscriber
+    from subscribers.tokens import digest_token, unsubscribe_token
+
+    settings.SECRET_KEY = "s" * 50
+    monkeypatch.setattr("time.time", lambda: 1_780_000_000.0)
+    reader = Subscriber(pk=41, email="Reader@Example.org")
+    digest = Digest(pk=977, subscriber=reader, issue_date=DAY)
+    tokens = _Signers.now().reader_tokens(digest)
+    assert tokens["digest"] == digest_token(digest_id=977)
+    assert tokens["unsubscribe"] == unsubscribe_token(subscriber_id=41, email=reader.email)
+    assert tokens["manage"] == _manage_token(41)
+    assert manage_token_read(tokens["manage"]) == 41
