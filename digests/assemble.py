@@ -1,21 +1,24 @@
 """Step 4: one Digest per subscriber and issue date, with its ranked items.
 
 Every reader due is scored in one vectorised pass over the day's papers (`scoring`), then each
-digest takes its picks (`ranking`) and its brief (`brief`). The database keeps each digest
-unique per subscriber and day, so a second run, or a second worker, changes nothing.
+digest takes its picks (`ranking`) and its brief (`brief`, from the day's parts read once), and
+the chunk's digests, items and updated papers are written in a few bulk statements. The
+database keeps each digest unique per subscriber and day, so a second run, or a second worker,
+changes nothing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import override
 
 from digests.arxiv.seeds import seed_ids
-from digests.brief import digest_brief_compose
+from digests.brief import BriefParts
 from digests.models import Digest, DigestItem, DigestUpdate, Paper, Topic
 from digests.models.paper import announced_between
 from digests.ranking import Pick, digest_pick
@@ -32,6 +35,8 @@ from subscribers.models import Subscriber
 __all__ = ["digest_assemble", "digests_assemble", "picks_for", "picks_ranked"]
 
 CHUNK = 2000
+WRITE_CHUNK = 500  # digests written per transaction (a send chunk's worth)
+WRITE_BATCH = 1000  # rows per INSERT: within PostgreSQL's 65,535 parameters
 
 
 def already_seen(subscribers: list[Subscriber], issue_date: dt.date) -> dict[int, set[int]]:
@@ -45,58 +50,108 @@ def already_seen(subscribers: list[Subscriber], issue_date: dt.date) -> dict[int
     return seen
 
 
-def _digest_create(
+@dataclass
+class _Made:
+    """A digest made in memory, with its rows, before the chunk is written."""
+
+    digest: Digest
+    items: list[DigestItem]
+    updates: list[DigestUpdate]
+
+
+def _digest_make(
     *,
     subscriber: Subscriber,
     issue_date: dt.date,
     picks: list[Pick],
     papers: list[Paper],
     topics: dict[str, Topic],
+    briefs: BriefParts,
     updates: Sequence[UpdateNote] = (),
-) -> Digest:
-    profile = subscriber.profile
+) -> _Made:
+    """The reader's digest, items and updated papers, unsaved."""
     keyword_hits: dict[str, list[int]] = {}
     for rank, pick in enumerate(picks, start=1):
         kind, _sep, term = pick.interest.partition(":")
         if kind in {"keyword", "author"}:
             keyword_hits.setdefault(term, []).append(rank)
     with override(language_for_translation(subscriber.language)):
-        brief = digest_brief_compose(
-            date=issue_date,
-            language=subscriber.language,
+        brief = briefs.compose(
             ranked=[(r, papers[p.paper], p.topic or "") for r, p in enumerate(picks, start=1)],
-            topics=list(profile.topics.all()),
+            topics=list(subscriber.profile.topics.all()),
             keyword_hits=keyword_hits,
         )
         note = "" if picks else _("No paper reached your minimum relevance today.")
+    digest = Digest(
+        subscriber=subscriber,
+        issue_date=issue_date,
+        brief=brief,
+        status=Digest.Status.ASSEMBLED if picks or updates else Digest.Status.EMPTY,
+        note=note,
+    )
+    items = [
+        DigestItem(
+            digest=digest,
+            paper=papers[pick.paper],
+            rank=rank,
+            relevance=pick.relevance,
+            reason="\n".join(pick.reasons),  # one reason a line (render)
+            topic=topics.get(pick.topic) if pick.topic else None,
+        )
+        for rank, pick in enumerate(picks, start=1)
+    ]
+    rows = [
+        DigestUpdate(digest=digest, paper_id=n.paper_id, version=n.version,
+                     previous_version=n.previous_version, previous_date=n.previous_date)
+        for n in updates
+    ]  # fmt: skip
+    return _Made(digest, items, rows)
+
+
+def _digests_write(made: list[_Made]) -> list[Digest]:
+    """Write a chunk's digests with their items and updated papers in a few bulk statements.
+
+    The database keeps one digest per (subscriber, issue date): when another worker wrote one
+    of them first, the chunk's statements fail together and each digest is written on its own
+    instead, the other worker's kept (`_digest_write`)."""
     try:
         with transaction.atomic():
-            digest = Digest.objects.create(
-                subscriber=subscriber,
-                issue_date=issue_date,
-                brief=brief,
-                status=Digest.Status.ASSEMBLED if picks or updates else Digest.Status.EMPTY,
-                note=note,
-            )
+            Digest.objects.bulk_create([m.digest for m in made], batch_size=WRITE_BATCH)
+            for m in made:  # the digests have their ids now
+                _rows_tied(m)
             DigestItem.objects.bulk_create(
-                DigestItem(
-                    digest=digest,
-                    paper=papers[pick.paper],
-                    rank=rank,
-                    relevance=pick.relevance,
-                    reason="\n".join(pick.reasons),  # one reason a line (render)
-                    topic=topics.get(pick.topic) if pick.topic else None,
-                )
-                for rank, pick in enumerate(picks, start=1)
+                [i for m in made for i in m.items], batch_size=WRITE_BATCH
             )
             DigestUpdate.objects.bulk_create(
-                DigestUpdate(digest=digest, paper_id=n.paper_id, version=n.version,
-                             previous_version=n.previous_version, previous_date=n.previous_date)
-                for n in updates
-            )  # fmt: skip
+                [u for m in made for u in m.updates], batch_size=WRITE_BATCH
+            )
+    except IntegrityError:
+        for m in made:
+            m.digest.pk = None
+        return [_digest_write(m) for m in made]
+    return [m.digest for m in made]
+
+
+def _rows_tied(made: _Made) -> None:
+    for item in made.items:
+        item.digest = made.digest
+    for update in made.updates:
+        update.digest = made.digest
+
+
+def _digest_write(made: _Made) -> Digest:
+    digest = made.digest
+    try:
+        with transaction.atomic():
+            digest.save(force_insert=True)
+            _rows_tied(made)
+            DigestItem.objects.bulk_create(made.items)
+            DigestUpdate.objects.bulk_create(made.updates)
     except IntegrityError:
         # Another worker assembled it first: the database keeps exactly one.
-        return Digest.objects.get(subscriber=subscriber, issue_date=issue_date)
+        existing = Digest.objects.get(subscriber=digest.subscriber, issue_date=digest.issue_date)
+        existing.subscriber = digest.subscriber
+        return existing
     return digest
 
 
@@ -196,19 +251,30 @@ def _assemble_group(
     topics = {t.slug: t for t in Topic.objects.all()}
     seen = already_seen(todo, issue_date)
     updates = reader_updates(todo, papers, issue_date)  # new versions of papers they got
-    return {
-        subscriber.pk: _digest_create(
-            subscriber=subscriber,
-            issue_date=issue_date,
-            picks=picks,
-            papers=papers,
-            topics=topics,
-            updates=updates[subscriber.pk],
+    briefs: dict[str, BriefParts] = {}
+    made = []
+    for subscriber, picks in picks_ranked(
+        todo, papers, issue_date, exclude=seen, topics=list(topics.values())
+    ):
+        language = subscriber.language
+        if language not in briefs:
+            briefs[language] = BriefParts(date=issue_date, language=language)
+        made.append(
+            _digest_make(
+                subscriber=subscriber,
+                issue_date=issue_date,
+                picks=picks,
+                papers=papers,
+                topics=topics,
+                briefs=briefs[language],
+                updates=updates[subscriber.pk],
+            )
         )
-        for subscriber, picks in picks_ranked(
-            todo, papers, issue_date, exclude=seen, topics=list(topics.values())
-        )
-    }
+    written: dict[int, Digest] = {}
+    for start in range(0, len(made), WRITE_CHUNK):
+        for digest in _digests_write(made[start : start + WRITE_CHUNK]):
+            written[digest.subscriber_id] = digest
+    return written
 
 
 def digest_assemble(*, subscriber: Subscriber, issue_date: dt.date) -> Digest:

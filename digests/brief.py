@@ -2,7 +2,8 @@
 
 One LLM call per (topic, language, day) for the topics readers of that language follow and
 today's papers hit, never a call per reader. Each digest then puts together the briefs of its
-reader's topics and a line on their own keyword and author hits.
+reader's topics and a line on their own keyword and author hits, from the day's parts read once
+per chunk and language (`BriefParts`).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from digests.models import Enrichment, LLMUsage, Paper, Topic, TopicBrief
 from digests.readings import readings_for
 from subscribers.models import Subscriber
 
-__all__ = ["BriefReport", "briefs_write", "digest_brief_compose", "topic_papers"]
+__all__ = ["BriefParts", "BriefReport", "briefs_write", "digest_brief_compose", "topic_papers"]
 
 PAPERS_PER_BRIEF = 10
 HIT_THRESHOLD = 50
@@ -189,6 +190,74 @@ def _recite(text: str, paper_ids: list[int], ranks: dict[int, int]) -> str:
     return " ".join(_CITATION.sub(renumber, text).split())
 
 
+class BriefParts:
+    """The day's parts of every reader's brief in one language, read once: the topics'
+    briefs (one query) and the topics' names. A reader's brief is then put together from them
+    with no query (`compose`), in the active language (the caller's `override`)."""
+
+    def __init__(self, *, date: dt.date, language: str) -> None:
+        self.language = language
+        self._briefs = {
+            b.topic_id: b
+            for b in TopicBrief.objects.filter(
+                date=date, language=language, prompt_version=BRIEF_PROMPT_VERSION
+            ).only("topic_id", "text", "paper_ids")
+        }
+        self._names: dict[int, str] = {}
+
+    def _name(self, topic: Topic) -> str:
+        name = self._names.get(topic.pk)
+        if name is None:
+            name = self._names[topic.pk] = topic.name(self.language)
+        return name
+
+    def compose(
+        self,
+        *,
+        ranked: list[tuple[int, Paper, str]],
+        topics: list[Topic],
+        keyword_hits: dict[str, list[int]],
+    ) -> str:
+        """This reader's brief: the briefs of their topics (citations renumbered) and their
+        hits. `ranked` is (rank, paper, topic slug or "") per item; `keyword_hits` maps each
+        keyword or followed author that matched to the ranks of its papers."""
+        if not ranked:
+            return ""
+        covered = Counter(slug for _, _, slug in ranked if slug)
+        followed = sorted(
+            (t for t in topics if covered[t.slug]), key=lambda t: (-covered[t.slug], t.slug)
+        )[:MAX_TOPICS_IN_BRIEF]
+        parts = []
+        ranks: dict[int, int] | None = None
+        for topic in followed:
+            brief = self._briefs.get(topic.pk)
+            if brief is not None:
+                if ranks is None:
+                    ranks = {paper.pk: rank for rank, paper, _ in ranked}
+                recited = _recite(brief.text, brief.paper_ids, ranks)
+                parts.append(f"{self._name(topic)}: {recited}")
+        if not parts:
+            parts.append(self._lexical(ranked, followed, covered))
+        if keyword_hits:
+            hits = "; ".join(
+                f"{term} {' '.join(f'[{r}]' for r in sorted(rank_list)[:5])}"
+                for term, rank_list in sorted(keyword_hits.items(), key=lambda kv: min(kv[1]))
+            )
+            parts.append(_("Your own interests: %(hits)s.") % {"hits": hits})
+        return "\n".join(parts)
+
+    def _lexical(
+        self, ranked: list[tuple[int, Paper, str]], topics: list[Topic], covered: Counter
+    ) -> str:
+        """Without an LLM brief: how many matched, through which topics, the closest match."""
+        text = _("%(count)d of today's papers match your profile.") % {"count": len(ranked)}
+        named = [f"{self._name(t)} ({covered[t.slug]})" for t in topics if covered[t.slug]]
+        if named:
+            text += " " + _("Most are about %(topics)s.") % {"topics": ", ".join(named)}
+        text += " " + _("The closest match: “%(title)s” [1].") % {"title": ranked[0][1].title}
+        return text
+
+
 def digest_brief_compose(
     *,
     date: dt.date,
@@ -197,46 +266,8 @@ def digest_brief_compose(
     topics: list[Topic],
     keyword_hits: dict[str, list[int]],
 ) -> str:
-    """This reader's brief: the briefs of their topics (citations renumbered) and their hits.
-
-    `ranked` is (rank, paper, topic slug or "") per item; `keyword_hits` maps each keyword or
-    followed author that matched to the ranks of its papers.
-    """
+    """One reader's brief (see `BriefParts.compose`; assembly keeps the parts for a chunk)."""
     if not ranked:
         return ""
-    ranks = {paper.pk: rank for rank, paper, _ in ranked}
-    covered = Counter(slug for _, _, slug in ranked if slug)
-    followed = sorted(
-        (t for t in topics if covered[t.slug]), key=lambda t: (-covered[t.slug], t.slug)
-    )[:MAX_TOPICS_IN_BRIEF]
-    briefs = {
-        b.topic_id: b
-        for b in TopicBrief.objects.filter(
-            topic__in=followed, date=date, language=language, prompt_version=BRIEF_PROMPT_VERSION
-        )
-    }
-    parts = []
-    for topic in followed:
-        brief = briefs.get(topic.pk)
-        if brief is not None:
-            parts.append(f"{topic.name(language)}: {_recite(brief.text, brief.paper_ids, ranks)}")
-    if not parts:
-        parts.append(_lexical_brief(ranked, followed, language))
-    if keyword_hits:
-        hits = "; ".join(
-            f"{term} {' '.join(f'[{r}]' for r in sorted(rank_list)[:5])}"
-            for term, rank_list in sorted(keyword_hits.items(), key=lambda kv: min(kv[1]))
-        )
-        parts.append(_("Your own interests: %(hits)s.") % {"hits": hits})
-    return "\n".join(parts)
-
-
-def _lexical_brief(ranked: list[tuple[int, Paper, str]], topics: list[Topic], language: str) -> str:
-    """Without an LLM brief: how many matched, through which topics, and the closest match."""
-    text = _("%(count)d of today's papers match your profile.") % {"count": len(ranked)}
-    covered = Counter(slug for _, _, slug in ranked if slug)
-    named = [f"{t.name(language)} ({covered[t.slug]})" for t in topics if covered[t.slug]]
-    if named:
-        text += " " + _("Most are about %(topics)s.") % {"topics": ", ".join(named)}
-    text += " " + _("The closest match: “%(title)s” [1].") % {"title": ranked[0][1].title}
-    return text
+    parts = BriefParts(date=date, language=language)
+    return parts.compose(ranked=ranked, topics=topics, keyword_hits=keyword_hits)
