@@ -21,7 +21,8 @@ from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRe
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db.models import F, QuerySet
+from django.db import connection
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,15 +58,22 @@ class SendOutcome(enum.StrEnum):
 
 
 def _claim(digest: Digest) -> Delivery | None:
-    """Take the digest's delivery for this worker; None if someone else has it or it is done."""
-    delivery, _ = Delivery.objects.get_or_create(digest=digest)
-    claimed = Delivery.objects.filter(pk=delivery.pk, status=Delivery.Status.QUEUED).update(
-        status=Delivery.Status.SENDING, claimed_at=timezone.now(), attempts=F("attempts") + 1
+    """Take the digest's delivery for this worker; None if someone else has it or it is done.
+
+    Two statements whatever happens: the row is made if missing (INSERT … ON CONFLICT DO
+    NOTHING: a second sender's insert does nothing), then taken by a conditional UPDATE …
+    RETURNING, which only one sender's can match (the database serialises the two updates of
+    the row; the second finds it no longer queued)."""
+    Delivery.objects.bulk_create([Delivery(digest=digest)], ignore_conflicts=True)
+    quote = connection.ops.quote_name
+    now = connection.ops.adapt_datetimefield_value(timezone.now())
+    taken = Delivery.objects.raw(
+        f"UPDATE {quote(Delivery._meta.db_table)} SET {quote('status')} = %s, "  # noqa: S608
+        f"{quote('claimed_at')} = %s, {quote('attempts')} = {quote('attempts')} + 1 "
+        f"WHERE {quote('digest_id')} = %s AND {quote('status')} = %s RETURNING *",
+        [Delivery.Status.SENDING, now, digest.pk, Delivery.Status.QUEUED],
     )
-    if not claimed:
-        return None
-    delivery.refresh_from_db()
-    return delivery
+    return next(iter(taken), None)
 
 
 def _unsubscribe_headers(digest: Digest) -> dict[str, str]:

@@ -21,7 +21,7 @@ from subscribers.tokens import feedback_token, feedback_token_read
 from tests.factories import make_enrichment, make_paper, make_subscriber, make_topic
 
 DAY = dt.date(2026, 6, 18)
-CLAIM_AND_RECORD = 8
+CLAIM_AND_RECORD = 4
 LONG = " ".join(f"reinforcement learning word{n} of the abstract" for n in range(60))
 
 
@@ -122,16 +122,15 @@ def test_the_send_loop_queries_do_not_grow_with_the_chunk(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     _day(5, llm=False)
     readers = list(Subscriber.objects.select_related("profile").order_by("pk"))
-    digests_assemble(subscribers=readers, issue_date=DAY)  # the send loop is what is counted
     ids = [r.pk for r in readers]
     counts = []
     for readers in (ids[:1], ids[1:]):
         with CaptureQueriesContext(connection) as queries:
             chunk_send(issue_date=DAY, subscriber_ids=readers)
         counts.append(len(queries))
-    # per digest only the claim (get_or_create: select, savepoint, insert, release; the
-    # conditional update; the refresh) and the record (the delivery, the digest): rendering
-    # the chunk's e-mails costs the same few queries for 1 digest or 3
+    # per digest only the claim (INSERT … ON CONFLICT DO NOTHING; UPDATE … RETURNING) and the
+    # record (the delivery, the digest): rendering the chunk's e-mails costs the same few
+    # queries for 1 digest or 3, and so does assembling them
     languages = 1  # the first chunk is English only; the second reads Chinese too: 1 query
     assert counts[1] - counts[0] <= CLAIM_AND_RECORD * (len(ids) - 2) + languages
     assert Delivery.objects.filter(status="sent").count() == len(ids)
