@@ -10,6 +10,7 @@ changes nothing.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -169,11 +170,21 @@ def _library_among(papers: list[Paper], library: set[str] | None) -> set[int]:
     return {p.pk for p in papers if p.arxiv_id in library} if library else set()
 
 
-def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) -> list[Digest]:
+def digests_assemble(
+    *,
+    subscribers: Iterable[Subscriber],
+    issue_date: dt.date,
+    timings: dict[str, float] | None = None,
+) -> list[Digest]:
     """Build the digest of `issue_date` for each subscriber, or return the one that exists.
 
     Daily readers get the day's papers; weekly readers the best of the seven days up to it.
+    `timings` gets the seconds spent scoring and picking ("score") and making and writing the
+    digests ("assemble") added to it.
     """
+    timings = {} if timings is None else timings
+    for name in ("score", "assemble"):
+        timings.setdefault(name, 0.0)
     subscribers = list(subscribers)
     existing = {
         d.subscriber_id: d
@@ -193,7 +204,7 @@ def digests_assemble(*, subscribers: Iterable[Subscriber], issue_date: dt.date) 
             papers = list(
                 Paper.objects.filter(announced_between(first_day, issue_date)).order_by("pk")
             )
-            made.update(_assemble_group(group, papers, issue_date))
+            made.update(_assemble_group(group, papers, issue_date, timings))
     return [existing.get(s.pk) or made[s.pk] for s in subscribers]
 
 
@@ -246,16 +257,23 @@ def picks_ranked(
 
 
 def _assemble_group(
-    todo: list[Subscriber], papers: list[Paper], issue_date: dt.date
+    todo: list[Subscriber], papers: list[Paper], issue_date: dt.date, timings: dict[str, float]
 ) -> dict[int, Digest]:
+    started = time.perf_counter()
     topics = {t.slug: t for t in Topic.objects.all()}
     seen = already_seen(todo, issue_date)
     updates = reader_updates(todo, papers, issue_date)  # new versions of papers they got
     briefs: dict[str, BriefParts] = {}
     made = []
-    for subscriber, picks in picks_ranked(
-        todo, papers, issue_date, exclude=seen, topics=list(topics.values())
-    ):
+    ranked = picks_ranked(todo, papers, issue_date, exclude=seen, topics=list(topics.values()))
+    scoring = 0.0
+    while True:
+        step = time.perf_counter()
+        found = next(ranked, None)
+        scoring += time.perf_counter() - step
+        if found is None:
+            break
+        subscriber, picks = found
         language = subscriber.language
         if language not in briefs:
             briefs[language] = BriefParts(date=issue_date, language=language)
@@ -274,6 +292,8 @@ def _assemble_group(
     for start in range(0, len(made), WRITE_CHUNK):
         for digest in _digests_write(made[start : start + WRITE_CHUNK]):
             written[digest.subscriber_id] = digest
+    timings["score"] += scoring
+    timings["assemble"] += time.perf_counter() - started - scoring
     return written
 
 
