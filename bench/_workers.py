@@ -27,6 +27,7 @@ __all__ = [
     "PG_SERVER",
     "REDIS_SERVER",
     "MemorySampler",
+    "cpu_seconds",
     "database_create",
     "database_drop",
     "free_port",
@@ -181,6 +182,18 @@ class MemorySampler:
         return {
             f"{self.labels[pid]} (pid {pid})": kib / 1024 for pid, kib in self.peaks_kib.items()
         }
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds process `pid` and its children have used (those it reaped and those alive),
+    from /proc; 0 once it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    # fields[11:15]: utime, stime, cutime, cstime (after the state, field 3)
+    ticks = sum(int(x) for x in fields[11:15])
+    return ticks / os.sysconf("SC_CLK_TCK") + sum(cpu_seconds(c) for c in _children(pid))
 
 
 def self_peak_reset() -> bool:

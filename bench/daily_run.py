@@ -1,13 +1,16 @@
 """Benchmark the daily run at scale: N subscribers, 2,000 papers, real Celery workers.
 
-    .venv/bin/python bench/daily_run.py [--subscribers 1000 10000 [100000]] [--workers 2]
-        [--pool prefork|solo] [--chunk-size 500] [--enrich llm|lexical] [--esp-latency 0.005]
+    .venv/bin/python bench/daily_run.py [--subscribers 1000 10000 [100000]] [--workers 1 2 4]
+        [--pool prefork|solo] [--chunk-size 500] [--enrich llm|lexical] [--esp-latency 0.02]
+        [--broker-db 10] [--database bench_daily_run]
 
-What runs, as in production: a throw-away PostgreSQL database (`bench_daily_run`, created,
-migrated and dropped by the script), Redis DB 10 as the broker (flushed first), the local
+What runs, as in production: a throw-away PostgreSQL database (`--database`, default
+`bench_daily_run`, created, migrated and dropped by the script), Redis DB `--broker-db` (one of
+10-13, default 10: pick one nobody else's run uses) as the broker (flushed first), the local
 Postmark-compatible stub ESP and the local OpenAI-compatible LLM stub, both served from this
 process, and `--workers` real `celery worker` processes (`--pool prefork --concurrency 1` each,
-or `--pool solo`) sending through Anymail's Postmark backend.
+or `--pool solo`; each count of `--workers` in turn) sending through Anymail's Postmark backend
+to a stub answering after `--esp-latency` seconds (20 ms by default).
 
 The day: 2,000 synthetic papers (vocabulary, authors and categories from bench/scoring.py's
 `Corpus`) written as an arXiv day with `day_write` and INGESTED THROUGH THE REPLAY SERVER with
@@ -23,6 +26,11 @@ day's quarter-hour ticks), `digests_send_due` runs once in this process and puts
 `digests_send_chunk` task per SEND_CHUNK_SIZE subscribers on the broker, and the clock stops
 when every due digest is SENT, EMPTY or FAILED in the database.
 
+Where the workers' time goes: each chunk's worker logs its milliseconds spent scoring and
+picking, assembling (briefs, writing), rendering and sending (`digests.fanout`); they are
+summed and divided by the digests. How busy the machine was: every process's CPU time while
+sending (/proc/stat, as bench/scoring.py), and this run's own (this process and the workers).
+
 Peak memory: VmHWM (the kernel's peak-RSS mark) from /proc/<pid>/status of each worker process
 and of its pool child, sampled every 0.5 s while it runs; for this process, VmHWM reset before
 each N (so it is that N's peak). Figures are from a 2-core machine shared with other people's
@@ -37,6 +45,7 @@ import json
 import logging
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -50,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._workers import (
     MemorySampler,
+    cpu_seconds,
     database_create,
     database_drop,
     process_stop,
@@ -60,7 +70,7 @@ from bench._workers import (
     sigterm_interrupts,
     wait_until,
 )
-from bench.scoring import Corpus
+from bench.scoring import Corpus, busy_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 6, 18)
@@ -98,6 +108,12 @@ class RunResult:
     peak_bench_mib: float
     peaks_mib: dict[str, float] = field(default_factory=dict)
     steps: dict[str, tuple[int, float]] = field(default_factory=dict)  # step: (runs, seconds)
+    workers: int = 2
+    split_ms: dict[str, float] = field(default_factory=dict)  # worker ms: score, assemble, …
+    split_digests: int = 0  # the digests those chunks held
+    busy_cores: float = 0.0  # the whole machine, while sending
+    own_cores: float = 0.0  # this run's processes (this one, the workers)
+    load: float = 0.0  # load average (1 min) at the end
 
     @property
     def done(self) -> int:
@@ -322,6 +338,8 @@ def step_seconds(since: dt.datetime) -> dict[str, tuple[int, float]]:
         finished_at__isnull=False,
     )
     for step, started, finished in runs.values_list("step", "started_at", "finished_at"):
+        if finished is None:
+            continue
         count, seconds = totals.get(step, (0, 0.0))
         totals[step] = (count + 1, seconds + (finished - started).total_seconds())
     return totals
@@ -357,8 +375,32 @@ def send_and_wait(
         time.sleep(0.5)
 
 
+_CHUNK_LINE = re.compile(r"chunk of (\d+) digests: (.*)$", re.MULTILINE)
+
+
+def worker_split(logs: Path, workers: int) -> tuple[dict[str, float], int]:
+    """The workers' own account of their chunks (digests.fanout logs one line per chunk):
+    milliseconds per part summed, and the digests of those chunks."""
+    split: dict[str, float] = {}
+    digests = 0
+    for number in range(1, workers + 1):
+        text = (logs / f"worker-{number}.log").read_text(errors="replace")
+        for found in _CHUNK_LINE.finditer(text):
+            digests += int(found.group(1))
+            for part in found.group(2).split():
+                name, _, ms = part.partition("_ms=")
+                split[name] = split.get(name, 0.0) + float(ms)
+    return split, digests
+
+
 def run_one(
-    count: int, *, corpus: Corpus, args: argparse.Namespace, env: dict[str, str], stubs: dict
+    count: int,
+    workers: int,
+    *,
+    corpus: Corpus,
+    args: argparse.Namespace,
+    env: dict[str, str],
+    stubs: dict,
 ) -> RunResult:
     from django.utils import timezone
 
@@ -366,7 +408,7 @@ def run_one(
     from digests.models import IngestDay
 
     readers_reset()
-    redis_flush(BROKER_DB)
+    redis_flush(args.broker_db)
     started = time.perf_counter()
     subscribers_create(corpus, count, random.Random(SEED + count))
     created = time.perf_counter() - started
@@ -383,19 +425,25 @@ def run_one(
     logs = Path(env["DATA_DIR"]).parent
     processes: list[subprocess.Popen] = []
     try:
-        workers_start(args.workers, args.pool, env, logs, processes)
+        workers_start(workers, args.pool, env, logs, processes)
         sampler = MemorySampler(
             {p.pid: f"worker {n}" for n, p in enumerate(processes, start=1)},
             child_label="pool child",
         ).start()
         self_peak_reset()
         timeout = args.timeout or 300 + count * 0.2
+        own = [cpu_seconds(os.getpid())] + [cpu_seconds(p.pid) for p in processes]
+        busy = busy_seconds()
         wall, chunks, statuses, deliveries = send_and_wait(due, processes, logs, timeout)
+        busy = busy_seconds() - busy
+        own_now = [cpu_seconds(os.getpid())] + [cpu_seconds(p.pid) for p in processes]
+        load = os.getloadavg()[0]
         peak_bench = self_peak_mib()
         peaks = sampler.stop()
         steps = step_seconds(now)
     finally:
         workers_stop(processes)
+    split, split_digests = worker_split(logs, workers)
     ids = [m["digest_id"] for m in esp.messages]
     return RunResult(
         subscribers=count,
@@ -411,10 +459,17 @@ def run_one(
         peak_bench_mib=peak_bench,
         peaks_mib=peaks,
         steps=steps,
+        workers=workers,
+        split_ms=split,
+        split_digests=split_digests,
+        busy_cores=busy / wall,
+        own_cores=(sum(own_now) - sum(own)) / wall,
+        load=load,
     )
 
 
-def report(r: RunResult, *, papers: int, chunk_size: int, workers: int, pool: str) -> None:
+def report(r: RunResult, *, papers: int, chunk_size: int, pool: str) -> None:
+    workers = r.workers
     sent = r.statuses.get("sent", 0)
     match = "OK" if r.received == sent else "MISMATCH"
     duplicates = r.received - r.distinct
@@ -438,6 +493,17 @@ def report(r: RunResult, *, papers: int, chunk_size: int, workers: int, pool: st
             f"worker step {step:<11}{seconds:.1f} s in {runs} chunks ({seconds / runs:.1f} s "
             f"per chunk, {seconds * 1000 / max(r.due, 1):.0f} ms per digest)"
         )
+    if r.split_digests:
+        parts = ", ".join(
+            f"{name} {ms / r.split_digests:.2f}" for name, ms in sorted(r.split_ms.items())
+        )
+        total = sum(r.split_ms.values()) / r.split_digests
+        print(f"worker time per digest {total:.2f} ms: {parts} (ms, the workers' own account)")
+    print(
+        f"machine while sending   {r.busy_cores:.2f} of {os.cpu_count()} cores busy: this run "
+        f"{r.own_cores:.2f} (bench + workers), others {max(0.0, r.busy_cores - r.own_cores):.2f} "
+        f"(PostgreSQL and Redis among them); load average {r.load:.2f}"
+    )
     print(f"LLM calls while sending {r.llm_calls_while_sending} (enrichment is per paper)")
     print(
         f"peak RSS, this process {r.peak_bench_mib:.0f} MiB (while sending: beat task, polling, "
@@ -450,17 +516,20 @@ def report(r: RunResult, *, papers: int, chunk_size: int, workers: int, pool: st
 def summary(results: list[RunResult]) -> None:
     print()
     print("summary")
-    print(f"{'N':>9} {'due':>9} {'wall s':>8} {'digests/s':>10} {'sent':>8} {'empty':>7} "
-          f"{'failed':>7} {'dupes':>6} {'stub=sent':>9} {'max worker MiB':>15}")  # fmt: skip
+    print(f"{'N':>9} {'workers':>7} {'due':>9} {'wall s':>8} {'digests/s':>10} {'sent':>8} "
+          f"{'empty':>7} {'failed':>7} {'dupes':>6} {'stub=sent':>9} {'max worker MiB':>15} "
+          f"{'others':>7}")  # fmt: skip
     for r in results:
         sent = r.statuses.get("sent", 0)
         worker_peak = max(r.peaks_mib.values(), default=0.0)
         print(
-            f"{r.subscribers:>9,} {r.due:>9,} {r.wall:>8.1f} {r.done / r.wall:>10.1f} "
+            f"{r.subscribers:>9,} {r.workers:>7} {r.due:>9,} {r.wall:>8.1f} "
+            f"{r.done / r.wall:>10.1f} "
             f"{sent:>8,} {r.statuses.get('empty', 0):>7,} {r.statuses.get('failed', 0):>7,} "
             f"{r.received - r.distinct:>6} {'OK' if r.received == sent else 'MISMATCH':>9} "
-            f"{worker_peak:>15.0f}"
+            f"{worker_peak:>15.0f} {max(0.0, r.busy_cores - r.own_cores):>7.2f}"
         )
+    print("(others: cores other processes used meanwhile, PostgreSQL and Redis among them)")
     if any(r.subscribers == ESTIMATE_FOR for r in results):
         return
     base = max(results, key=lambda r: r.subscribers)
@@ -479,7 +548,7 @@ def environment(workdir: Path, args: argparse.Namespace, database_url: str) -> d
     """The variables this process and the workers share (the workers get the stubs' too)."""
     return {
         "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": redis_flush(BROKER_DB),
+        "CELERY_BROKER_URL": redis_flush(args.broker_db),
         "DATA_DIR": str(workdir / "data"),
         "SEND_CHUNK_SIZE": str(args.chunk_size),
         "ARXIV_REQUEST_DELAY": "0",
@@ -493,11 +562,19 @@ def environment(workdir: Path, args: argparse.Namespace, database_url: str) -> d
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--subscribers", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--workers", type=int, nargs="+", default=[2], help="worker processes: each count in turn"
+    )
+    parser.add_argument(
+        "--broker-db", type=int, default=BROKER_DB, help="Redis DB index of the broker (10-13)"
+    )
+    parser.add_argument(
+        "--database", default=DATABASE, help="the throw-away PostgreSQL database's name"
+    )
     parser.add_argument("--pool", choices=("prefork", "solo"), default="prefork")
     parser.add_argument("--chunk-size", type=int, default=500, help="SEND_CHUNK_SIZE")
     parser.add_argument("--enrich", choices=("llm", "lexical"), default="llm")
-    parser.add_argument("--esp-latency", type=float, default=0.005, help="seconds per send")
+    parser.add_argument("--esp-latency", type=float, default=0.02, help="seconds per send")
     parser.add_argument("--timeout", type=float, help="per N (default 300 s + 0.2 s × N)")
     args = parser.parse_args()
     sigterm_interrupts()
@@ -508,7 +585,7 @@ def main() -> None:
     results: list[RunResult] = []
     created_database = False
     try:
-        database_url = database_create(DATABASE)
+        database_url = database_create(args.database)
         created_database = True
         shared = environment(workdir, args, database_url)
         os.environ.update(shared)
@@ -552,25 +629,24 @@ def main() -> None:
             f"(noisy figures); ESP stub latency {args.esp_latency * 1000:.0f} ms"
         )
         for count in args.subscribers:
-            result = run_one(count, corpus=corpus, args=args, env=processes_env, stubs=stubs)
-            results.append(result)
-            report(
-                result,
-                papers=PAPERS,
-                chunk_size=args.chunk_size,
-                workers=args.workers,
-                pool=args.pool,
-            )
+            for workers in args.workers:
+                result = run_one(
+                    count, workers, corpus=corpus, args=args, env=processes_env, stubs=stubs
+                )
+                results.append(result)
+                report(result, papers=PAPERS, chunk_size=args.chunk_size, pool=args.pool)
         summary(results)
     except KeyboardInterrupt:
         print("\ninterrupted: tearing down", file=sys.stderr)
         raise SystemExit(130) from None
     finally:
         with signals_deferred():
-            teardown(stubs, created_database, workdir)
+            teardown(stubs, created_database, workdir, args)
 
 
-def teardown(stubs: dict[str, Any], created_database: bool, workdir: Path) -> None:
+def teardown(
+    stubs: dict[str, Any], created_database: bool, workdir: Path, args: argparse.Namespace
+) -> None:
     """Stop the stubs, close Django's connections, drop the database, empty the broker DB."""
     for name in ("esp", "llm"):
         if name in stubs:
@@ -580,8 +656,8 @@ def teardown(stubs: dict[str, Any], created_database: bool, workdir: Path) -> No
 
         connections.close_all()
     if created_database:
-        database_drop(DATABASE)
-    redis_flush(BROKER_DB)
+        database_drop(args.database)
+    redis_flush(args.broker_db)
     shutil.rmtree(workdir, ignore_errors=True)
 
 
