@@ -22,6 +22,7 @@ from newsletter.i18n import language_for_translation
 from pages.author_page import author_follow_set, author_page_build
 from pages.feed import feed_build
 from pages.lists import TopicPage, announce_day_parse, page_number_parse, topic_page_build
+from pages.saved import saved_ids
 from pages.tasks import author_backfill_queue, topic_brief_queue
 from pages.topic_brief import (
     PageBrief,
@@ -89,6 +90,7 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         "shown": shown_paper(paper, reading, english_abstract=False),
         "readings": in_languages,
         "lexical": lexical,
+        "on_list": paper.pk in saved_ids(current_subscriber(request), [paper.pk]),
     }
     with translation.override(language):
         return render(request, "paper.html", context)
