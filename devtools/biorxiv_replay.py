@@ -3,10 +3,12 @@
 It answers `details/<server>/<from>/<to>/<cursor>` as api.biorxiv.org does: the records of the
 server posted in the window (one per version, a DOI repeating per version), 100 a page from the
 cursor, `count` a number and `total` a string (or both numbers), escaped slashes and trailing
-blank lines, "no posts found" for an empty window. Scripted faults: a status for the next
-requests, a body cut short, a page shorter than it says.
+blank lines, "no posts found" for an empty window; and `details/<server>/<DOI>` (every version
+of one preprint, "no posts found" for a DOI the server does not hold). Scripted faults: a
+status for the next requests, a body cut short, a page shorter than it says.
 
-The records are the recorded pages in `../shared/sources-recorded/biorxiv/` (read in place);
+The records are the recorded pages in `../shared/sources-recorded/biorxiv/` (read in place),
+and the recorded single-DOI answers (`findpapers_*_details_by_doi.json`) for DOI lookups;
 `redate` moves them all to one posting day (so a recorded page serves any issue day), and
 `copies` multiplies them under new DOIs (for the bench).
 """
@@ -31,10 +33,17 @@ FILES = {
     "biorxiv": "emersusai_biorxiv_details_2026-01-01_2026-04-11_cursor0.json",
     "medrxiv": "emersusai_medrxiv_details_2026-01-01_2026-04-11_cursor0.json",
 }
+BY_DOI_FILES = {
+    "biorxiv": "findpapers_biorxiv_details_by_doi.json",
+    "medrxiv": "findpapers_medrxiv_details_by_doi.json",
+}
 PAGE = 100
 _PATH = re.compile(
     r"^/details/(?P<server>[a-z]+)/(?P<first>\d{4}-\d{2}-\d{2})/(?P<last>\d{4}-\d{2}-\d{2})"
     r"(?:/(?P<cursor>\d+))?(?:/json)?/?$"
+)
+_DOI_PATH = re.compile(
+    r"^/details/(?P<server>[a-z]+)/(?P<doi>10\.\d{4,9}/[^?]+?)(?:/na(?:/json)?)?/?$"
 )
 
 
@@ -44,6 +53,7 @@ class RecordedPreprints:
     numeric_counts: bool = False  # count and total both numbers (the API sends either)
     requests: list[str] = field(default_factory=list)
     faults: deque[str] = field(default_factory=deque)  # "500", "cut", "short", consumed in order
+    by_doi: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
     @classmethod
     def load(
@@ -62,7 +72,17 @@ class RecordedPreprints:
                         record["date"] = redate.isoformat()
                     made.append(record)
             records[server] = sorted(made, key=lambda r: r["date"])
-        return cls(records=records)
+        by_doi: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        for server, name in BY_DOI_FILES.items():
+            for lookup in json.loads((folder / name).read_text()):
+                by_doi.setdefault(server, {})[lookup["doi"]] = lookup["raw_response"]["collection"]
+        return cls(records=records, by_doi=by_doi)
+
+    def doi_records(self, server: str, doi: str) -> list[dict[str, Any]]:
+        """What `details/<server>/<DOI>` holds: the recorded lookup, else the window records."""
+        if doi in self.by_doi.get(server, {}):
+            return self.by_doi[server][doi]
+        return [r for r in self.records.get(server, []) if r["doi"] == doi]
 
     def fail_next(self, *faults: str) -> None:
         """The next answers: an HTTP status ("503"), "cut" (half a body), "short" (a page of
@@ -74,6 +94,14 @@ class RecordedPreprints:
         fault = self.faults.popleft() if self.faults else ""
         if fault.isdigit():
             return int(fault), f"recorded fault {fault}".encode()
+        if by_doi := _DOI_PATH.match(path.split("?")[0]):
+            found = self.doi_records(by_doi["server"], by_doi["doi"])
+            status: dict[str, Any] = {"status": "ok", "category": "all"}
+            body = json.dumps(
+                {"messages": [status if found else {"status": "no posts found"}],
+                 "collection": found}, ensure_ascii=False,
+            )  # fmt: skip
+            return 200, (body.replace("/", "\\/") + "\n\n").encode()
         match = _PATH.match(path.split("?")[0])
         if not match or match["server"] not in self.records:
             return 404, b'{"messages":[{"status":"not found"}],"collection":[]}'

@@ -12,6 +12,7 @@ from django.utils import timezone
 from digests.arxiv.client import ArxivUnavailable
 from digests.arxiv.library import library_lookup
 from digests.arxiv.seeds import seed_ids, seeds_fetch, seeds_missing_fetch
+from digests.biorxiv.client import BiorxivUnavailable
 from digests.daily import announcement_ingest_until, daily_run, day_enrich
 from digests.delivery import SendOutcome, delivery_send
 from digests.fanout import chunk_send, send_plan
@@ -61,10 +62,11 @@ def day_enrich_latest() -> str:
 
 @shared_task(bind=True, max_retries=3)
 def seeds_lookup(self, arxiv_ids: list[str]) -> str:
-    """Fetch from arXiv the seed papers a reader just gave that we do not hold."""
+    """Fetch from arXiv (or bioRxiv/medRxiv, for DOIs) the seed papers a reader just gave
+    that we do not hold."""
     try:
         return seeds_fetch(arxiv_ids).summary()
-    except ArxivUnavailable as error:
+    except (ArxivUnavailable, BiorxivUnavailable) as error:
         raise self.retry(exc=error, countdown=RETRY_SECONDS) from error
 
 

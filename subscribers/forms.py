@@ -29,6 +29,7 @@ from subscribers.profile_fields import (
     LIST_MAX,
     MAX_ITEMS_BOUNDS,
     MIN_RELEVANCE_BOUNDS,
+    PREPRINT_DOI_RE,
     PROFILE_FIELDS,
     SUBSCRIBER_FIELDS,
     categories_unknown,
@@ -53,11 +54,19 @@ __all__ = [
     "ZoteroConnectForm",
     "arxiv_id_normalise",
     "profile_initial",
+    "seed_id_normalise",
     "split_list",
 ]
 
 _ARXIV_URL = re.compile(
     r"^(?:https?://)?(?:www\.|export\.)?arxiv\.org/(?:abs|pdf|html)/(?P<id>.+?)(?:\.pdf)?/?$",
+    re.IGNORECASE,
+)
+# A preprint DOI, bare, as doi:… or a link to doi.org or to its page on bioRxiv or medRxiv.
+_PREPRINT_DOI = re.compile(
+    r"^(?:doi:\s*|(?:https?://)?(?:dx\.)?doi\.org/|(?:https?://)?(?:www\.)?(?:bio|med)rxiv\.org/"
+    r"content/)?(?P<doi>10\.\d{4,9}/[^\s/?#]+?)(?:v\d+)?(?:\.(?:full|abstract|full\.pdf|"
+    r"full-text|supplementary-material))?/?$",
     re.IGNORECASE,
 )
 
@@ -87,6 +96,27 @@ def arxiv_id_normalise(value: str) -> str:
             params={"value": value[:80]},
         )
     return re.sub(r"v\d+$", "", text)
+
+
+def seed_id_normalise(value: str) -> str:
+    """A seed paper: an arXiv id or link (see `arxiv_id_normalise`), or a bioRxiv/medRxiv DOI
+    or link → the DOI in lower case without version: "…/content/10.1101/2024.01.02.573921v2"
+    → "10.1101/2024.01.02.573921"."""
+    if (match := _PREPRINT_DOI.match(value.strip())) and PREPRINT_DOI_RE.match(
+        doi := match["doi"].lower()
+    ):
+        return doi
+    try:
+        return arxiv_id_normalise(value)
+    except ValidationError:
+        raise ValidationError(
+            _(
+                "“%(value)s” is neither an arXiv id or link nor a bioRxiv/medRxiv DOI "
+                "(e.g. 2406.12345 or 10.1101/2024.01.02.573921)."
+            ),
+            code="seed_id",
+            params={"value": value[:80]},
+        ) from None
 
 
 class ListField(forms.CharField):
@@ -161,7 +191,13 @@ class ProfileForm(forms.Form):
     )
     authors = ListField(label=_("Authors you follow"), help_text=_("One name per line."))
     institutions = ListField(label=_("Institutions you follow"))
-    categories = ListField(label=_("arXiv categories"), help_text=_("e.g. cs.CL, cs.AI, stat.ML."))
+    categories = ListField(
+        label=_("arXiv categories or bioRxiv/medRxiv subjects"),
+        help_text=_(
+            "arXiv categories or bioRxiv/medRxiv subjects, e.g. cs.CL, stat.ML, "
+            "biorxiv:neuroscience, medrxiv:infectious_diseases (spaces as underscores)."
+        ),
+    )
     interests = forms.CharField(
         label=_("Your interests, in your own words"),
         required=False,
@@ -170,7 +206,10 @@ class ProfileForm(forms.Form):
     )
     seed_papers = ListField(
         label=_("Example papers (seed papers)"),
-        help_text=_("arXiv ids or links, one per line, e.g. 2406.12345."),
+        help_text=_(
+            "arXiv ids or links, or bioRxiv/medRxiv DOIs, one per line, "
+            "e.g. 2406.12345 or 10.1101/2024.01.02.573921."
+        ),
     )
     max_items = forms.IntegerField(
         label=_("At most this many papers per digest"),
@@ -214,7 +253,7 @@ class ProfileForm(forms.Form):
         categories = self.cleaned_data["categories"]
         if unknown := categories_unknown(categories):
             raise ValidationError(
-                _("Unknown arXiv categories: %(codes)s."),
+                _("Unknown arXiv categories or bioRxiv/medRxiv subjects: %(codes)s."),
                 code="category",
                 params={"codes": ", ".join(unknown)},
             )
@@ -224,7 +263,7 @@ class ProfileForm(forms.Form):
         normalised, errors = [], []
         for value in self.cleaned_data["seed_papers"]:
             try:
-                normalised.append(arxiv_id_normalise(value))
+                normalised.append(seed_id_normalise(value))
             except ValidationError as error:
                 errors.append(error)
         if errors:

@@ -35,6 +35,7 @@ from subscribers.profile_fields import (
     LANGUAGES,
     LIST_ITEM_MAX,
     LIST_MAX,
+    PREPRINT_DOI_RE,
     SETTINGS,
     Kind,
     Setting,
@@ -120,6 +121,12 @@ def _email(value: Any, problems: list[str]) -> str:
     return email
 
 
+def _seed_id(entry: str) -> bool:
+    """An arXiv id, or a bioRxiv/medRxiv DOI (any case, with or without its version)."""
+    doi = re.sub(r"v\d+$", "", entry.lower())
+    return bool(ARXIV_ID_RE.match(entry) or PREPRINT_DOI_RE.match(doi))
+
+
 def _list_problems(name: str, entries: list[str]) -> list[str]:
     """The profile editor's rules for a list, worded for the operator."""
     problems = []
@@ -132,8 +139,10 @@ def _list_problems(name: str, entries: list[str]) -> list[str]:
         )
     if name == "categories" and (unknown := categories_unknown(entries)):
         problems.append(f"unknown arXiv categories: {', '.join(unknown)}")
-    if name == "seed_papers" and (bad := [p for p in entries if not ARXIV_ID_RE.match(p)]):
-        problems.append(f"seed_papers are not arXiv ids: {', '.join(bad)}")
+    if name == "seed_papers" and (bad := [p for p in entries if not _seed_id(p)]):
+        problems.append(
+            f"seed_papers are neither arXiv ids nor bioRxiv/medRxiv DOIs: {', '.join(bad)}"
+        )
     return problems
 
 

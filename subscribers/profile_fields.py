@@ -30,6 +30,7 @@ __all__ = [
     "LIST_MAX",
     "MAX_ITEMS_BOUNDS",
     "MIN_RELEVANCE_BOUNDS",
+    "PREPRINT_DOI_RE",
     "PROFILE_FIELDS",
     "PROFILE_LISTS",
     "SETTINGS",
@@ -134,6 +135,9 @@ LIST_MAX = 100  # entries in one list
 INTERESTS_MAX_LENGTH = 4000
 # New style 2606.17199 (4 or 5 digits after the dot), old style hep-th/0601001 or math.AG/0601001.
 ARXIV_ID_RE = re.compile(r"^(\d{4}\.\d{4,5}|[a-z-]+(\.[A-Z]{2})?/\d{7})(v\d+)?$")
+# A bioRxiv or medRxiv DOI, lower case, without version: 10.1101/2024.01.02.573921 (and the
+# servers' newer prefix, 10.64898/2026.01.02.26343330); a seed paper may be one.
+PREPRINT_DOI_RE = re.compile(r"^10\.(?:1101|64898)/[0-9a-z.\-]{1,100}$")
 
 
 def language_known(code: str) -> bool:

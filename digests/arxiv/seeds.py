@@ -7,6 +7,8 @@ and no announce type, so it belongs to no announcement day (see `Paper`); what a
 know is remembered in the cache for a while, so the profile editor can say so and the daily run
 does not ask again every day. Lookups run off the request path: `tasks.seeds_lookup`, queued
 when a profile is saved or imported, and `seeds_missing_fetch` before the day's digests.
+A seed may also be a bioRxiv or medRxiv DOI (`10.1101/…`): it is looked up on those servers
+instead (`digests.biorxiv.seeds`), and kept and remembered the same way.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ import arxiv
 from django.core.cache import cache
 
 from digests.arxiv.client import ArxivUnavailable, PoliteSession, polite_retry
+from digests.biorxiv.client import BiorxivSession, BiorxivUnavailable
+from digests.biorxiv.seeds import preprint_doi, preprint_seeds_fetch
 from digests.ingest import API_BATCH, _paper_fields, arxiv_client
 from digests.models import Paper
 from subscribers.models import InterestProfile, Subscriber
@@ -45,7 +49,7 @@ _ENTRY_ID = re.compile(r"/abs/(?P<id>.+?)v(?P<v>\d+)$")
 
 class SeedState:
     FOUND = "found"
-    MISSING = "missing"  # arXiv has no paper of that id
+    MISSING = "missing"  # arXiv (or, for a DOI, bioRxiv and medRxiv) has no paper of that id
     PENDING = "pending"  # not looked up yet
 
 
@@ -61,7 +65,7 @@ class SeedStatus:
 
 @dataclass
 class SeedReport:
-    asked: int = 0  # seeds we did not hold, looked up on arXiv
+    asked: int = 0  # seeds we did not hold, looked up on arXiv (DOIs on bioRxiv/medRxiv)
     found: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     api_requests: int = 0
@@ -69,13 +73,19 @@ class SeedReport:
     def summary(self) -> str:
         return (
             f"seed papers: {self.asked} looked up, {len(self.found)} found, "
-            f"{len(self.missing)} not on arXiv ({self.api_requests} API requests)"
+            f"{len(self.missing)} not found ({self.api_requests} API requests)"
         )
 
 
+def _seed_id(value: str) -> str:
+    """An arXiv id without its version; a preprint DOI also in lower case (DOIs ignore case)."""
+    text = _VERSION.sub("", value.strip())
+    return text.lower() if preprint_doi(text.lower()) else text
+
+
 def seed_ids(values: Iterable[str]) -> list[str]:
-    """arXiv ids without their version, each once, in the order given."""
-    return list(dict.fromkeys(_VERSION.sub("", v.strip()) for v in values if v.strip()))
+    """arXiv ids and preprint DOIs without their version, each once, in the order given."""
+    return list(dict.fromkeys(_seed_id(v) for v in values if v.strip()))
 
 
 def _missing_key(arxiv_id: str) -> str:
@@ -151,12 +161,15 @@ def seeds_fetch(
     values: Iterable[str],
     *,
     session: PoliteSession | None = None,
+    biorxiv_session: BiorxivSession | None = None,
     recheck_after: float | None = None,
 ) -> SeedReport:
     """Fetch from arXiv the seeds we do not hold, in batches; keep what is found.
 
     `recheck_after` (seconds): leave out the seeds found missing more recently than that.
-    Raises `ArxivUnavailable` when arXiv keeps failing; the batches already stored stay.
+    Preprint DOIs are asked of bioRxiv/medRxiv (`biorxiv_session`), after arXiv's ids.
+    Raises `ArxivUnavailable` or `BiorxivUnavailable` when that API keeps failing; what was
+    already stored stays.
     """
     ids = seed_ids(values)
     held = set(Paper.objects.filter(arxiv_id__in=ids).values_list("arxiv_id", flat=True))
@@ -166,9 +179,30 @@ def seeds_fetch(
         now = time.time()
         wanted = [i for i in wanted if now - checked.get(_missing_key(i), 0) >= recheck_after]
     report = SeedReport(asked=len(wanted))
-    if not wanted:
-        return report
-    session = session or PoliteSession()
+    dois = [i for i in wanted if preprint_doi(i)]
+    wanted = [i for i in wanted if not preprint_doi(i)]
+    if wanted:
+        _arxiv_seeds_fetch(wanted, session or PoliteSession(), report)
+    if dois:
+        biorxiv_session = biorxiv_session or BiorxivSession()
+        before = biorxiv_session.request_count
+        try:
+            preprints = preprint_seeds_fetch(dois, session=biorxiv_session)
+        finally:
+            report.api_requests += biorxiv_session.request_count - before
+        _remember(preprints.found, preprints.missing)
+        report.found.extend(preprints.found)
+        report.missing.extend(preprints.missing)
+    return report
+
+
+def _remember(found: list[str], missing: list[str]) -> None:
+    """What the editor says, and when the daily run may ask again, of seeds looked up."""
+    cache.delete_many([_missing_key(i) for i in found])
+    cache.set_many({_missing_key(i): time.time() for i in missing}, MISSING_MEMORY)
+
+
+def _arxiv_seeds_fetch(wanted: list[str], session: PoliteSession, report: SeedReport) -> None:
     client = arxiv_client(session)
     before = session.request_count
     try:
@@ -176,16 +210,16 @@ def seeds_fetch(
             batch = wanted[start : start + API_BATCH]
             kept = set(_store(_batch_fetch(client, batch)))
             missing = [i for i in batch if i not in kept]
-            cache.delete_many([_missing_key(i) for i in kept])
-            cache.set_many({_missing_key(i): time.time() for i in missing}, MISSING_MEMORY)
+            _remember(list(kept), missing)
             report.found.extend(i for i in batch if i in kept)
             report.missing.extend(missing)
     finally:
-        report.api_requests = session.request_count - before
-    return report
+        report.api_requests += session.request_count - before
 
 
-def seeds_missing_fetch(*, session: PoliteSession | None = None) -> SeedReport:
+def seeds_missing_fetch(
+    *, session: PoliteSession | None = None, biorxiv_session: BiorxivSession | None = None
+) -> SeedReport:
     """Before the day's digests: every active reader's seeds we lack, looked up on arXiv.
 
     A seed arXiv did not have in the last RECHECK_AFTER seconds is not asked for again yet.
@@ -194,9 +228,11 @@ def seeds_missing_fetch(*, session: PoliteSession | None = None) -> SeedReport:
     profiles = InterestProfile.objects.filter(subscriber__status=Subscriber.Status.ACTIVE)
     seeds = [s for listed in profiles.values_list("seed_papers", flat=True) for s in listed]
     try:
-        report = seeds_fetch(seeds, session=session, recheck_after=RECHECK_AFTER)
-    except ArxivUnavailable as error:
-        log.warning("seed papers not looked up, arXiv is unavailable: %s", error)
+        report = seeds_fetch(
+            seeds, session=session, biorxiv_session=biorxiv_session, recheck_after=RECHECK_AFTER
+        )
+    except (ArxivUnavailable, BiorxivUnavailable) as error:
+        log.warning("seed papers not looked up, their server is unavailable: %s", error)
         return SeedReport()
     if report.asked:
         log.info("%s", report.summary())

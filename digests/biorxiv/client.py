@@ -5,6 +5,7 @@ transient failures (429, 5xx, a dropped connection, a body cut short) retried wi
 `details/<server>/<from>/<to>/<cursor>` answers pages of 100 records, one per version:
 `{"messages": [{"status": "ok", "count": 100, "total": "19585", …}], "collection": […]}`;
 `count` and `total` come as numbers or strings; an empty window says so in `status`.
+`details/<server>/<DOI>` answers the same shape: every version of one preprint.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ __all__ = [
     "BiorxivUnavailable",
     "Page",
     "PageCutShort",
+    "doi_fetch",
     "page_fetch",
     "page_parse",
 ]
@@ -118,8 +120,18 @@ def page_fetch(
     attempts: int = 5,
 ) -> Page:
     """One page of `details/<server>/<first>/<last>/<cursor>`, retried when transient."""
+    return _page_get(session, f"{server}/{first}/{last}/{cursor}", attempts=attempts)
+
+
+def doi_fetch(session: requests.Session, *, server: str, doi: str, attempts: int = 5) -> Page:
+    """Every version the server holds of one DOI (`details/<server>/<DOI>`), retried when
+    transient; a DOI the server does not hold is an empty page ("no posts found")."""
+    return _page_get(session, f"{server}/{doi}", attempts=attempts)
+
+
+def _page_get(session: requests.Session, path: str, *, attempts: int) -> Page:
     backoff = arxiv_client.BACKOFF_INITIAL  # read now: the same backoff as arXiv's requests
-    url = f"{settings.BIORXIV_API_URL.rstrip('/')}/details/{server}/{first}/{last}/{cursor}"
+    url = f"{settings.BIORXIV_API_URL.rstrip('/')}/details/{path}"
 
     @retry(
         retry=retry_if_exception(_transient),

@@ -94,8 +94,10 @@ def _paper_apply(paper: Paper, versions: list[Preprint], day: dt.date) -> str:
         paper.announce_date, paper.announce_type, paper.first_announced = None, "", None
         return "withdrawn"
     fields = {name: latest.fields[name] for name in _REFRESHED}
+    # Held only as a reader's seed (no day yet): this window is its first announcement.
+    seed_only = paper.announce_date is None and paper.result_type != ResultType.WITHDRAWN
     if latest.version == paper.version:
-        if all(getattr(paper, name) == value for name, value in fields.items()):
+        if not seed_only and all(getattr(paper, name) == value for name, value in fields.items()):
             return "unchanged"
     else:
         paper.version_history = sorted({*paper.version_history, paper.version})
@@ -105,6 +107,9 @@ def _paper_apply(paper: Paper, versions: list[Preprint], day: dt.date) -> str:
         paper.first_announced = paper.first_announced or day
         if paper.announce_date is None or paper.announce_date <= day:
             paper.announce_date, paper.announce_type = day, AnnounceType.REPLACE
+    if seed_only:
+        paper.announce_date = paper.first_announced = day
+        paper.announce_type = AnnounceType.NEW if versions[0].version == 1 else AnnounceType.REPLACE
     for name, value in fields.items():
         setattr(paper, name, value)
     return "updated"

@@ -173,9 +173,12 @@ def test_an_unknown_category_is_refused_with_its_line_number_and_the_other_lines
         ({"categories": ["cs.CL", "cs.FOO"]}, "unknown arXiv categories: cs.FOO"),
         (
             {"seed_papers": ["2606.17199", "arxiv:1234"]},
-            "seed_papers are not arXiv ids: arxiv:1234",
+            "seed_papers are neither arXiv ids nor bioRxiv/medRxiv DOIs: arxiv:1234",
         ),
-        ({"seed_papers": ["hep-th/06010"]}, "seed_papers are not arXiv ids: hep-th/06010"),
+        (
+            {"seed_papers": ["hep-th/06010"]},
+            "seed_papers are neither arXiv ids nor bioRxiv/medRxiv DOIs: hep-th/06010",
+        ),
         ({"interests": ["a"]}, "interests must be a string"),
         ({"language": "Chinese"}, "bad language 'Chinese' (expected en or zh)"),
         ({"language": "fr"}, "bad language 'fr' (expected en or zh)"),

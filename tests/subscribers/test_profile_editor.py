@@ -220,7 +220,9 @@ def test_an_invalid_seed_paper_is_rejected_with_a_clear_error(client):
 
     # then the editor says which entry is wrong, and nothing is saved
     assert response.status_code == 400
-    assert "“my favourite paper” is not an arXiv id or link" in response.content.decode()
+    assert "“my favourite paper” is neither an arXiv id or link nor a bioRxiv/medRxiv DOI" in (
+        response.content.decode()
+    )
     reader.refresh_from_db()
     assert reader.profile.seed_papers == ["2406.00001"]
 

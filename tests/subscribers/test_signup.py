@@ -215,7 +215,7 @@ def test_a_bad_form_is_shown_again_with_its_errors_and_nothing_stored(client, ou
 
     # then the form comes back with both errors, and nothing is stored or sent
     assert response.status_code == 400
-    assert b"Unknown arXiv categories: cs.XYZ." in response.content
+    assert b"Unknown arXiv categories or bioRxiv/medRxiv subjects: cs.XYZ." in response.content
     assert b"Select a valid choice. Mars/Olympus" in response.content
     assert Subscriber.objects.count() == 0
     assert _mails(outbox_dir) == []
