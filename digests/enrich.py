@@ -198,6 +198,7 @@ async def _answer_all(
                     affiliations=affiliations,
                     language=job.language,
                     topics=catalogues[job.language],
+                    source=job.paper.source_label,
                     schema_in_prompt=None
                     if settings.LLM_STRUCTURED_OUTPUT == "json_schema"
                     else json.dumps(schema),
