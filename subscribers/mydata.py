@@ -8,7 +8,14 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from subscribers.models import HeldSignup, InterestProfile, Subscriber, TrackingEvent
+from subscribers.models import (
+    HeldSignup,
+    InterestProfile,
+    LibraryEntry,
+    Subscriber,
+    TrackingEvent,
+    ZoteroLink,
+)
 from subscribers.papers_side import papers_side
 from subscribers.profile_fields import SETTINGS, Kind, Stored, setting_json
 
@@ -69,6 +76,43 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
         ],
         # Sign-ups for this address waiting for their confirmation link (see signup.py).
         "held_sign_ups": _held_sign_ups(subscriber),
+        "library": _library(subscriber),
+        "zotero": _zotero(subscriber),
+    }
+
+
+def _library(subscriber: Subscriber) -> list[dict[str, Any]]:
+    """Every entry of their library, dropped ones too (kept so a re-import does not revive them)."""
+    entries = LibraryEntry.objects.filter(subscriber=subscriber).order_by("added_at", "pk")
+    return [
+        {
+            "key": entry.key,
+            "source": entry.source,
+            "state": entry.state,
+            "arxiv_id": entry.arxiv_id,
+            "doi": entry.doi,
+            "title": entry.title,
+            "abstract": entry.abstract,
+            "added_at": _when(entry.added_at),
+            "dropped": entry.dropped,
+            "zotero_item_key": entry.zotero_key,  # the item's id in their Zotero, not a secret
+        }
+        for entry in entries
+    ]
+
+
+def _zotero(subscriber: Subscriber) -> dict[str, Any]:
+    """Whether a Zotero library is connected, and how; its API key is not even read."""
+    link = ZoteroLink.objects.filter(subscriber=subscriber).defer("api_key_encrypted").first()
+    if link is None:
+        return {"connected": False}
+    return {
+        "connected": True,
+        "user_id": link.user_id,
+        "collections_include": list(link.collections_include),
+        "collections_ignore": list(link.collections_ignore),
+        "last_read_at": _when(link.synced_at),
+        "last_error": link.error,
     }
 
 
@@ -97,7 +141,8 @@ def _held_sign_ups(subscriber: Subscriber) -> list[dict[str, Any]]:
 @transaction.atomic
 def subscriber_delete(*, subscriber: Subscriber) -> None:
     """Delete the subscriber and everything that names them: profile, digests with their items,
-    updated papers and deliveries, feedback of every signal, saved papers, held sign-ups and
-    the tracking decisions about them (by cascade), and the ESP events about their address."""
+    updated papers and deliveries, feedback of every signal, saved papers, held sign-ups, their
+    library and Zotero link (its encrypted key with it) and the tracking decisions about them
+    (by cascade), and the ESP events about their address."""
     TrackingEvent.objects.filter(recipient__iexact=subscriber.email).delete()
     subscriber.delete()

@@ -10,7 +10,14 @@ from django.test import Client
 from django.utils import timezone
 
 from digests.models import Delivery, Digest, DigestItem, Feedback, Paper
-from subscribers.models import InterestProfile, Subscriber, TrackingEvent
+from subscribers.library.secret import secret_seal
+from subscribers.models import (
+    InterestProfile,
+    LibraryEntry,
+    Subscriber,
+    TrackingEvent,
+    ZoteroLink,
+)
 from subscribers.tokens import signin_token, unsubscribe_token
 from tests.factories import (
     make_delivery,
@@ -45,6 +52,30 @@ def _reader_with_history() -> Subscriber:
     make_feedback(subscriber=reader, paper=paper, signal="more")
     TrackingEvent.objects.create(key="e-1", event_type="opened", recipient="ADA@example.org")
     return reader
+
+
+ZOTERO_KEY = "P9xZoteroKey0123456789ab"
+
+
+def _give_a_library(reader: Subscriber) -> ZoteroLink:
+    """An imported arXiv paper, a Zotero item kept as text, a dropped DOI, and the Zotero link."""
+    LibraryEntry.objects.create(
+        subscriber=reader, key="arxiv:2606.18831", state="arxiv", arxiv_id="2606.18831",
+        title="Trust-region distillation", added_at=dt.datetime(2026, 6, 1, tzinfo=dt.UTC),
+    )  # fmt: skip
+    LibraryEntry.objects.create(
+        subscriber=reader, key="title:a book chapter", source="zotero", state="text",
+        title="A book chapter", abstract="About things.", zotero_key="ABCD2345",
+        added_at=dt.datetime(2026, 6, 2, tzinfo=dt.UTC),
+    )  # fmt: skip
+    LibraryEntry.objects.create(
+        subscriber=reader, key="doi:10.1000/x", state="lookup", doi="10.1000/x", dropped=True,
+        added_at=dt.datetime(2026, 6, 3, tzinfo=dt.UTC),
+    )  # fmt: skip
+    return ZoteroLink.objects.create(
+        subscriber=reader, user_id="4242", api_key_encrypted=secret_seal(ZOTERO_KEY),
+        collections_include=["Reading group"], error="HTTP 503",
+    )  # fmt: skip
 
 
 # Download and delete.
@@ -110,16 +141,68 @@ def test_the_download_holds_everything_we_keep_about_the_reader(client):
 
 
 @pytest.mark.django_db
+def test_the_download_holds_the_library_and_the_zotero_link_never_its_key(client):
+    # given a reader with a library (one entry dropped) and a Zotero link, and another reader's
+    reader = _reader_with_history()
+    link = _give_a_library(reader)
+    other = make_subscriber(email="other@example.org")
+    LibraryEntry.objects.create(subscriber=other, key="arxiv:2606.00001", state="arxiv")
+
+    # when they download their data
+    response = _signed_in(client, reader).get("/my-data/export.json")
+
+    # then every entry of theirs is there, oldest first, dropped ones too
+    data = json.loads(response.content)
+    assert [(e["key"], e["source"], e["state"], e["dropped"]) for e in data["library"]] == [
+        ("arxiv:2606.18831", "file", "arxiv", False),
+        ("title:a book chapter", "zotero", "text", False),
+        ("doi:10.1000/x", "file", "lookup", True),
+    ]
+    assert data["library"][1] == {
+        "key": "title:a book chapter",
+        "source": "zotero",
+        "state": "text",
+        "arxiv_id": "",
+        "doi": "",
+        "title": "A book chapter",
+        "abstract": "About things.",
+        "added_at": "2026-06-02T00:00:00+00:00",
+        "dropped": False,
+        "zotero_item_key": "ABCD2345",
+    }
+    # and the Zotero link is said, with its settings, but neither the key nor its sealed form
+    assert data["zotero"] == {
+        "connected": True,
+        "user_id": "4242",
+        "collections_include": ["Reading group"],
+        "collections_ignore": [],
+        "last_read_at": None,
+        "last_error": "HTTP 503",
+    }
+    body = response.content.decode()
+    assert ZOTERO_KEY not in body and link.api_key_encrypted not in body
+    assert "api_key" not in body and "2606.00001" not in body
+
+
+@pytest.mark.django_db
+def test_the_download_of_a_reader_without_a_library_says_so(client):
+    data = json.loads(_signed_in(client, make_subscriber()).get("/my-data/export.json").content)
+
+    assert data["library"] == [] and data["zotero"] == {"connected": False}
+
+
+@pytest.mark.django_db
 def test_the_download_reads_a_fixed_number_of_queries(client, django_assert_num_queries):
     reader = _reader_with_history()
     for day in (15, 16, 17):
         make_digest_item(digest=make_digest(subscriber=reader, issue_date=dt.date(2026, 6, day)))
+    _give_a_library(reader)
     _signed_in(client, reader)
 
     # session, subscriber, feedback, events, profile, its topics, digests with their deliveries,
     # items, their papers, their updated papers, saved papers, tracking decisions, held
-    # sign-ups: whatever the number of digests
-    with django_assert_num_queries(13):
+    # sign-ups, library entries, the Zotero link: whatever the number of digests and entries
+    with django_assert_num_queries(15):
         client.get("/my-data/export.json")
 
 
@@ -138,10 +221,12 @@ def test_deletion_needs_the_box_ticked(client):
 def test_deletion_removes_every_record_of_the_reader_and_ends_the_session(client):
     # given a reader with a history, and another reader with theirs
     reader = _reader_with_history()
+    _give_a_library(reader)
     other = make_subscriber(email="other@example.org")
     make_feedback(subscriber=other)
     make_delivery(digest=make_digest(subscriber=other))
     TrackingEvent.objects.create(key="e-2", event_type="opened", recipient="other@example.org")
+    _give_a_library(other)
     _signed_in(client, reader)
 
     # when they tick the box and delete
@@ -157,6 +242,10 @@ def test_deletion_removes_every_record_of_the_reader_and_ends_the_session(client
     assert list(Feedback.objects.values_list("subscriber_id", flat=True)) == [other.pk]
     assert list(TrackingEvent.objects.values_list("key", flat=True)) == ["e-2"]
     assert Subscriber.objects.filter(pk=other.pk).exists()
+    # their library and Zotero link (its sealed key with it) are gone; the other's stay
+    assert set(LibraryEntry.objects.values_list("subscriber_id", flat=True)) == {other.pk}
+    assert LibraryEntry.objects.count() == 3
+    assert list(ZoteroLink.objects.values_list("subscriber_id", flat=True)) == [other.pk]
     # the papers are arXiv's, not the reader's: they stay for everyone else
     assert Paper.objects.filter(arxiv_id="2606.18831").exists()
     # and the session is over
