@@ -2,7 +2,8 @@
 
 Every figure is a GROUP BY over the day's rows, so the cost is the same for 10 papers or 10,000:
 papers by type, their readings (enrichments) by status, digests and their deliveries, the
-IngestDay verdict, and the timings of each step; plus 30 days of sending, bounces and opens.
+IngestDay verdict, and the timings of each step; plus 30 days of sending, bounces and opens,
+and of papers ingested by source (arXiv, bioRxiv, medRxiv).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from digests.models import (
     IngestDay,
     Paper,
     PipelineStep,
+    Source,
     StepRun,
 )
 
@@ -32,18 +34,22 @@ __all__ = [
     "DeliveryHistory",
     "DigestCounts",
     "PaperCounts",
+    "PaperHistory",
     "StepSummary",
     "dashboard_day",
     "dashboard_default_day",
     "delivery_history",
+    "paper_history",
 ]
 
 
 @dataclass(kw_only=True)
 class PaperCounts:
-    """Papers of the day by announce type; their readings (paper × language) by status."""
+    """Papers of the day by announce type and by source; their readings (paper × language)
+    by status."""
 
     by_type: dict[str, int] = field(default_factory=dict)
+    by_source: dict[str, int] = field(default_factory=dict)  # every source, 0 when none
     readings: dict[str, int] = field(default_factory=dict)
     unread: int = 0  # papers with no reading of their current version at all: still pending
 
@@ -125,7 +131,7 @@ def paper_counts(*, day: dt.date) -> PaperCounts:
     current = Enrichment.objects.filter(paper=OuterRef("pk"), paper_version=OuterRef("version"))
     per_type = (
         Paper.objects.filter(announce_date=day)
-        .values("announce_type")
+        .values("announce_type", "source")
         .annotate(n=Count("pk"), unread=Count("pk", filter=~Exists(current)))
         .order_by()
     )
@@ -135,9 +141,12 @@ def paper_counts(*, day: dt.date) -> PaperCounts:
         .annotate(n=Count("pk"))
         .order_by()
     )
-    counts = PaperCounts()
+    counts = PaperCounts(by_source=dict.fromkeys(Source.values, 0))
     for row in per_type:
-        counts.by_type[row["announce_type"]] = row["n"]
+        counts.by_type[row["announce_type"]] = (
+            counts.by_type.get(row["announce_type"], 0) + row["n"]
+        )
+        counts.by_source[row["source"]] = counts.by_source.get(row["source"], 0) + row["n"]
         counts.unread += row["unread"]
     counts.readings = {row["status"]: row["n"] for row in readings}
     return counts
@@ -267,3 +276,30 @@ def delivery_history(*, end: dt.date, days: int = 30) -> DeliveryHistory:
     names = ["sent", "failed", "bounced", "complained", "opened", "clicked"]
     columns = {name: [by_day.get(d, {}).get(name, 0) for d in calendar] for name in names}
     return DeliveryHistory(days=calendar, **columns)
+
+
+@dataclass(kw_only=True)
+class PaperHistory:
+    """Per issue day, oldest first: the papers ingested for it, one series per source."""
+
+    days: list[dt.date]
+    by_source: dict[str, list[int]]  # source value → a count per day (every source)
+
+
+def paper_history(*, end: dt.date, days: int = 30) -> PaperHistory:
+    """The `days` calendar days up to `end`: papers of each day (new, cross-lists and
+    replacements, as the day's "ingested" figure counts them) by source, in one query."""
+    start = end - dt.timedelta(days=days - 1)
+    rows = (
+        Paper.objects.filter(announce_date__range=(start, end))
+        .values("announce_date", "source")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts = {(row["announce_date"], row["source"]): row["n"] for row in rows}
+    calendar = [start + dt.timedelta(days=n) for n in range(days)]
+    sources = [*Source.values, *sorted({s for _, s in counts} - set(Source.values))]
+    return PaperHistory(
+        days=calendar,
+        by_source={source: [counts.get((d, source), 0) for d in calendar] for source in sources},
+    )

@@ -27,13 +27,16 @@ from digests.models import (
     IngestDay,
     LLMUsage,
     Paper,
+    Source,
 )
 from staff.charts import bars_svg, lines_svg
 from staff.dashboard import (
     DeliveryHistory,
+    PaperHistory,
     dashboard_day,
     dashboard_default_day,
     delivery_history,
+    paper_history,
 )
 from staff.spending import spending_default_end, spending_window
 
@@ -83,6 +86,15 @@ def _day_figures(request: HttpRequest, board: Any) -> dict[str, list[dict[str, A
         )
         for value, label in AnnounceType.choices
     ]
+    labels = dict(Source.choices)
+    papers += [
+        _figure(
+            f"from {labels.get(value, value)}",
+            count,
+            link(Paper, announce_date=day, source=value),
+        )
+        for value, count in board.papers.by_source.items()
+    ]
     readings = [
         _figure(
             label,
@@ -129,6 +141,16 @@ def _day_figures(request: HttpRequest, board: Any) -> dict[str, list[dict[str, A
     return {"papers": papers, "readings": readings, "digests": digests, "deliveries": deliveries}
 
 
+def _papers_chart(papers: PaperHistory) -> Any:
+    """Papers ingested per issue day, stacked by source (a series per source)."""
+    names = dict(Source.choices)
+    return bars_svg(
+        title="Papers ingested per issue day, by source",
+        labels=[day.strftime("%m-%d") for day in papers.days],
+        series={names.get(s, s): counts for s, counts in papers.by_source.items()},
+    )
+
+
 def _history_charts(history: DeliveryHistory) -> list[Any]:
     labels = [day.strftime("%m-%d") for day in history.days]
     charts = [
@@ -170,6 +192,7 @@ def dashboard_view(request: HttpRequest, day: str | None = None) -> HttpResponse
         "ingest_url": changelist_url(request, IngestDay, date=shown.isoformat()),
         "history": history,
         "charts": _history_charts(history),
+        "papers_chart": _papers_chart(paper_history(end=shown, days=HISTORY_DAYS)),
         "history_days": HISTORY_DAYS,
     }
     return TemplateResponse(request, "admin/digests/dashboard.html", context)

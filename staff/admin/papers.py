@@ -114,7 +114,7 @@ class PaperAdmin(admin.ModelAdmin):
         "announce_date",
         "announce_type",
     ]
-    list_filter = ["announce_date", "announce_type", CategoryFilter]
+    list_filter = ["announce_date", "announce_type", "source", CategoryFilter]
     date_hierarchy = "announce_date"
     inlines = [PaperEnrichmentInline, PaperDigestItemInline]
     search_fields = ["arxiv_id", "title", "authors"]

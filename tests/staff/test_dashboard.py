@@ -40,8 +40,8 @@ EMPTY_EN = "No paper reached your minimum relevance today."
 EMPTY_ZH = "今天没有论文达到您的最低相关度。"
 # Dashboard: neighbours, ingest day, papers by type, readings, digests × deliveries, step runs.
 DASHBOARD_QUERIES = 6
-# The page: session and user, the dashboard, 30 days of deliveries.
-PAGE_QUERIES = 2 + DASHBOARD_QUERIES + 1
+# The page: session and user, the dashboard, 30 days of deliveries, 30 days of papers by source.
+PAGE_QUERIES = 2 + DASHBOARD_QUERIES + 1 + 1
 
 
 def ingest_day(date: dt.date, status: str = IngestDay.Status.ANNOUNCED, **fields) -> IngestDay:
@@ -235,6 +235,9 @@ def test_the_page_shows_the_same_figures_each_linked_to_its_filtered_list(
         "cross-list": (2, papers + "&announce_type=cross"),
         "replacement": (1, papers + "&announce_type=replace"),
         "replacement of a cross-list": (1, papers + "&announce_type=replace-cross"),
+        "from arXiv": (7, papers + "&source=arxiv"),
+        "from bioRxiv": (0, papers + "&source=biorxiv"),
+        "from medRxiv": (0, papers + "&source=medrxiv"),
     }
     readings = {label: value for label, (value, _) in tables["Readings (paper × language)"].items()}
     assert readings == {
