@@ -27,7 +27,7 @@ from digests.scoring.matching import (
     stems,
 )
 from digests.scoring.rows import PaperRow, ProfileRow
-from digests.scoring.semantic import configured_model, semantic_prefetch
+from digests.scoring.semantic import configured_model, paper_text, semantic_prefetch
 
 __all__ = ["Columns", "PaperIndex", "keyword_columns"]
 
@@ -96,7 +96,7 @@ class PaperIndex:
         embedding = None
         if self.semantic_model != "none":
             embedding = semantic_prefetch(
-                [f"{p.title}\n{p.abstract}" for p in papers], self.semantic_model
+                [paper_text(p.title, p.abstract) for p in papers], self.semantic_model
             )
             semantic_prefetch(_reader_texts(profiles), self.semantic_model)
         keywords = set(chain.from_iterable(p.keywords for p in profiles))

@@ -31,6 +31,8 @@ from digests.scoring.vector_store import text_key, vectors_forget, vectors_get, 
 __all__ = [
     "SEMANTIC_MODELS",
     "configured_model",
+    "paper_text",
+    "papers_semantic_prepare",
     "semantic_embed",
     "semantic_forget",
     "semantic_prefetch",
@@ -107,6 +109,29 @@ def semantic_embed(texts: Sequence[str], model: str) -> np.ndarray | None:
     if model not in SEMANTIC_MODELS:
         raise ValueError(f"unknown SEMANTIC_MODEL {model!r}: one of {SEMANTIC_MODELS}")
     return _embed(texts, model)
+
+
+def paper_text(title: str, abstract: str) -> str:
+    """A paper as the model reads it: the text its vector is kept under."""
+    return f"{title}\n{abstract}"
+
+
+def papers_semantic_prepare(papers: Sequence[Any], model: str | None = None) -> int:
+    """Embed the day's papers once where they are read (enrichment) and keep their vectors on
+    disk: each scoring run, in whatever process, then reads them instead of tokenising 2,000
+    abstracts again. Returns how many papers were embedded (0 with no model)."""
+    model = model or configured_model()
+    texts = [paper_text(p.title, p.abstract) for p in papers]
+    if model == "none" or not texts:
+        return 0
+    keys = [text_key(t) for t in texts]
+    store = f"semantic-{model}"
+    with _LOCK:
+        found = vectors_get(store, keys, disk_minimum=1)
+        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
+        if missing:
+            vectors_put(store, list(missing), _compute(list(missing.values())), persist=True)
+    return len(missing)
 
 
 def semantic_prefetch(texts: Sequence[str], model: str) -> Future[np.ndarray | None]:

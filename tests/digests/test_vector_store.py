@@ -50,3 +50,30 @@ def test_semantic_vectors_are_computed_once_and_small_calls_skip_the_disk(settin
     assert list((tmp_path / "scoring" / "semantic-wordllama").glob("*.npz")) == shards
     semantic_embed(["one more text"], "wordllama")  # a preview: computed, nothing written
     assert list((tmp_path / "scoring" / "semantic-wordllama").glob("*.npz")) == shards
+
+
+def test_papers_embedded_at_enrichment_are_read_not_computed_when_scoring(
+    settings, tmp_path, monkeypatch
+):
+    from digests.scoring import semantic
+    from digests.scoring.paper_index import PaperIndex
+    from digests.scoring.rows import PaperRow
+
+    settings.DATA_DIR = tmp_path
+    papers = [
+        PaperRow(
+            id=n, title=f"Paper {n}", abstract="Codes.", authors=[], affiliations=[], categories=[]
+        )
+        for n in range(DISK_MINIMUM)  # fewer are computed: cheaper than reading the disk
+    ]
+    semantic_forget()
+    assert semantic.papers_semantic_prepare(papers, "wordllama") == DISK_MINIMUM
+    assert semantic.papers_semantic_prepare(papers, "wordllama") == 0  # once
+    semantic_forget()  # scoring runs in another process
+
+    def computed(texts):
+        raise AssertionError(f"tokenised again: {texts}")
+
+    monkeypatch.setattr(semantic, "_compute", computed)
+    index = PaperIndex(papers, [], semantic="wordllama")
+    assert index.semantic is not None and index.semantic.shape == (DISK_MINIMUM, 256)
