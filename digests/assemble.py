@@ -231,7 +231,19 @@ def picks_ranked(
     libraries = library_arxiv_ids(by_id)  # the papers of their libraries: never sent back
     rows_by_id: dict[int, ProfileRow] = {r.id: r for r in rows}
     names_by_language: dict[str, dict[str, str]] = {}
-    for chunk in scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index):
+    today = {p.pk for p in papers}
+    kept_out = {
+        s.pk: (exclude.get(s.pk, set()) & today)
+        | _seeds_among(s, papers)
+        | _library_among(papers, libraries.get(s.pk))
+        for s in subscribers
+    }
+    # Each reader's best papers are sorted in the scorer's threads: enough that the ones kept
+    # out still leave every candidate `digest_pick` looks at (four per place).
+    top = max((4 * s.profile.max_items + len(kept_out[s.pk]) for s in subscribers), default=0)
+    scored = scores_compute(index.papers, rows, parents=parents, chunk=CHUNK, index=index, top=top)
+    for chunk in scored:
+        assert chunk.top is not None
         for position, subscriber_id in enumerate(chunk.profile_ids):
             subscriber = by_id[subscriber_id]
             profile = subscriber.profile
@@ -246,12 +258,11 @@ def picks_ranked(
                     profile=rows_by_id[subscriber_id],
                     minimum=profile.min_relevance,
                     limit=profile.max_items,
-                    exclude=exclude.get(subscriber_id, set())
-                    | _seeds_among(subscriber, papers)
-                    | _library_among(papers, libraries.get(subscriber_id)),
+                    exclude=kept_out[subscriber_id],
                     parents=parents,
                     topic_names=names_by_language[language],
                     serendipity=profile.serendipity,
+                    ranked=chunk.top[position],
                 )
             yield subscriber, picks
 

@@ -314,6 +314,7 @@ def digest_pick(
     parents: dict[str, str],
     topic_names: dict[str, str],
     serendipity: bool = False,
+    ranked: np.ndarray | None = None,
 ) -> list[Pick]:
     """The reader's items: above `minimum`, at most `limit`, every interest first served, in
     order of relevance (the best first).
@@ -322,10 +323,11 @@ def digest_pick(
     With `serendipity`, the last place goes to the day's most confidently on-topic paper from
     outside the profile (no followed topic, author, keyword or institution), labelled as such.
     """
-    eligible = [
-        i for i in np.flatnonzero(relevance >= max(minimum, 1)) if index.papers[i].id not in exclude
-    ]
-    eligible.sort(key=lambda i: (-int(relevance[i]), index.papers[i].id))
+    floor = max(minimum, 1)
+    if ranked is None:  # every paper, best first, the lower id first among equals
+        ranked = np.lexsort((np.arange(len(relevance)), -relevance.astype(np.int16)))
+    papers = index.papers
+    eligible = [int(i) for i in ranked if relevance[i] >= floor and papers[i].id not in exclude]
     closeness = _Closeness(index, profile).closest
     candidates = []
     for i in map(int, eligible[: max(limit * 4, limit)]):

@@ -81,6 +81,9 @@ class Scores:
     profile_ids: list[int]
     relevance: np.ndarray
     parts: _Parts = field(repr=False, compare=False)
+    # With `scores_compute(top=k)`: each reader's k most relevant papers (readers × k), best
+    # first, the lower index first among equals; sorted in the worker thread with the scores.
+    top: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def shares(self, position: int) -> Shares:
         """Each signal's share of the relevance of reader `position` of this chunk."""
@@ -289,12 +292,17 @@ def _shares(parts: _Parts, position: int, papers: int) -> Shares:
     return Shares(evidence * scale)
 
 
-def _group_scores(index: PaperIndex, group: list[ProfileRow], parents: dict[str, str]) -> Scores:
+def _group_scores(
+    index: PaperIndex, group: list[ProfileRow], parents: dict[str, str], top: int = 0
+) -> Scores:
     """One chunk of readers, their profiles made into matrices here: a reader's rows depend on
     that reader alone, and one chunk's profiles (Python) are read while another chunk's arrays
     are computed (numpy and scipy, without the interpreter lock)."""
     matrices = ProfileMatrices.build(index, group, parents)
-    return _chunk_scores(index, matrices, slice(0, len(group)))
+    scores = _chunk_scores(index, matrices, slice(0, len(group)))
+    if top:
+        scores.top = top_papers(scores.relevance, min(top, scores.relevance.shape[1]))
+    return scores
 
 
 def scores_compute(
@@ -305,8 +313,10 @@ def scores_compute(
     chunk: int = 2000,
     index: PaperIndex | None = None,
     workers: int | None = None,
+    top: int = 0,
 ) -> Iterator[Scores]:
-    """Score every profile against every paper, `chunk` profiles at a time, in order.
+    """Score every profile against every paper, `chunk` profiles at a time, in order; with
+    `top`, each chunk also holds each reader's `top` best papers (`Scores.top`).
 
     Chunks are computed `workers` at a time (default: the machine's cores, at most 4), each
     from its own readers' matrices: the sparse products and array maths release the interpreter
@@ -320,12 +330,12 @@ def scores_compute(
     workers = workers or min(4, os.cpu_count() or 1)
     if workers == 1 or len(groups) == 1:
         for group in groups:
-            yield _group_scores(index, group, parents)
+            yield _group_scores(index, group, parents, top)
         return
     with ThreadPoolExecutor(max_workers=workers) as pool, threadpool_limits(1, user_api="blas"):
         pending: deque[Future[Scores]] = deque()
         for group in groups:
-            pending.append(pool.submit(_group_scores, index, group, parents))
+            pending.append(pool.submit(_group_scores, index, group, parents, top))
             if len(pending) > workers:
                 yield pending.popleft().result()
         while pending:

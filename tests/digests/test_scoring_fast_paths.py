@@ -194,3 +194,33 @@ def test_chunked_relevance_matches_readers_scored_one_by_one():
     assert together.shape == (len(profiles), len(papers))
     assert (together == alone).all()
     assert (together >= 60).any() and (together == 0).any()
+
+
+def test_picks_from_the_chunks_top_papers_are_the_picks_from_a_full_sort():
+    """`picks_ranked` hands `digest_pick` each reader's top papers, sorted in the scorer's
+    threads; the picks are those of the reader's whole row sorted (exclusions included)."""
+    from digests.ranking import digest_pick
+
+    corpus = Corpus(7)
+    papers = corpus.papers(300)
+    profiles = corpus.profiles(60, corpus.texts(20))
+    index = PaperIndex(papers, profiles, semantic="none")
+    limit = 8
+    excluded = {papers[i].id for i in range(0, 300, 7)}
+    (chunk,) = scores_compute(
+        papers, profiles, parents=corpus.parents, index=index, top=4 * limit + len(excluded)
+    )
+    assert chunk.top is not None
+    for position, profile in enumerate(profiles):
+        common = dict(
+            relevance=chunk.relevance[position],
+            shares=chunk.shares(position),
+            index=index,
+            profile=profile,
+            minimum=20,
+            limit=limit,
+            exclude=excluded,
+            parents=corpus.parents,
+            topic_names={},
+        )
+        assert digest_pick(**common, ranked=chunk.top[position]) == digest_pick(**common)
