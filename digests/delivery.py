@@ -15,6 +15,7 @@ import enum
 import logging
 import os
 import random
+import threading
 
 import requests
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
@@ -38,6 +39,7 @@ __all__ = [
     "delivery_send",
     "emails_render",
     "esp_connection",
+    "esp_connection_close",
     "message_build",
     "retry_delay",
     "send_deadline",
@@ -90,22 +92,29 @@ def _unsubscribe_headers(digest: Digest) -> dict[str, str]:
 
 
 _COMPOSER = Composer()  # per process: a day's cards and layouts compiled once
-_CONNECTION: dict[tuple[int, str], BaseEmailBackend] = {}  # per process (prefork forks)
+_LOCAL = threading.local()  # per thread (the chunk's sending threads), per process (forks)
 
 
 def esp_connection() -> BaseEmailBackend:
-    """This process's connection to the ESP, opened once and reused for every message (one
+    """This thread's connection to the ESP, opened once and reused for every message (one
     HTTP session with keep-alive for Anymail's backends)."""
     key = (os.getpid(), _mail_settings())
-    connection = _CONNECTION.get(key)
+    held: dict[tuple[int, str], BaseEmailBackend] = _LOCAL.__dict__.setdefault("held", {})
+    connection = held.get(key)
     if connection is None:
         connection = get_connection(settings.EMAIL_BACKEND)
         connection.open()
-        for old in _CONNECTION.values():
-            old.close()
-        _CONNECTION.clear()
-        _CONNECTION[key] = connection
+        esp_connection_close()
+        held[key] = connection
     return connection
+
+
+def esp_connection_close() -> None:
+    """Close this thread's connection to the ESP (a sending thread's, when it is done)."""
+    held: dict[tuple[int, str], BaseEmailBackend] = _LOCAL.__dict__.setdefault("held", {})
+    for old in held.values():
+        old.close()
+    held.clear()
 
 
 def _mail_settings() -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -18,11 +19,12 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection, connections
 from django.db.models import Q
 from django.utils import timezone
 
 from digests.assemble import digests_assemble
-from digests.delivery import SendOutcome, delivery_send, emails_render
+from digests.delivery import SendOutcome, delivery_send, emails_render, esp_connection_close
 from digests.models import Delivery, Digest, IngestDay, PipelineStep
 from digests.models.run import StepTimer, step_recorded
 from digests.render import RenderedEmail
@@ -35,6 +37,7 @@ __all__ = [
     "digests_retry_due",
     "id_chunks",
     "send_plan",
+    "send_threads",
     "subscriber_ids_due",
 ]
 
@@ -169,19 +172,82 @@ def chunk_send(
         emails = emails_render([d for d in digests if d.status == Digest.Status.ASSEMBLED])
         timings["render"] = time.perf_counter() - started
         started = time.perf_counter()
+        outcomes = _sent(
+            [d for d in digests if d.status != Digest.Status.EMPTY], emails, tries, progress
+        )
         for digest in digests:
             if digest.status == Digest.Status.EMPTY:
                 report.empty += 1
+                if progress:
+                    progress(1)
             else:
-                _count(report, digest, _send_with_retries(digest, tries, emails.get(digest.pk)))
-            if progress:
-                progress(1)
+                _count(report, digest, outcomes[digest.pk])
         timings["send"] = time.perf_counter() - started
         _timer_note(timer, report, "sent", "empty", "failed", "queued", "skipped", idle=not digests)
     if digests:  # where a chunk's time went (bench/daily_run.py reads these lines)
         spent = " ".join(f"{name}_ms={s * 1000:.0f}" for name, s in timings.items())
         log.info("chunk of %d digests: %s", len(digests), spent)
     return report
+
+
+def send_threads() -> int:
+    """Messages a worker has in flight at once: SEND_CONCURRENCY; one on SQLite (one writer
+    at a time: its threads would wait on each other's locks), and one inside a transaction
+    (other connections would not see its rows)."""
+    if connection.vendor == "sqlite" or connection.in_atomic_block:
+        return 1
+    return settings.SEND_CONCURRENCY
+
+
+def _sent(
+    digests: list[Digest],
+    emails: dict[int, RenderedEmail],
+    tries: int,
+    progress: Callable[[int], None] | None,
+) -> dict[int, SendOutcome]:
+    """Each digest sent, by id: `send_threads()` at a time, each thread with its own database
+    connection and ESP connection (the ESP's answer is what a send waits for). The claim keeps
+    each digest sent once whatever the threads do; an error in one stops the others' next
+    sends and is raised here."""
+    threads = min(send_threads(), len(digests))
+    if threads <= 1:
+        out = {}
+        for digest in digests:
+            out[digest.pk] = _send_with_retries(digest, tries, emails.get(digest.pk))
+            if progress:
+                progress(1)
+        return out
+    todo = iter(digests)
+    lock = threading.Lock()
+    outcomes: dict[int, SendOutcome] = {}
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            while not errors:
+                with lock:
+                    digest = next(todo, None)
+                if digest is None:
+                    return
+                outcome = _send_with_retries(digest, tries, emails.get(digest.pk))
+                with lock:
+                    outcomes[digest.pk] = outcome
+                    if progress:
+                        progress(1)
+        except BaseException as error:  # raised again in the caller's thread
+            errors.append(error)
+        finally:
+            esp_connection_close()
+            connections.close_all()  # this thread's own connection
+
+    pool = [threading.Thread(target=run, name=f"send-{n}") for n in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return outcomes
 
 
 def _count(report: SendReport, digest: Digest, outcome: SendOutcome) -> None:

@@ -249,6 +249,9 @@ class Config:
         self.send_retry_first_seconds = _positive_number(
             env, "SEND_RETRY_FIRST_SECONDS", 30, integer=False
         )
+        self.send_concurrency = int(_positive_number(env, "SEND_CONCURRENCY", 8, integer=True))
+        if self.send_concurrency < 1:
+            raise _fail("SEND_CONCURRENCY", str(self.send_concurrency), "must be at least 1")
         self.send_chunk_size = int(_positive_number(env, "SEND_CHUNK_SIZE", 500, integer=True))
         if self.send_chunk_size < 1:
             raise _fail("SEND_CHUNK_SIZE", str(self.send_chunk_size), "must be at least 1")

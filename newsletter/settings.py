@@ -171,6 +171,7 @@ LLM_PRICE_OUTPUT = CONFIG.llm_price_output  # USD per million output tokens
 SEND_DEADLINE_HOURS = CONFIG.send_deadline_hours  # transient ESP errors retried until then
 SEND_RETRY_FIRST_SECONDS = CONFIG.send_retry_first_seconds  # then doubling, at most 15 min
 SEND_CHUNK_SIZE = CONFIG.send_chunk_size  # subscribers per Celery task of the daily fan-out
+SEND_CONCURRENCY = CONFIG.send_concurrency  # messages in flight per worker (PostgreSQL)
 UNCONFIRMED_PURGE_DAYS = CONFIG.unconfirmed_purge_days  # sign-ups never confirmed: deleted then
 
 CELERY_BROKER_URL = CONFIG.broker_url

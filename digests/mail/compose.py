@@ -12,25 +12,21 @@ with the same templates:
   many papers, how many shown, which notices; never a reader's text), with markers for the
   reader's address, brief and links, and one `<mj-raw>` marker where the cards go (MJML
   compiles each section on its own: the cards' HTML is the concatenation of theirs);
-- a reader's e-mail is then joins of those pieces and of their already escaped values; how
-  many papers fit the clip is computed from the pieces' byte sizes, and only the lines that
-  hold a reader's value or join two pieces are measured (and wrapped when too long).
+- a reader's e-mail is joins of those pieces and of their escaped values; how many papers fit
+  the clip comes from the pieces' byte sizes; only lines holding a reader's value or joining
+  two pieces are measured (and wrapped when too long).
 
-Every value is escaped as the template would escape it, then as MJML writes it (`<br>` becomes
-`<br />`). The tests compare this path with the reference on English and Chinese digests,
-with and without LLM readings, cut and whole.
+Every value is escaped as the template would, then as MJML writes it (`<br>` as `<br />`);
+the tests compare this path with the reference (en/zh, with and without LLM, cut and whole).
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import get_template, render_to_string
-from django.urls import reverse
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
@@ -38,23 +34,31 @@ from django.utils.text import Truncator, normalize_newlines
 from mjml import mjml2html
 
 from digests.mail.lines import Atom, LinePlan, atom_value, atoms_joined
-from digests.mail.links import FeedbackSigner, Signer
+from digests.mail.links import ChunkSigners
+from digests.mail.marks import (
+    CARD_SLOTS,
+    CARDS_RAW,
+    ITEM,
+    LAYOUT_SLOTS,
+    R1,
+    R2,
+    SIGNALS,
+    M,
+    marker,
+    placeholder_view,
+    size,
+)
 from digests.mail.pieces import Masked, Plan, TextTemplates, reasons_joined
 from digests.mail.views import (
-    PaperShown,
     ReaderItem,
     digests_with_updates,
-    link_fields,
-    link_route,
     reader_items_bulk,
 )
 from digests.mail_html import html_wire_bytes
-from digests.models import Digest, DigestItem
+from digests.models import Digest
 from digests.render import (
     EXCERPTS,
     HTML_BUDGET,
-    MANAGE_SALT,
-    ItemView,
     RenderedEmail,
     email_context,
     kept_order,
@@ -62,66 +66,10 @@ from digests.render import (
     update_views,
 )
 from digests.text import latex_formatting_removed
-from subscribers.addresses import email_fingerprint
 
 __all__ = ["Composer"]
 
-_NONCE = secrets.token_hex(6)  # paper text cannot hold a marker it cannot guess
-
-
-def _marker(name: str) -> str:
-    return f"x{_NONCE}{name}x"  # letters and digits: Django and MJML leave it as it is
-
-
-RANK = 7_000_000_000 + secrets.randbelow(10**9)  # integers for `stringformat:"02d"`
-RELEVANCE = 8_000_000_000 + secrets.randbelow(10**9)
-M = {
-    name: _marker(name)
-    for name in ("email", "brief", "preview", "view", "unsub", "manage", "cards")
-}
-SIGNALS = list(link_fields().values())  # "more", "less", "save": the tokens' order
-TOKENS = {signal: _marker(f"token{signal}") for signal in SIGNALS}
-R1, R2 = _marker("reasona"), _marker("reasonb")
-CARDS_RAW = f"<mj-raw>{M['cards']}</mj-raw>"
-ITEM = _marker("item")
 _CACHE_LIMIT = 20_000
-# Salts of subscribers.tokens (digest_token, unsubscribe_token) and render.manage_url.
-_DIGEST_SALT, _UNSUBSCRIBE_SALT = "digests.view", "subscribers.unsubscribe"
-
-_CARD_SLOTS = {
-    str(RANK): "rank",
-    str(RELEVANCE): "relevance",
-    _marker("reasons"): "reasons",
-    **{marker: signal for signal, marker in TOKENS.items()},
-}
-_LAYOUT_SLOTS = {
-    M["email"]: "email",
-    M["preview"]: "preview",
-    M["brief"]: "brief",
-    M["view"]: "view",
-    M["unsub"]: "unsub",
-    M["manage"]: "manage",
-    M["cards"]: "cards",
-}
-
-
-def _size(text: str) -> int:
-    return len(text) if text.isascii() else len(text.encode())
-
-
-def _placeholder_view(paper: PaperShown, reasons: bool) -> ItemView:
-    """The paper's view with a marker for everything that differs between its readers."""
-    links = {
-        field: settings.SITE_URL + reverse(link_route(signal), args=[TOKENS[signal]])
-        for field, signal in link_fields().items()
-    }
-    return ItemView(
-        item=DigestItem(rank=RANK),
-        shown=replace(paper.shown, relevance=RELEVANCE),
-        reasons=(R1, R2) if reasons else (),
-        paper_url=paper.paper_url,
-        **links,
-    )
 
 
 @dataclass(frozen=True)
@@ -140,30 +88,6 @@ class _TextCard:
 class _Layout:
     html: LinePlan  # the cards slot is where the shown cards go, in rank order
     mjml: str  # the MJML it was compiled from (a head to compile cards in)
-
-
-@dataclass
-class _Signers:
-    """The chunk's signers: one timestamp, keys derived once."""
-
-    feedback: FeedbackSigner
-    digest: Signer
-    unsubscribe: Signer
-    manage: Signer
-
-    @classmethod
-    def now(cls) -> _Signers:
-        return cls(
-            FeedbackSigner(), Signer(_DIGEST_SALT), Signer(_UNSUBSCRIBE_SALT), Signer(MANAGE_SALT)
-        )
-
-    def reader_tokens(self, digest: Digest) -> dict[str, str]:
-        sid, email = digest.subscriber_id, digest.subscriber.email
-        return {
-            "digest": self.digest.dumps(digest.pk),
-            "unsubscribe": self.unsubscribe.dumps([sid, email_fingerprint(email)]),
-            "manage": self.manage.dumps(sid),
-        }
 
 
 @dataclass
@@ -236,7 +160,7 @@ class Composer:
             html = mjml2html(mjml, disable_comments=True)
             self.compiled += 1
             html = html.replace(M["brief"], M["preview"], 1)  # the head's preview comes first
-            layout = _Layout(html=LinePlan(html, _LAYOUT_SLOTS), mjml=mjml)
+            layout = _Layout(html=LinePlan(html, LAYOUT_SLOTS), mjml=mjml)
             self.layouts[key] = layout
         return layout
 
@@ -247,7 +171,7 @@ class Composer:
             if len(self.text_layouts) > _CACHE_LIMIT:
                 self.text_layouts.clear()
             text = self._text_templates().document.render(self._masked(context))
-            plan = Plan(text, {**_LAYOUT_SLOTS, ITEM: "item"})
+            plan = Plan(text, {**LAYOUT_SLOTS, ITEM: "item"})
             self.text_layouts[key] = plan
         return plan
 
@@ -270,11 +194,11 @@ class Composer:
             template = get_template("email/digest_item.mjml")
             excerpt = EXCERPTS[level]
             sources = [
-                f"<mj-raw>{_marker(f's{n}')}</mj-raw>"
+                f"<mj-raw>{marker(f's{n}')}</mj-raw>"
                 + template.render(
-                    {"view": _placeholder_view(i.paper, bool(i.reasons)), "excerpt": excerpt}
+                    {"view": placeholder_view(i.paper, bool(i.reasons)), "excerpt": excerpt}
                 )
-                + f"<mj-raw>{_marker(f'e{n}')}</mj-raw>"
+                + f"<mj-raw>{marker(f'e{n}')}</mj-raw>"
                 for n, i in enumerate(missing.values())
             ]
             html = mjml2html(
@@ -282,11 +206,11 @@ class Composer:
             )
             self.compiled += 1
             for n, key in enumerate(missing):
-                start = html.index(_marker(f"s{n}")) + len(_marker(f"s{n}"))
+                start = html.index(marker(f"s{n}")) + len(marker(f"s{n}"))
                 text, separator = reasons_joined(
-                    html[start : html.index(_marker(f"e{n}"))], R1, R2, _marker("reasons")
+                    html[start : html.index(marker(f"e{n}"))], R1, R2, marker("reasons")
                 )
-                self.cards[key] = _Card(LinePlan(text, _CARD_SLOTS), separator)
+                self.cards[key] = _Card(LinePlan(text, CARD_SLOTS), separator)
         return [self.cards[k] for k in keys]
 
     def _text_card(self, context: dict[str, Any], item: ReaderItem) -> _TextCard:
@@ -295,10 +219,10 @@ class Composer:
         if card is None:
             if len(self.text_items) > _CACHE_LIMIT:
                 self.text_items.clear()
-            view = _placeholder_view(item.paper, bool(item.reasons))
+            view = placeholder_view(item.paper, bool(item.reasons))
             text = self._text_templates().item.render({**context, "view": view})
-            joined, separator = reasons_joined(text, R1, R2, _marker("reasons"))
-            card = _TextCard(Plan(joined, _CARD_SLOTS), separator)
+            joined, separator = reasons_joined(text, R1, R2, marker("reasons"))
+            card = _TextCard(Plan(joined, CARD_SLOTS), separator)
             self.text_items[key] = card
         return card
 
@@ -308,7 +232,7 @@ class Composer:
         self,
         digest: Digest,
         items: list[ReaderItem],
-        signers: _Signers,
+        signers: ChunkSigners,
         updates: list | None = None,
     ) -> RenderedEmail:
         """The digest's e-mail, as `render.digest_render` renders it (`updates`: its updated
@@ -401,8 +325,7 @@ class Composer:
         return "".join(out)
 
     def _html(self, email: _Email, level: int, shown: int) -> tuple[int, str | None]:
-        """(bytes on the wire, the HTML) with `shown` papers, or (a lower bound, None) when
-        that is over the budget already."""
+        """(bytes on the wire, HTML) with `shown` papers, or (a lower bound, None) if over."""
         layout = self._layout(email.context, shown)
         kept = sorted(email.order[:shown])
         values = email.values
@@ -421,12 +344,11 @@ class Composer:
                 email.filled[level, p] = self._card_atom(card, email.items[p], email.notes)
         return self._joined(email, layout, [email.filled[level, p] for p in kept])
 
-    def _card_size(self, card: _Card, item: ReaderItem) -> int:
-        """The card's bytes filled for `item`, before any line of it is wrapped."""
+    def _card_size(self, card: _Card, item: ReaderItem) -> int:  # before any line is wrapped
         sizes = dict(zip(SIGNALS, map(len, item.tokens), strict=True))
         sizes["rank"] = max(2, len(str(item.rank)))
         sizes["relevance"] = len(str(item.relevance))
-        sizes["reasons"] = _size(self._reasons(item.reasons, card.separator, True))
+        sizes["reasons"] = size(self._reasons(item.reasons, card.separator, True))
         return card.plan.filled_size(sizes)
 
     @staticmethod
@@ -471,7 +393,7 @@ class Composer:
         """Each digest's e-mail by id: the items in bulk (`reader_items_bulk`), then `render`."""
         items = reader_items_bulk(digests)
         updated = digests_with_updates(digests)
-        signers = _Signers.now()
+        signers = ChunkSigners.now()
         return {
             d.pk: self.render(d, items.get(d.pk, []), signers, None if d.pk in updated else [])
             for d in digests

@@ -22,12 +22,18 @@ import hmac
 import json
 import time
 import zlib
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.signing import b62_encode
 
-__all__ = ["FeedbackSigner", "Signer", "compressed"]
+from subscribers.addresses import email_fingerprint
+
+if TYPE_CHECKING:
+    from digests.models import Digest
+
+__all__ = ["ChunkSigners", "FeedbackSigner", "Signer", "compressed"]
 
 
 def _b64(data: bytes) -> str:
@@ -81,3 +87,32 @@ class FeedbackSigner(Signer):
     def token(self, subscriber_id: int, paper_id: int, signal: str) -> str:
         # json.dumps of two ints and a signal's plain name, without json's machinery
         return self.signed(f'[{int(subscriber_id)},{int(paper_id)},"{signal}"]'.encode())
+
+
+# Salts of subscribers.tokens (digest_token, unsubscribe_token) and render.manage_url.
+_DIGEST_SALT, _UNSUBSCRIBE_SALT = "digests.view", "subscribers.unsubscribe"
+_MANAGE_SALT = "pages.manage"
+
+
+@dataclass
+class ChunkSigners:
+    """The chunk's signers: one timestamp, keys derived once."""
+
+    feedback: FeedbackSigner
+    digest: Signer
+    unsubscribe: Signer
+    manage: Signer
+
+    @classmethod
+    def now(cls) -> ChunkSigners:
+        return cls(
+            FeedbackSigner(), Signer(_DIGEST_SALT), Signer(_UNSUBSCRIBE_SALT), Signer(_MANAGE_SALT)
+        )
+
+    def reader_tokens(self, digest: Digest) -> dict[str, str]:
+        sid, email = digest.subscriber_id, digest.subscriber.email
+        return {
+            "digest": self.digest.dumps(digest.pk),
+            "unsubscribe": self.unsubscribe.dumps([sid, email_fingerprint(email)]),
+            "manage": self.manage.dumps(sid),
+        }

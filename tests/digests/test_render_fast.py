@@ -190,7 +190,7 @@ def test_short_values_are_compressed_exactly_when_django_would():
 
 
 def test_the_digests_own_links_are_djangos_tokens(settings, monkeypatch):
-    from digests.mail.compose import _Signers
+    from digests.mail.links import ChunkSigners
     from digests.models import Digest
     from digests.render import _manage_token, manage_token_read
     from subscribers.models import Subscriber
@@ -200,8 +200,62 @@ def test_the_digests_own_links_are_djangos_tokens(settings, monkeypatch):
     monkeypatch.setattr("time.time", lambda: 1_780_000_000.0)
     reader = Subscriber(pk=41, email="Reader@Example.org")
     digest = Digest(pk=977, subscriber=reader, issue_date=DAY)
-    tokens = _Signers.now().reader_tokens(digest)
+    tokens = ChunkSigners.now().reader_tokens(digest)
     assert tokens["digest"] == digest_token(digest_id=977)
     assert tokens["unsubscribe"] == unsubscribe_token(subscriber_id=41, email=reader.email)
     assert tokens["manage"] == _manage_token(41)
     assert manage_token_read(tokens["manage"]) == 41
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_sends_several_at_once_and_each_digest_once_when_raced(settings):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.core import mail
+    from django.db import connections
+
+    from digests.fanout import chunk_send, send_threads
+    from subscribers.models import Subscriber
+
+    if connection.vendor != "postgresql":
+        pytest.skip("sending threads need a database with row-level concurrency (PostgreSQL)")
+    # given readers due, sending 3 messages at once, through a backend that notes its thread
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.SEND_CONCURRENCY = 3
+    _day(3, llm=False)
+    for n in range(6):
+        make_subscriber(email=f"many{n}@example.org", keywords=["reinforcement learning"])
+    ids = list(Subscriber.objects.order_by("pk").values_list("pk", flat=True))
+    mail.outbox = []
+    threads: set[str] = set()
+    send = mail.EmailMultiAlternatives.send
+
+    def noted(message: mail.EmailMultiAlternatives, *args: object, **kwargs: object) -> int:
+        import threading
+
+        threads.add(threading.current_thread().name)
+        return send(message, *args, **kwargs)
+
+    mail.EmailMultiAlternatives.send = noted  # type: ignore[method-assign]
+    try:
+        assert send_threads() == 3
+
+        # when two workers run the same chunk at the same time
+        def run(_: int) -> int:
+            try:
+                return chunk_send(issue_date=DAY, subscriber_ids=ids).sent
+            finally:
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            sent = sum(pool.map(run, range(2)))
+    finally:
+        mail.EmailMultiAlternatives.send = send  # type: ignore[method-assign]
+
+    # then each digest went out once, from more than one sending thread
+    assert sent == len(ids) == 10
+    assert sorted(m.to[0] for m in mail.outbox) == sorted(
+        Subscriber.objects.values_list("email", flat=True)
+    )
+    assert Delivery.objects.filter(status="sent", attempts=1).count() == len(ids)
+    assert len({t for t in threads if t.startswith("send-")}) > 1
