@@ -15,11 +15,20 @@ from digests.text import latex_formatting_removed
 
 __all__ = ["LEXICAL_VERSION", "TopicTerms", "extractive_summary", "lexical_topic_hits"]
 
-LEXICAL_VERSION = "lexical-2"  # 2: LaTeX text formatting removed from the summary
+LEXICAL_VERSION = "lexical-3"  # 2: LaTeX text formatting removed; 3: no dangling opener
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9$\\(])")
 _CONTRIBUTION = re.compile(
     r"\b(we (propose|present|introduce|develop|show|study|design|demonstrate|find)|"
     r"this (paper|work)|in this (paper|work)|here,? we)\b",
+    re.IGNORECASE,
+)
+
+# A sentence lifted out of its abstract reads wrong when it opens by pointing back at the one
+# before ("Therefore, we…", "However, …"): the opener is left out, the sentence kept.
+_OPENER = re.compile(
+    r"^(?:therefore|thus|hence|however|moreover|furthermore|additionally|consequently|"
+    r"in addition|as a result|to this end|to address (?:this|these)(?: \w+)?|"
+    r"in contrast|on the other hand|specifically|finally|instead|accordingly),?\s+",
     re.IGNORECASE,
 )
 
@@ -38,6 +47,9 @@ def extractive_summary(abstract: str, *, limit: int = 300) -> str:
     if not sentences:
         return ""
     chosen = next((s for s in sentences if _CONTRIBUTION.search(s)), sentences[0])
+    plain = _OPENER.sub("", chosen, count=1)
+    if plain != chosen and plain:
+        chosen = plain[0].upper() + plain[1:]
     return chosen if len(chosen) <= limit else chosen[: limit - 1].rstrip() + "…"
 
 

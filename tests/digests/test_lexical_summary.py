@@ -23,3 +23,14 @@ def test_the_summary_drops_text_formatting_but_keeps_maths() -> None:
 def test_unknown_commands_and_unbalanced_braces_are_left_as_written() -> None:
     text = r"\cite{x} and \textbf{open and $\mathbf{x}$"
     assert latex_formatting_removed(text) == text
+
+
+def test_a_sentence_lifted_out_of_its_abstract_drops_the_opener_that_points_back() -> None:
+    abstract = (
+        "Decoders for surface codes are slow. Therefore, we propose a neural decoder that "
+        "runs in real time. To address this issue, we present nothing else."
+    )
+    assert extractive_summary(abstract) == "We propose a neural decoder that runs in real time."
+    assert extractive_summary("However, the method works.") == "The method works."
+    # a word that only starts like an opener stays
+    assert extractive_summary("Thusly we show it.") == "Thusly we show it."
