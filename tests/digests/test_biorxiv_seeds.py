@@ -11,7 +11,7 @@ import logging
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 
 from devtools.biorxiv_replay import RecordedPreprints, biorxiv_server_start
@@ -70,7 +70,7 @@ def test_seed_dois_and_links_are_normalised(given, expected):
     "given", ["10.1038/nature12373", "10.1101/", f"https://example.org/content/{BIO}", "2406.123"]
 )
 def test_what_is_neither_an_arxiv_id_nor_a_preprint_doi_is_rejected(given):
-    with pytest.raises(ValidationError, match="bioRxiv/medRxiv DOI"):
+    with translation.override("en"), pytest.raises(ValidationError, match="bioRxiv/medRxiv DOI"):
         seed_id_normalise(given)
 
 
