@@ -319,14 +319,14 @@ def digest_pick(
     """The reader's items: above `minimum`, at most `limit`, every interest first served, in
     order of relevance (the best first).
 
-    `relevance` and `shares` are the reader's scores and their shares by signal (`scoring`).
-    With `serendipity`, the last place goes to the day's most confidently on-topic paper from
+    `relevance` and `shares` are the reader's scores and their shares by signal (`scoring`);
+    `ranked`, their best papers first (`Scores.top`; default: every paper sorted here). With
+    `serendipity`, the last place goes to the day's most confidently on-topic paper from
     outside the profile (no followed topic, author, keyword or institution), labelled as such.
     """
-    floor = max(minimum, 1)
-    if ranked is None:  # every paper, best first, the lower id first among equals
+    if ranked is None:  # the lower id first among equals
         ranked = np.lexsort((np.arange(len(relevance)), -relevance.astype(np.int16)))
-    papers = index.papers
+    floor, papers = max(minimum, 1), index.papers
     eligible = [int(i) for i in ranked if relevance[i] >= floor and papers[i].id not in exclude]
     closeness = _Closeness(index, profile).closest
     candidates = []
@@ -362,9 +362,7 @@ def digest_pick(
     return picks
 
 
-# The interest of a paper led by a category the reader seems to read: not one they stated, so
-# it claims no place of its own in the coverage of their interests.
-INFERRED = "inferred"
+INFERRED = "inferred"  # a category they seem to read: an interest not stated, no place of its own
 
 _PROFILE_SIGNALS = (Signal.AUTHOR, Signal.KEYWORD, Signal.TOPIC, Signal.INSTITUTION)
 

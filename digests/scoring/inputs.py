@@ -73,8 +73,10 @@ def _mean_embedding(papers: list[Paper], interests: np.ndarray | None) -> np.nda
     return np.mean(vectors, axis=0) if vectors else None
 
 
-def _unversioned(arxiv_id: str) -> str:
-    return re.sub(r"v\d+$", "", arxiv_id.strip())
+def _unversioned(seed: str) -> str:
+    """An arXiv id without its version; a DOI (bioRxiv, medRxiv) also in lower case, as held."""
+    text = seed.strip()
+    return re.sub(r"v\d+$", "", text.lower() if text.startswith("10.") else text)
 
 
 def _text(paper: Paper) -> str:

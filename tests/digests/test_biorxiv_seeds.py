@@ -197,3 +197,14 @@ def test_import_subscribers_accepts_doi_seeds(tmp_path, capsys):
     assert not Subscriber.objects.filter(email="bad@example.org").exists()
     err = capsys.readouterr().err
     assert "line 2" in err and "neither arXiv ids nor bioRxiv/medRxiv DOIs" in err
+
+
+@pytest.mark.django_db
+def test_a_seed_doi_written_in_capitals_is_read_as_held():
+    from digests.scoring.inputs import profile_rows
+    from tests.factories import make_paper, make_subscriber
+
+    held = make_paper(arxiv_id="10.1101/2024.05.01.592000", title="Held by its lower-case DOI")
+    reader = make_subscriber(seed_papers=["10.1101/2024.05.01.592000V2".upper()])
+    (row,) = profile_rows([reader])
+    assert any(held.title in text for text in row.seed_texts)
