@@ -432,11 +432,11 @@ def run_one(
         ).start()
         self_peak_reset()
         timeout = args.timeout or 300 + count * 0.2
-        own = [cpu_seconds(os.getpid())] + [cpu_seconds(p.pid) for p in processes]
+        own = cpu_seconds(os.getpid())  # with its children: the workers and their pools
         busy = busy_seconds()
         wall, chunks, statuses, deliveries = send_and_wait(due, processes, logs, timeout)
         busy = busy_seconds() - busy
-        own_now = [cpu_seconds(os.getpid())] + [cpu_seconds(p.pid) for p in processes]
+        own = cpu_seconds(os.getpid()) - own
         load = os.getloadavg()[0]
         peak_bench = self_peak_mib()
         peaks = sampler.stop()
@@ -463,7 +463,7 @@ def run_one(
         split_ms=split,
         split_digests=split_digests,
         busy_cores=busy / wall,
-        own_cores=(sum(own_now) - sum(own)) / wall,
+        own_cores=own / wall,
         load=load,
     )
 

@@ -8,7 +8,7 @@ with the same templates:
   with unguessable markers where a reader's own values go (rank, relevance, reasons, the
   tokens of the signed "more / less like this / save" links), and kept with its lines already
   wrapped (`lines.LinePlan`); likewise its block of the text part;
-- the document around the cards is compiled once per layout (`_Layout`: language, day, how
+- the document around the cards is compiled once per layout (`Layout`: language, day, how
   many papers, how many shown, which notices; never a reader's text), with markers for the
   reader's address, brief and links, and one `<mj-raw>` marker where the cards go (MJML
   compiles each section on its own: the cards' HTML is the concatenation of theirs);
@@ -48,7 +48,15 @@ from digests.mail.marks import (
     placeholder_view,
     size,
 )
-from digests.mail.pieces import Masked, Plan, TextTemplates, reasons_joined
+from digests.mail.pieces import (
+    HtmlCard,
+    Layout,
+    Masked,
+    Plan,
+    TextCard,
+    TextTemplates,
+    reasons_joined,
+)
 from digests.mail.views import (
     ReaderItem,
     digests_with_updates,
@@ -66,28 +74,11 @@ from digests.render import (
     update_views,
 )
 from digests.text import latex_formatting_removed
+from newsletter.i18n import language_for_translation
 
 __all__ = ["Composer"]
 
 _CACHE_LIMIT = 20_000
-
-
-@dataclass(frozen=True)
-class _Card:
-    plan: LinePlan
-    separator: str  # between two reasons
-
-
-@dataclass(frozen=True)
-class _TextCard:
-    plan: Plan
-    separator: str
-
-
-@dataclass(frozen=True)
-class _Layout:
-    html: LinePlan  # the cards slot is where the shown cards go, in rank order
-    mjml: str  # the MJML it was compiled from (a head to compile cards in)
 
 
 @dataclass
@@ -107,11 +98,12 @@ class Composer:
     a day's cards are compiled once whatever the number of chunks)."""
 
     def __init__(self) -> None:
-        self.cards: dict[tuple, _Card] = {}
-        self.text_items: dict[tuple, _TextCard] = {}
-        self.layouts: dict[tuple, _Layout] = {}
+        self.cards: dict[tuple, HtmlCard] = {}
+        self.text_items: dict[tuple, TextCard] = {}
+        self.layouts: dict[tuple, Layout] = {}
         self.text_layouts: dict[tuple, Plan] = {}
         self.reasons: dict[tuple, str] = {}  # (reasons, separator) → escaped and joined
+        self.pending: dict[str, list[ReaderItem]] = {}  # the chunk's items, by language
         self._templates: TextTemplates | None = None
         self.compiled = 0  # mjml2html calls made
 
@@ -142,7 +134,7 @@ class Composer:
             "total": len(context["items"]),
         }
 
-    def _layout(self, context: dict[str, Any], shown: int) -> _Layout:
+    def _layout(self, context: dict[str, Any], shown: int) -> Layout:
         key = self._layout_key(context, shown)
         layout = self.layouts.get(key)
         if layout is None:
@@ -160,7 +152,7 @@ class Composer:
             html = mjml2html(mjml, disable_comments=True)
             self.compiled += 1
             html = html.replace(M["brief"], M["preview"], 1)  # the head's preview comes first
-            layout = _Layout(html=LinePlan(html, LAYOUT_SLOTS), mjml=mjml)
+            layout = Layout(html=LinePlan(html, LAYOUT_SLOTS), mjml=mjml)
             self.layouts[key] = layout
         return layout
 
@@ -182,13 +174,17 @@ class Composer:
 
     # ------------------------------------------------------------------ cards
 
-    def _cards(self, layout: _Layout, items: Sequence[ReaderItem], level: int) -> list[_Card]:
+    def _cards(self, layout: Layout, items: Sequence[ReaderItem], level: int) -> list[HtmlCard]:
         """The compiled card of each item at excerpt `level`, compiling the missing ones in
         one `mjml2html` call inside the layout's head."""
         language = translation.get_language()
         keys = [(level, bool(i.reasons), language, i.paper.key) for i in items]
         missing = {k: i for k, i in zip(keys, items, strict=True) if k not in self.cards}
-        if missing:
+        if missing:  # with the rest of the chunk's cards: one call, not one per reader
+            for i in self.pending.get(language, ()):
+                key = (level, bool(i.reasons), language, i.paper.key)
+                if key not in self.cards:
+                    missing.setdefault(key, i)
             if len(self.cards) > _CACHE_LIMIT:
                 self.cards.clear()
             template = get_template("email/digest_item.mjml")
@@ -210,10 +206,10 @@ class Composer:
                 text, separator = reasons_joined(
                     html[start : html.index(marker(f"e{n}"))], R1, R2, marker("reasons")
                 )
-                self.cards[key] = _Card(LinePlan(text, CARD_SLOTS), separator)
+                self.cards[key] = HtmlCard(LinePlan(text, CARD_SLOTS), separator)
         return [self.cards[k] for k in keys]
 
-    def _text_card(self, context: dict[str, Any], item: ReaderItem) -> _TextCard:
+    def _text_card(self, context: dict[str, Any], item: ReaderItem) -> TextCard:
         key = (bool(item.reasons), translation.get_language(), item.paper.key)
         card = self.text_items.get(key)
         if card is None:
@@ -222,7 +218,7 @@ class Composer:
             view = placeholder_view(item.paper, bool(item.reasons))
             text = self._text_templates().item.render({**context, "view": view})
             joined, separator = reasons_joined(text, R1, R2, marker("reasons"))
-            card = _TextCard(Plan(joined, CARD_SLOTS), separator)
+            card = TextCard(Plan(joined, CARD_SLOTS), separator)
             self.text_items[key] = card
         return card
 
@@ -284,7 +280,7 @@ class Composer:
             self.reasons[key] = joined
         return joined
 
-    def _card_atom(self, card: _Card, item: ReaderItem, notes: list[str]) -> Atom:
+    def _card_atom(self, card: HtmlCard, item: ReaderItem, notes: list[str]) -> Atom:
         values = {
             "rank": atom_value(f"{item.rank:02d}"),
             "relevance": atom_value(str(item.relevance)),
@@ -344,7 +340,7 @@ class Composer:
                 email.filled[level, p] = self._card_atom(card, email.items[p], email.notes)
         return self._joined(email, layout, [email.filled[level, p] for p in kept])
 
-    def _card_size(self, card: _Card, item: ReaderItem) -> int:  # before any line is wrapped
+    def _card_size(self, card: HtmlCard, item: ReaderItem) -> int:  # before any line is wrapped
         sizes = dict(zip(SIGNALS, map(len, item.tokens), strict=True))
         sizes["rank"] = max(2, len(str(item.rank)))
         sizes["relevance"] = len(str(item.relevance))
@@ -352,7 +348,7 @@ class Composer:
         return card.plan.filled_size(sizes)
 
     @staticmethod
-    def _joined(email: _Email, layout: _Layout, cards: list[Atom]) -> tuple[int, str]:
+    def _joined(email: _Email, layout: Layout, cards: list[Atom]) -> tuple[int, str]:
         plan = layout.html
         atoms = [plan.atoms[0]]
         for n, slot in enumerate(plan.slots, start=1):
@@ -394,6 +390,10 @@ class Composer:
         items = reader_items_bulk(digests)
         updated = digests_with_updates(digests)
         signers = ChunkSigners.now()
+        self.pending = {}
+        for d in digests:
+            language = language_for_translation(d.subscriber.language)
+            self.pending.setdefault(language, []).extend(items.get(d.pk, []))
         return {
             d.pk: self.render(d, items.get(d.pk, []), signers, None if d.pk in updated else [])
             for d in digests

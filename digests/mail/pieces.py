@@ -10,7 +10,9 @@ from typing import Any as Template  # the engine's template: render(dict)
 from django.template import engines
 from django.template.loader import get_template
 
-__all__ = ["Card", "Masked", "Plan", "TextTemplates", "reasons_joined"]
+from digests.mail.lines import LinePlan
+
+__all__ = ["HtmlCard", "Layout", "Masked", "Plan", "TextCard", "TextTemplates", "reasons_joined"]
 
 
 class Plan:
@@ -44,9 +46,21 @@ def reasons_joined(text: str, first: str, second: str, joined: str) -> tuple[str
 
 
 @dataclass(frozen=True)
-class Card:
-    plan: Plan
+class HtmlCard:
+    plan: LinePlan
     separator: str  # between two reasons
+
+
+@dataclass(frozen=True)
+class TextCard:
+    plan: Plan
+    separator: str
+
+
+@dataclass(frozen=True)
+class Layout:
+    html: LinePlan  # the cards slot is where the shown cards go, in rank order
+    mjml: str  # the MJML it was compiled from (a head to compile cards in)
 
 
 class TextTemplates:
