@@ -74,7 +74,6 @@ from digests.render import (
     update_views,
 )
 from digests.text import latex_formatting_removed
-from newsletter.i18n import language_for_translation
 
 __all__ = ["Composer"]
 
@@ -103,7 +102,6 @@ class Composer:
         self.layouts: dict[tuple, Layout] = {}
         self.text_layouts: dict[tuple, Plan] = {}
         self.reasons: dict[tuple, str] = {}  # (reasons, separator) → escaped and joined
-        self.pending: dict[str, list[ReaderItem]] = {}  # the chunk's items, by language
         self._templates: TextTemplates | None = None
         self.compiled = 0  # mjml2html calls made
 
@@ -180,11 +178,7 @@ class Composer:
         language = translation.get_language()
         keys = [(level, bool(i.reasons), language, i.paper.key) for i in items]
         missing = {k: i for k, i in zip(keys, items, strict=True) if k not in self.cards}
-        if missing:  # with the rest of the chunk's cards: one call, not one per reader
-            for i in self.pending.get(language, ()):
-                key = (level, bool(i.reasons), language, i.paper.key)
-                if key not in self.cards:
-                    missing.setdefault(key, i)
+        if missing:  # a few at a time: mjml2html takes longer a card on long documents
             if len(self.cards) > _CACHE_LIMIT:
                 self.cards.clear()
             template = get_template("email/digest_item.mjml")
@@ -390,10 +384,6 @@ class Composer:
         items = reader_items_bulk(digests)
         updated = digests_with_updates(digests)
         signers = ChunkSigners.now()
-        self.pending = {}
-        for d in digests:
-            language = language_for_translation(d.subscriber.language)
-            self.pending.setdefault(language, []).extend(items.get(d.pk, []))
         return {
             d.pk: self.render(d, items.get(d.pk, []), signers, None if d.pk in updated else [])
             for d in digests
