@@ -150,8 +150,9 @@ def digest_deliver(self, digest_id: int) -> str:
     time (backoff with jitter), until SEND_DEADLINE_HOURS, when it is recorded failed."""
     digest = Digest.objects.select_related("subscriber").get(pk=digest_id)
     outcome = delivery_send(digest=digest)
-    if outcome == SendOutcome.RETRY:
-        retry_at = digest.delivery.next_attempt_at or timezone.now()
+    if outcome == SendOutcome.RETRY:  # the time the send recorded (not a copy read before)
+        recorded = Delivery.objects.filter(digest_id=digest_id)
+        retry_at = recorded.values_list("next_attempt_at", flat=True).first() or timezone.now()
         raise self.retry(countdown=max(1.0, (retry_at - timezone.now()).total_seconds()))
     return outcome.value
 

@@ -59,11 +59,14 @@ def _readers_due(count: int, settings, *, chunk: int) -> list[Subscriber]:
     return [make_subscriber(keywords=["sparse attention"], min_relevance=10) for _ in range(count)]
 
 
-def _esp_env(esp: ESPStub) -> dict[str, str]:
+def _esp_env(esp: ESPStub, *, concurrency: int = 1) -> dict[str, str]:
+    """The worker's mail settings. One message in flight by default: these tests cut a worker
+    off at the n-th send; `test_a_worker_killed_with_messages_in_flight…` sends several."""
     return {
         "EMAIL_BACKEND": "anymail.backends.postmark.EmailBackend",
         "ANYMAIL_POSTMARK_SERVER_TOKEN": esp.token,
         "ANYMAIL_POSTMARK_API_URL": esp.api_url,
+        "SEND_CONCURRENCY": str(concurrency),
     }
 
 
@@ -139,6 +142,52 @@ def test_a_worker_killed_mid_send_and_restarted_sends_each_digest_once(
     finally:
         workers.stop_all()
     _assert_each_digest_sent_once(esp, readers, cut_off=1)
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_with_messages_in_flight_sends_each_digest_once(
+    tmp_path: Path, esp: ESPStub, settings
+):
+    if connection.vendor != "postgresql":
+        pytest.fail("the fault tests need DATABASE_URL to name a PostgreSQL server")
+    """Bound: 60 s of waits. Three messages in flight per worker (SEND_CONCURRENCY): those the
+    ESP took when the worker died are settled by its log, the others sent by the next worker."""
+    # given twelve readers due in three chunks, a worker sending three at a time
+    readers = _readers_due(12, settings, chunk=4)
+    esp.latency = 0.5
+    redis_url = "redis://127.0.0.1:6379/15"
+    workers = Worker(
+        tmp_path,
+        broker_url=redis_url,
+        BROKER_VISIBILITY_TIMEOUT="3",
+        **_esp_env(esp, concurrency=3),
+    )
+    first = workers.start()
+    try:
+        _tick(now=timezone.now(), broker_url=redis_url, queue=workers.queue)
+
+        # when the worker is killed with messages at the ESP and no answer yet ...
+        def in_flight() -> bool:
+            with esp._lock:
+                held = [r for r in esp.requests if r["status"] is None]
+            return len(esp.requests) >= 5 and len(held) >= 2
+
+        wait_for(in_flight, 30, "a chunk's messages in flight")
+        workers.kill(first)
+        time.sleep(esp.latency + 0.5)  # what the ESP took, it answers (to nobody)
+        with esp._lock:
+            at_esp = len(esp.messages)
+        cut_off = at_esp - Delivery.objects.filter(status=SENT).count()
+        assert cut_off >= 1  # the dead worker never recorded these
+        # ... and another starts on the same queue
+        workers.start()
+
+        # then every other digest is sent by it, none of the ESP's again
+        wait_for(lambda: _sent(12 - cut_off), 30, "the rest sent")
+    finally:
+        workers.stop_all()
+    _assert_each_digest_sent_once(esp, readers, cut_off=cut_off)
 
 
 @pytest.mark.worker
