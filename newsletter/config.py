@@ -146,12 +146,14 @@ def _broker_transport_options(
     if not broker_url.startswith("filesystem://"):
         return {}
     folder = data_dir / "broker"
-    for sub in ("queue", "processed"):
+    for sub in ("queue", "processed", "control"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     return {
         "data_folder_in": str(folder / "queue"),
         "data_folder_out": str(folder / "queue"),
         "processed_folder": str(folder / "processed"),
+        # fanout exchanges (remote control); kombu's default is ./control, in the working dir
+        "control_folder": str(folder / "control"),
         "store_processed": False,
     }
 

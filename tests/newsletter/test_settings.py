@@ -43,6 +43,8 @@ def test_embedded_defaults_need_no_server(clean_env):
     assert config.database["NAME"] == str(clean_env / "db.sqlite3")
     assert config.broker_url == "filesystem://"
     assert Path(config.broker_transport_options["data_folder_in"]).is_dir()
+    control = Path(config.broker_transport_options["control_folder"])
+    assert control.is_dir() and control.is_relative_to(clean_env)  # not ./control
     assert config.email_backend == "newsletter.mail.EmlFileBackend"
     assert config.email_file_path == clean_env / "outbox"
     assert config.openai_api_key == ""
