@@ -6,6 +6,7 @@ import datetime as dt
 
 import numpy as np
 import pytest
+from django.utils import translation
 
 from digests.ranking import Reason, digest_pick, reason_code, reason_for
 from digests.scoring.bm25 import DocumentFrequencies, bm25_terms, term_counts
@@ -234,12 +235,13 @@ def test_inferred_categories_alone_are_a_prior_below_the_default_minimum():
     assert half[0] < relevance[0]
     empty, _, _ = scored(papers, ProfileRow(id=1, inferred_categories={}))
     assert not empty.any()  # an empty dict: no prior
-    text, _, _ = reason_for(
-        code=reason_code(shares=shares, position=0),
-        index=index,
-        position=0,
-        profile=inferred,
-        parents={},
-        topic_names={},
-    )
+    with translation.override("en"):  # whatever language an earlier test left active
+        text, _, _ = reason_for(
+            code=reason_code(shares=shares, position=0),
+            index=index,
+            position=0,
+            profile=inferred,
+            parents={},
+            topic_names={},
+        )
     assert text == "you seem to read cs.CL"
