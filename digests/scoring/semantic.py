@@ -88,17 +88,26 @@ def _compute(texts: list[str]) -> np.ndarray:
     return vectors / norms
 
 
-def _embed(texts: Sequence[str], model: str) -> np.ndarray:
+def _store(model: str) -> str:
+    return f"semantic-{model}"
+
+
+def _vectors(texts: Sequence[str], model: str, *, at_least: int) -> tuple[list[np.ndarray], int]:
+    """Each text's vector, kept or computed now (and kept), and how many were computed. The
+    files are read, and what is computed written, only when `at_least` texts are missing."""
     keys = [text_key(t) for t in texts]
-    store = f"semantic-{model}"
     with _LOCK:
-        found = vectors_get(store, keys, disk_minimum=DISK_MINIMUM)
+        found = vectors_get(_store(model), keys, disk_minimum=at_least)
         missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
         if missing:
             vectors = _compute(list(missing.values()))
-            vectors_put(store, list(missing), vectors, persist=len(missing) >= DISK_MINIMUM)
+            vectors_put(_store(model), list(missing), vectors, persist=len(missing) >= at_least)
             found.update(zip(missing, vectors, strict=True))
-        rows = [found[k] for k in keys]
+        return [found[k] for k in keys], len(missing)
+
+
+def _embed(texts: Sequence[str], model: str) -> np.ndarray:
+    rows, _computed = _vectors(texts, model, at_least=DISK_MINIMUM)
     return np.vstack(rows) if rows else np.zeros((0, DIMENSION), dtype=np.float32)
 
 
@@ -124,14 +133,8 @@ def papers_semantic_prepare(papers: Sequence[Any], model: str | None = None) -> 
     texts = [paper_text(p.title, p.abstract) for p in papers]
     if model == "none" or not texts:
         return 0
-    keys = [text_key(t) for t in texts]
-    store = f"semantic-{model}"
-    with _LOCK:
-        found = vectors_get(store, keys, disk_minimum=1)
-        missing = {k: t for k, t in zip(keys, texts, strict=True) if k not in found}
-        if missing:
-            vectors_put(store, list(missing), _compute(list(missing.values())), persist=True)
-    return len(missing)
+    _rows, computed = _vectors(texts, model, at_least=1)
+    return computed
 
 
 def semantic_prefetch(texts: Sequence[str], model: str) -> Future[np.ndarray | None]:
@@ -142,7 +145,7 @@ def semantic_prefetch(texts: Sequence[str], model: str) -> Future[np.ndarray | N
 def semantic_forget() -> None:
     """Drop the vectors kept in memory (the files stay): a new process, as far as they go."""
     for model in SEMANTIC_MODELS:
-        vectors_forget(f"semantic-{model}")
+        vectors_forget(_store(model))
 
 
 def _indptr(lengths: np.ndarray) -> np.ndarray:
