@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
 import re
-from email import policy
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -19,6 +16,7 @@ from subscribers.forms import arxiv_id_normalise
 from subscribers.models import Subscriber
 from subscribers.session import SESSION_KEY, email_fingerprint
 from tests.factories import make_enrichment, make_paper, make_subscriber, make_topic
+from tests.outbox import outbox_mails
 
 PROFILE = "/profile/"
 PREVIEW = "/profile/preview/"
@@ -50,13 +48,6 @@ def _fields(**changes: str | list[str]) -> dict:
     }
     data.update(changes)
     return data
-
-
-def _mails(outbox: Path) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(p.read_bytes(), policy=policy.default)
-        for p in sorted(outbox.glob("*.eml"))
-    ]
 
 
 def _titles(preview: dict) -> list[str]:
@@ -333,7 +324,7 @@ def test_a_new_address_is_changed_only_once_confirmed(client, outbox_dir):
     # then a link goes to the new address only, and nothing has changed yet
     assert response.status_code == 200
     assert b"new@example.org" in response.content
-    [mail] = _mails(outbox_dir)
+    [mail] = outbox_mails(outbox_dir)
     assert mail["To"] == "new@example.org"
     text = mail.get_body(preferencelist=("plain",)).get_content()
     path = re.search(r"https?://[^/\s]+(/email/confirm/[^/\s]+/)", text)[1]
@@ -361,7 +352,7 @@ def test_a_new_address_held_by_someone_else_is_not_taken(client, outbox_dir):
     make_subscriber(email="taken@example.org")
     _sign_in(client, reader)
     client.post("/profile/email/", {"email": "taken@example.org"})
-    text = _mails(outbox_dir)[0].get_body(preferencelist=("plain",)).get_content()
+    text = outbox_mails(outbox_dir)[0].get_body(preferencelist=("plain",)).get_content()
     path = re.search(r"https?://[^/\s]+(/email/confirm/[^/\s]+/)", text)[1]
 
     # when the link is confirmed

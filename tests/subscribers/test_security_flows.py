@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import email
 import importlib
 import io
-import re
-from email import policy
-from pathlib import Path
 
 import pytest
 from anymail.exceptions import AnymailAPIError
@@ -33,6 +29,7 @@ from subscribers.tasks import (
 )
 from subscribers.tokens import confirm_token, signin_token, unsubscribe_token
 from tests.factories import make_subscriber
+from tests.outbox import mail_path, outbox_mails
 
 SIGNUP = "/subscribe/"
 Status = Subscriber.Status
@@ -52,22 +49,6 @@ def _form(address: str, **fields: str) -> dict[str, str]:
     return data
 
 
-def _mails(outbox: Path) -> list[email.message.EmailMessage]:
-    if not outbox.exists():
-        return []
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        for path in sorted(outbox.glob("*.eml"))
-    ]
-
-
-def _path(message: email.message.EmailMessage, pattern: str) -> str:
-    text = message.get_body(preferencelist=("plain",)).get_content()
-    found = re.search(r"https?://[^/\s]+(" + pattern + r")", text)
-    assert found, text
-    return found[1]
-
-
 def _signed_in(client: Client, subscriber: Subscriber) -> Client:
     client.post(f"/signin/{signin_token(subscriber_id=subscriber.pk, email=subscriber.email)}/")
     return client
@@ -84,7 +65,7 @@ def _unsubscribe_link(subscriber: Subscriber) -> str:
 def test_a_used_confirmation_link_replayed_after_unsubscribing_is_dead(client, outbox_dir):
     # given a reader who confirmed with their link, then unsubscribed
     client.post(SIGNUP, _form("ada@example.org"))
-    link = _path(_mails(outbox_dir)[0], r"/confirm/[^/\s]+/")
+    link = mail_path(outbox_mails(outbox_dir)[0], r"/confirm/[^/\s]+/")
     client.post(link)
     reader = Subscriber.objects.get()
     Client().post(_unsubscribe_link(reader))
@@ -118,7 +99,7 @@ def test_a_fresh_confirmation_after_unsubscribing_still_brings_the_reader_back(c
     Client().post(_unsubscribe_link(reader))
 
     client.post(SIGNUP, _form("ada@example.org"))
-    response = client.post(_path(_mails(outbox_dir)[-1], r"/confirm/[^/\s]+/"))
+    response = client.post(mail_path(outbox_mails(outbox_dir)[-1], r"/confirm/[^/\s]+/"))
 
     assert response["Location"] == "/profile/"
     assert Subscriber.objects.get().status == Status.ACTIVE
@@ -135,7 +116,7 @@ def test_an_old_unsubscribe_link_after_a_change_of_address_neither_shows_nor_act
     reader = make_subscriber(email="old@example.org")
     old_link = _unsubscribe_link(reader)
     _signed_in(client, reader).post("/profile/email/", {"email": "new@example.org"})
-    client.post(_path(_mails(outbox_dir)[-1], r"/email/confirm/[^/\s]+/"))
+    client.post(mail_path(outbox_mails(outbox_dir)[-1], r"/email/confirm/[^/\s]+/"))
     assert Subscriber.objects.get().email == "new@example.org"
 
     # when the old link is opened, posted, one-click posted and used to resubscribe
@@ -251,7 +232,7 @@ def test_quoted_and_idn_spellings_reach_the_one_existing_row(client, outbox_dir)
 
     # then no new row, and each mail went to the stored address (a manage link, not a confirm)
     assert Subscriber.objects.count() == 2
-    assert sorted(m["To"] for m in _mails(outbox_dir)) == [
+    assert sorted(m["To"] for m in outbox_mails(outbox_dir)) == [
         "ada@xn--bcher-kva.example",
         "victim@example.org",
     ]
@@ -264,7 +245,8 @@ def test_the_per_address_limit_counts_every_spelling_of_a_mailbox(client, outbox
     for n, spelling in enumerate(spellings):
         client.post(SIGNUP, _form(spelling), REMOTE_ADDR=f"10.3.0.{n}")
 
-    assert len(_mails(outbox_dir)) == 3  # SIGNUP_PER_ADDRESS: three an hour, whatever spelling
+    # SIGNUP_PER_ADDRESS: three an hour, whatever spelling
+    assert len(outbox_mails(outbox_dir)) == 3
     assert list(Subscriber.objects.values_list("email", flat=True)) == ["ada@example.org"]
 
 
@@ -320,9 +302,9 @@ def test_a_stranger_signing_up_someones_address_changes_nothing_of_theirs(
 def test_a_held_sign_up_is_applied_only_by_its_own_link(client, outbox_dir):
     make_subscriber(email="ada@example.org", status=Status.UNSUBSCRIBED, keywords=["mine"])
     client.post(SIGNUP, _form("ada@example.org", keywords="diffusion", language="zh"))
-    [mail] = _mails(outbox_dir)
+    [mail] = outbox_mails(outbox_dir)
 
-    Client().post(_path(mail, r"/confirm/[^/\s]+/"))
+    Client().post(mail_path(mail, r"/confirm/[^/\s]+/"))
 
     reader = Subscriber.objects.get()
     assert (reader.status, reader.language) == (Status.ACTIVE, "zh")

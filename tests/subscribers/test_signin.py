@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
+import email.message
 import logging
 import re
 import time
-from pathlib import Path
 
 import pytest
 from django.test import Client
@@ -16,15 +14,9 @@ from newsletter.logs import TokenScrubber
 from subscribers.models import Subscriber
 from subscribers.tokens import SIGNIN_LINK_AGE, signin_token, unsubscribe_token
 from tests.factories import make_subscriber
+from tests.outbox import outbox_mails
 
 LINK = re.compile(r"http://\S+/signin/([^/\s]+)/")
-
-
-def _mails(outbox: Path) -> list[email.message.EmailMessage]:
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        for path in sorted(outbox.glob("*.eml"))
-    ]
 
 
 def _link(message: email.message.EmailMessage) -> str:
@@ -47,7 +39,7 @@ def test_the_mailed_link_signs_in_on_the_button_not_on_the_get(client, outbox_di
     # then the answer says to check the inbox, and one mail holds the link, in both parts
     assert response.status_code == 200
     assert b'id="check-inbox"' in response.content
-    [mail] = _mails(outbox_dir)
+    [mail] = outbox_mails(outbox_dir)
     assert mail["To"] == "ada@example.org"
     assert mail["Subject"] == "Your sign-in link for arXiv Digest"
     link = _link(mail)
@@ -81,7 +73,7 @@ def test_an_unknown_address_gets_the_same_answer_and_no_mail(client, outbox_dir)
     # then the pages are the same but for the address, and only the known one gets mail
     assert known.status_code == unknown.status_code == 200
     assert known.content.replace(b"known@", b"X@") == unknown.content.replace(b"nobody@", b"X@")
-    assert [mail["To"] for mail in _mails(outbox_dir)] == ["known@example.org"]
+    assert [mail["To"] for mail in outbox_mails(outbox_dir)] == ["known@example.org"]
 
 
 @pytest.mark.django_db
@@ -90,7 +82,7 @@ def test_the_address_is_matched_whatever_its_case(client, outbox_dir):
 
     client.post("/signin/", {"email": "mixed.case@example.ORG"})
 
-    assert [mail["To"] for mail in _mails(outbox_dir)] == ["Mixed.Case@Example.org"]
+    assert [mail["To"] for mail in outbox_mails(outbox_dir)] == ["Mixed.Case@Example.org"]
 
 
 @pytest.mark.django_db
@@ -101,7 +93,7 @@ def test_a_reader_who_left_gets_a_link_to_their_data_only(client, outbox_dir, st
 
     # when they ask for a link and use it
     response = client.post("/signin/", {"email": "gone@example.org"})
-    [mail] = _mails(outbox_dir)
+    [mail] = outbox_mails(outbox_dir)
     text = mail.get_body(preferencelist=("plain",)).get_content()
     landed = client.post(_link(mail))
 
@@ -122,7 +114,7 @@ def test_a_pending_subscriber_may_sign_in(client, outbox_dir):
 
     client.post("/signin/", {"email": "new@example.org"})
 
-    assert len(_mails(outbox_dir)) == 1
+    assert len(outbox_mails(outbox_dir)) == 1
 
 
 @pytest.mark.django_db
@@ -132,7 +124,7 @@ def test_a_filled_bot_trap_gets_the_same_answer_and_no_mail(client, outbox_dir):
     response = client.post("/signin/", {"email": "ada@example.org", "website": "http://spam"})
 
     assert b'id="check-inbox"' in response.content
-    assert _mails(outbox_dir) == []
+    assert outbox_mails(outbox_dir) == []
 
 
 @pytest.mark.django_db
@@ -152,7 +144,7 @@ def test_the_form_needs_its_csrf_token(outbox_dir):
     response = client.post("/signin/", {"email": "ada@example.org"})
 
     assert response.status_code == 403
-    assert _mails(outbox_dir) == []
+    assert outbox_mails(outbox_dir) == []
 
 
 @pytest.mark.django_db
@@ -180,7 +172,7 @@ def test_one_address_gets_at_most_five_links_an_hour(client, outbox_dir):
 
     # then the sixth is refused and no sixth mail goes out
     assert answers == [200] * 5 + [429]
-    assert len(_mails(outbox_dir)) == 5
+    assert len(outbox_mails(outbox_dir)) == 5
 
 
 @pytest.mark.django_db

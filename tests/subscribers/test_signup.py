@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import email
 import re
 import time
-from email import policy
-from pathlib import Path
 from unittest import mock
 
 import pytest
@@ -15,6 +12,7 @@ from django.test import Client
 from subscribers.models import Subscriber
 from subscribers.tokens import confirm_token
 from tests.factories import make_subscriber, make_topic
+from tests.outbox import mail_path, outbox_mails
 
 SIGNUP = "/subscribe/"
 
@@ -34,23 +32,6 @@ def _form(address: str = "ada@example.org", **fields: str | list[str]) -> dict:
     }
     data.update(fields)
     return data
-
-
-def _mails(outbox: Path) -> list[email.message.EmailMessage]:
-    if not outbox.exists():
-        return []
-    return [
-        email.message_from_bytes(path.read_bytes(), policy=policy.default)
-        for path in sorted(outbox.glob("*.eml"))
-    ]
-
-
-def _link(message: email.message.EmailMessage, pattern: str) -> str:
-    """The site path of the first link matching `pattern` in the plain-text part."""
-    text = message.get_body(preferencelist=("plain",)).get_content()
-    found = re.search(r"https?://[^/\s]+(" + pattern + r")", text)
-    assert found, text
-    return found[1]
 
 
 def _page(response) -> bytes:
@@ -79,11 +60,11 @@ def test_a_sign_up_creates_a_pending_profile_and_mails_a_confirmation(client, ou
     assert profile.categories == ["cs.CL", "cs.AI"]
     assert list(profile.topics.all()) == [topic]
     # and one mail went out, with a plain-text and an HTML part, both with the link
-    [mail] = _mails(outbox_dir)
+    [mail] = outbox_mails(outbox_dir)
     assert mail["To"] == "ada@example.org"
     assert mail.get_content_type() == "multipart/alternative"
     html = mail.get_body(preferencelist=("html",)).get_content()
-    path = _link(mail, r"/confirm/[^/\s]+/")
+    path = mail_path(mail, r"/confirm/[^/\s]+/")
     assert path in html
 
 
@@ -91,9 +72,9 @@ def test_a_sign_up_creates_a_pending_profile_and_mails_a_confirmation(client, ou
 def test_the_confirmation_link_changes_nothing_on_get_and_confirms_on_post(client, outbox_dir):
     # given a sign-up and its mail
     client.post(SIGNUP, _form())
-    [mail] = _mails(outbox_dir)
+    [mail] = outbox_mails(outbox_dir)
     assert mail["Subject"] == "Confirm your arXiv Digest subscription"
-    path = _link(mail, r"/confirm/[^/\s]+/")
+    path = mail_path(mail, r"/confirm/[^/\s]+/")
 
     # when the link is opened (as a mail scanner would)
     page = client.get(path)
@@ -134,10 +115,10 @@ def test_every_address_gets_the_same_answer_page(client, outbox_dir):
     assert _page(active).replace(b"Active@", b"ada@") == _page(first)
     assert _page(bounced).replace(b"bounced@", b"ada@") == _page(first)
     # and behind it: two confirmations, a manage link for the active reader, nothing for the bounced
-    mails = _mails(outbox_dir)
+    mails = outbox_mails(outbox_dir)
     assert [m["To"] for m in mails].count("ada@example.org") == 2
     [manage] = [m for m in mails if m["To"] == "active@example.org"]
-    assert _link(manage, r"/signin/[^/\s]+/")
+    assert mail_path(manage, r"/signin/[^/\s]+/")
     assert "/confirm/" not in manage.get_body(preferencelist=("plain",)).get_content()
     assert not [m for m in mails if m["To"] == "bounced@example.org"]
     assert Subscriber.objects.filter(email__iexact="ada@example.org").count() == 1
@@ -156,7 +137,7 @@ def test_twenty_sign_ups_from_one_ip_are_refused_after_the_limit(client, outbox_
     assert b"Too many sign-ups came from your network" in response.content
     assert response["Retry-After"] == "60"
     assert Subscriber.objects.count() == 10
-    assert len(_mails(outbox_dir)) == 10
+    assert len(outbox_mails(outbox_dir)) == 10
     # and another address on the internet is not affected
     assert (
         client.post(SIGNUP, _form("x@example.org"), REMOTE_ADDR="198.51.100.1").status_code == 200
@@ -174,7 +155,7 @@ def test_one_address_gets_at_most_three_mails_an_hour_and_the_same_page(client, 
     # then every answer is the same page, and only three mails went out
     assert {p.status_code for p in pages} == {200}
     assert len({_page(p) for p in pages}) == 1
-    assert len(_mails(outbox_dir)) == 3
+    assert len(outbox_mails(outbox_dir)) == 3
 
 
 @pytest.mark.django_db
@@ -186,7 +167,7 @@ def test_a_bot_filling_the_honeypot_is_told_it_worked_and_nothing_happens(client
     assert response.status_code == 200
     assert _page(response) == _page(client.post(SIGNUP, _form(website="x")))
     assert Subscriber.objects.count() == 0
-    assert _mails(outbox_dir) == []
+    assert outbox_mails(outbox_dir) == []
 
 
 @pytest.mark.django_db
@@ -218,7 +199,7 @@ def test_a_bad_form_is_shown_again_with_its_errors_and_nothing_stored(client, ou
     assert b"Unknown arXiv categories or bioRxiv/medRxiv subjects: cs.XYZ." in response.content
     assert b"Select a valid choice. Mars/Olympus" in response.content
     assert Subscriber.objects.count() == 0
-    assert _mails(outbox_dir) == []
+    assert outbox_mails(outbox_dir) == []
 
 
 @pytest.mark.django_db
@@ -298,10 +279,10 @@ def test_a_reader_who_left_signs_up_again_and_is_back_on_confirming(client, outb
     subscriber = Subscriber.objects.get()
     assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
     assert subscriber.profile.keywords == ["old"]
-    [mail] = _mails(outbox_dir)
+    [mail] = outbox_mails(outbox_dir)
     assert "again" in mail.get_body(preferencelist=("plain",)).get_content()
     # and confirming restores them, with the profile of the form that sent the link
-    client.post(_link(mail, r"/confirm/[^/\s]+/"))
+    client.post(mail_path(mail, r"/confirm/[^/\s]+/"))
     subscriber.refresh_from_db()
     assert subscriber.status == Subscriber.Status.ACTIVE
     assert subscriber.unsubscribed_at is None
@@ -314,7 +295,7 @@ def test_a_reader_who_left_signs_up_again_and_is_back_on_confirming(client, outb
 def test_a_used_confirmation_link_confirms_nothing_more_and_signs_nobody_in(client, outbox_dir):
     # given a subscriber who confirmed with their link
     client.post(SIGNUP, _form())
-    path = _link(_mails(outbox_dir)[0], r"/confirm/[^/\s]+/")
+    path = mail_path(outbox_mails(outbox_dir)[0], r"/confirm/[^/\s]+/")
     client.post(path)
     confirmed_at = Subscriber.objects.get().confirmed_at
 
