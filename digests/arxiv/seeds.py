@@ -33,6 +33,7 @@ __all__ = [
     "SeedReport",
     "SeedState",
     "SeedStatus",
+    "seed_id",
     "seed_ids",
     "seeds_fetch",
     "seeds_missing_fetch",
@@ -77,15 +78,15 @@ class SeedReport:
         )
 
 
-def _seed_id(value: str) -> str:
+def seed_id(value: str) -> str:
     """An arXiv id without its version; a preprint DOI also in lower case (DOIs ignore case)."""
-    text = _VERSION.sub("", value.strip())
-    return text.lower() if preprint_doi(text.lower()) else text
+    text = value.strip()
+    return _VERSION.sub("", text.lower() if preprint_doi(text.lower()) else text)
 
 
 def seed_ids(values: Iterable[str]) -> list[str]:
     """arXiv ids and preprint DOIs without their version, each once, in the order given."""
-    return list(dict.fromkeys(_seed_id(v) for v in values if v.strip()))
+    return list(dict.fromkeys(seed_id(v) for v in values if v.strip()))
 
 
 def _missing_key(arxiv_id: str) -> str:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 
 import numpy as np
 from django.conf import settings
 
+from digests.arxiv.seeds import seed_id
 from digests.llm.embeddings import embedding_of
 from digests.llm.prompts import ENRICH_PROMPT_VERSION
 from digests.models import DigestItem, Enrichment, Feedback, Paper, Topic
@@ -17,6 +17,7 @@ from digests.scoring.learned import MAX_EXAMPLES, MIN_POSITIVES
 from digests.scoring.lexical import LEXICAL_VERSION
 from digests.scoring.reader_embeddings import interests_embed
 from digests.scoring.rows import PaperRow, ProfileRow
+from digests.scoring.semantic import paper_text
 from subscribers.library import LibrarySeed, library_seeds
 from subscribers.models import InterestProfile, Subscriber
 
@@ -73,16 +74,6 @@ def _mean_embedding(papers: list[Paper], interests: np.ndarray | None) -> np.nda
     return np.mean(vectors, axis=0) if vectors else None
 
 
-def _unversioned(seed: str) -> str:
-    """An arXiv id without its version; a DOI (bioRxiv, medRxiv) also in lower case, as held."""
-    text = seed.strip()
-    return re.sub(r"v\d+$", "", text.lower() if text.startswith("10.") else text)
-
-
-def _text(paper: Paper) -> str:
-    return f"{paper.title}\n{paper.abstract}"
-
-
 class _Examples:
     """What each reader's own model learns from (`learned`): the papers they asked more of or
     clicked, against those they asked less of and those they were shown and left alone."""
@@ -129,11 +120,11 @@ def profile_rows(
     seed_papers = {
         p.arxiv_id: p
         for p in Paper.objects.filter(
-            arxiv_id__in={_unversioned(seed) for s in subscribers for seed in s.profile.seed_papers}
+            arxiv_id__in={seed_id(seed) for s in subscribers for seed in s.profile.seed_papers}
             | (library_ids - {""})
         )
     }
-    seeds = {arxiv_id: _text(p) for arxiv_id, p in seed_papers.items()}
+    seeds = {arxiv_id: paper_text(p.title, p.abstract) for arxiv_id, p in seed_papers.items()}
     feedback: dict[tuple[int, str], list[str]] = defaultdict(list)
     liked: dict[int, list[Paper]] = defaultdict(list)
     examples = _Examples()
@@ -147,7 +138,7 @@ def profile_rows(
             continue  # a click trains the reader's own model only
         texts = feedback[(item.subscriber_id, item.signal)]
         if len(texts) < FEEDBACK_MEMORY:
-            texts.append(_text(item.paper))
+            texts.append(paper_text(item.paper.title, item.paper.abstract))
             if item.signal == Feedback.Signal.MORE:
                 liked[item.subscriber_id].append(item.paper)
     examples.add_shown(day)
@@ -166,7 +157,7 @@ def profile_rows(
     rows = []
     for subscriber, inferred_categories in zip(subscribers, inferred, strict=True):
         profile = subscriber.profile
-        typed = [seeds[k] for k in map(_unversioned, profile.seed_papers) if k in seeds]
+        typed = [seeds[k] for k in map(seed_id, profile.seed_papers) if k in seeds]
         shelf = [  # the library: its paper's text when held, else the entry's own
             (seeds.get(seed.arxiv_id) or seed.text, seed.weight)
             for seed in library.get(subscriber.pk, [])
@@ -193,11 +184,7 @@ def profile_rows(
                 learn_negatives=examples.negatives.get(subscriber.pk, []),
                 include_updates=profile.include_updates,
                 embedding=_mean_embedding(
-                    [
-                        seed_papers[k]
-                        for k in map(_unversioned, profile.seed_papers)
-                        if k in seed_papers
-                    ]
+                    [seed_papers[k] for k in map(seed_id, profile.seed_papers) if k in seed_papers]
                     + liked[subscriber.pk],
                     interest_vectors.get(profile.interests),
                 ),
@@ -214,7 +201,7 @@ def _evidence(
 ) -> Evidence:
     """What category inference reads of a profile: its free text, its seed, library and liked
     papers."""
-    ids = [*map(_unversioned, profile.seed_papers), *(s.arxiv_id for s in library)]
+    ids = [*map(seed_id, profile.seed_papers), *(s.arxiv_id for s in library)]
     papers = [seed_papers[k] for k in dict.fromkeys(ids) if k in seed_papers]
     return Evidence(
         texts=[profile.interests, *profile.keywords],  # keywords say what field too
