@@ -16,6 +16,10 @@ The day: 2,000 synthetic papers (vocabulary, authors and categories from bench/s
 `Corpus`) written as an arXiv day with `day_write` and INGESTED THROUGH THE REPLAY SERVER with
 `day_ingest`, then ENRICHED THROUGH THE LLM STUB with `day_enrich` (one call per paper and
 language, en and zh, plus the topic briefs; `--enrich lexical` reads them lexically instead).
+As on real days, where arXiv's API seldom gives affiliations, 90% of the papers (a seeded
+draw) publish their authors' affiliations only on their HTML page (LaTeXML's markup), which
+enrichment reads from the replay server (`day_affiliations_read`, every page: ARXIV_HTML_PAGES
+5,000); the other 10% have them in the API answer, and no page is read for them.
 Each N gets N new subscribers with varied profiles (topics, keywords, authors, institutions,
 categories, free text; en/zh; eight time zones; delivery times 06:00-09:30; 85% daily, 15%
 weekly). Ingestion and enrichment happen once, before the first N, and are not timed.
@@ -25,6 +29,11 @@ local delivery time has come: all N are due in one tick, where production spread
 day's quarter-hour ticks), `digests_send_due` runs once in this process and puts one
 `digests_send_chunk` task per SEND_CHUNK_SIZE subscribers on the broker, and the clock stops
 when every due digest is SENT, EMPTY or FAILED in the database.
+
+Nothing slow on the send path: this process and the workers have their ARXIV_* URLs pointed at
+the replay server, which stays up while they send; the requests it gets from the workers' start
+to the last digest final are counted and must be none ("arXiv requests while sending 0"; the
+run exits non-zero otherwise), as the LLM stub's calls meanwhile are.
 
 Where the workers' time goes: each chunk's worker logs its milliseconds spent scoring and
 picking, assembling (briefs, writing), rendering and sending (`digests.fanout`); they are
@@ -71,6 +80,7 @@ from bench._workers import (
     wait_until,
 )
 from bench.scoring import Corpus, busy_seconds
+from devtools.arxiv_replay import ReplayServer, replay_server_start
 
 ROOT = Path(__file__).resolve().parent.parent
 DAY = dt.date(2026, 6, 18)
@@ -79,6 +89,8 @@ DATABASE = "bench_daily_run"
 BROKER_DB = 10
 SEED = 20260618
 ESTIMATE_FOR = 100_000
+HTML_SHARE = 0.9  # papers whose affiliations are only on their HTML page, as on real days
+HTML_PAGES = 5000  # ARXIV_HTML_PAGES at enrichment: every paper's page is read (untimed)
 ZONES = (
     "Asia/Shanghai",
     "Asia/Shanghai",
@@ -104,6 +116,7 @@ class RunResult:
     received: int
     distinct: int
     llm_calls_while_sending: int
+    arxiv_requests_while_sending: list[str]  # the paths the replay server was asked for
     created_seconds: float
     peak_bench_mib: float
     peaks_mib: dict[str, float] = field(default_factory=dict)
@@ -136,6 +149,7 @@ def day_papers_write(corpus: Corpus, folder: Path) -> tuple[Path, list[str]]:
     """Write the synthetic day in arXiv's formats; return its folder and its categories."""
     from devtools.arxiv_fixtures import FakePaper, day_write
 
+    on_page = random.Random(SEED + 1)  # which papers' affiliations are on their HTML page only
     papers = []
     for row in corpus.papers(PAPERS):
         replacement = row.announce_type.startswith("replace")
@@ -148,48 +162,65 @@ def day_papers_write(corpus: Corpus, folder: Path) -> tuple[Path, list[str]]:
                 version=2 if replacement else 1,
                 announce_type="replace" if replacement else "new",
                 categories=row.categories,
-                # every author has an affiliation from the API: no HTML page to read
+                # every author has an affiliation: on the paper's HTML page only (read at
+                # enrichment), or in the API's answer (no page to read)
                 authors=[
                     (name, [affiliations[k % len(affiliations)]])
                     for k, name in enumerate(row.authors)
                 ],
+                affiliations_in="html" if on_page.random() < HTML_SHARE else "api",
             )
         )
     categories = sorted({c for paper in papers for c in paper.categories})
     return day_write(folder, DAY, papers), categories
 
 
-def day_ingest_and_enrich(folder: Path, categories: list[str], enrich: str, llm_url: str) -> str:
-    """Ingest the day from the replay server, then enrich it; return a one-line account."""
+def day_ingest_and_enrich(
+    server: ReplayServer, categories: list[str], enrich: str, llm_url: str
+) -> str:
+    """Ingest the day from the replay server, then enrich it, reading the papers' HTML pages
+    from the same server; return a one-line account."""
     from django.test.utils import override_settings
 
-    from devtools.arxiv_replay import replay_server_start
-    from digests.daily import day_enrich
+    from digests.daily import day_affiliations_read, day_enrich
     from digests.enrich import lexical_enrich
     from digests.ingest import day_ingest
     from digests.models import IngestDay, Paper
 
-    server = replay_server_start(folder)
-    started = time.perf_counter()
+    pages_before = sum(path.startswith("/html/") for path in server.recorded.requests)
     with override_settings(
-        ARXIV_RSS_URL=server.rss_url, ARXIV_API_URL=server.api_url, ARXIV_REQUEST_DELAY=0
+        ARXIV_RSS_URL=server.rss_url,
+        ARXIV_API_URL=server.api_url,
+        ARXIV_HTML_URL=server.html_url,
+        ARXIV_REQUEST_DELAY=0,
+        ARXIV_HTML_PAGES=HTML_PAGES,
     ):
+        started = time.perf_counter()
         ingested = day_ingest(categories=categories, date=DAY)
-    server.shutdown()
-    ingest_seconds = time.perf_counter() - started
-    started = time.perf_counter()
-    if enrich == "llm":
-        with override_settings(OPENAI_API_KEY="bench", OPENAI_BASE_URL=llm_url):
-            enriched, briefs = day_enrich(date=DAY)
-        how = f"{enriched.summary()}; {briefs.summary()}"
-    else:
-        lexical_enrich(list(Paper.objects.filter(announce_date=DAY)))
-        IngestDay.objects.filter(date=DAY).update(ready_at=dt.datetime.now(dt.UTC))
-        how = "read lexically (no LLM)"
-    enrich_seconds = time.perf_counter() - started
+        ingest_seconds = time.perf_counter() - started
+        from_api = sum(bool(p.affiliations) for p in Paper.objects.filter(announce_date=DAY))
+        started = time.perf_counter()
+        if enrich == "llm":
+            with override_settings(OPENAI_API_KEY="bench", OPENAI_BASE_URL=llm_url):
+                enriched, briefs = day_enrich(date=DAY)  # reads the pages (day_affiliations_read)
+            how = f"{enriched.summary()}; {briefs.summary()}"
+        else:
+            papers = list(Paper.objects.filter(announce_date=DAY))
+            lexical_enrich(papers)
+            day_affiliations_read(papers, day=DAY)  # as day_enrich does
+            IngestDay.objects.filter(date=DAY).update(ready_at=dt.datetime.now(dt.UTC))
+            how = "read lexically (no LLM)"
+        enrich_seconds = time.perf_counter() - started
+    pages = sum(path.startswith("/html/") for path in server.recorded.requests) - pages_before
+    from_pages = sum(
+        bool(p.affiliations)
+        for p in Paper.objects.filter(announce_date=DAY, affiliations_checked_at__isnull=False)
+    )
     return (
         f"ingested {ingested.created} papers from the replay server in {ingest_seconds:.1f} s "
-        f"({len(categories)} category feeds); enriched in {enrich_seconds:.1f} s: {how}"
+        f"({len(categories)} category feeds); enriched in {enrich_seconds:.1f} s: {how}; "
+        f"affiliations: {from_pages} papers from their HTML pages ({pages} pages read), "
+        f"{from_api} from the API"
     )
 
 
@@ -418,10 +449,11 @@ def run_one(
     IngestDay.objects.filter(date=DAY).update(ready_at=now - dt.timedelta(hours=25))
     due = len(subscriber_ids_due(at=now, issue_date=DAY))
 
-    esp, llm = stubs["esp"], stubs["llm"]
+    esp, llm, arxiv = stubs["esp"], stubs["llm"], stubs["arxiv"]
     esp.messages = SlimMessages()
     esp.requests.clear()
     chat_before = llm.chat_calls
+    arxiv_before = len(arxiv.recorded.requests)  # from here to the last digest: none expected
     logs = Path(env["DATA_DIR"]).parent
     processes: list[subprocess.Popen] = []
     try:
@@ -441,6 +473,7 @@ def run_one(
         peak_bench = self_peak_mib()
         peaks = sampler.stop()
         steps = step_seconds(now)
+        arxiv_requests = arxiv.recorded.requests[arxiv_before:]
     finally:
         workers_stop(processes)
     split, split_digests = worker_split(logs, workers)
@@ -455,6 +488,7 @@ def run_one(
         received=len(ids),
         distinct=len(set(ids)),
         llm_calls_while_sending=llm.chat_calls - chat_before,
+        arxiv_requests_while_sending=arxiv_requests,
         created_seconds=created,
         peak_bench_mib=peak_bench,
         peaks_mib=peaks,
@@ -505,6 +539,15 @@ def report(r: RunResult, *, papers: int, chunk_size: int, pool: str) -> None:
         f"(PostgreSQL and Redis among them); load average {r.load:.2f}"
     )
     print(f"LLM calls while sending {r.llm_calls_while_sending} (enrichment is per paper)")
+    asked = r.arxiv_requests_while_sending
+    print(
+        f"arXiv requests while sending  {len(asked)} "
+        + (
+            "(OK: affiliations and records are read at ingestion and enrichment)"
+            if not asked
+            else f"(NOT OK: the send path called arXiv: {', '.join(asked[:5])})"
+        )
+    )
     print(
         f"peak RSS, this process {r.peak_bench_mib:.0f} MiB (while sending: beat task, polling, "
         f"stub ESP; includes what ingestion and enrichment left resident)"
@@ -544,13 +587,19 @@ def summary(results: list[RunResult]) -> None:
 # ---------------------------------------------------------------- main
 
 
-def environment(workdir: Path, args: argparse.Namespace, database_url: str) -> dict[str, str]:
-    """The variables this process and the workers share (the workers get the stubs' too)."""
+def environment(
+    workdir: Path, args: argparse.Namespace, database_url: str, arxiv: ReplayServer
+) -> dict[str, str]:
+    """The variables this process and the workers share (the workers get the stubs' too):
+    arXiv is the replay server, which counts what the send path asks it (nothing, expected)."""
     return {
         "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": redis_flush(args.broker_db),
         "DATA_DIR": str(workdir / "data"),
         "SEND_CHUNK_SIZE": str(args.chunk_size),
+        "ARXIV_RSS_URL": arxiv.rss_url,
+        "ARXIV_API_URL": arxiv.api_url,
+        "ARXIV_HTML_URL": arxiv.html_url,
         "ARXIV_REQUEST_DELAY": "0",
         "LLM_DAILY_TOKEN_BUDGET": str(10**12),
         "LLM_CONCURRENCY": "8",
@@ -587,7 +636,10 @@ def main() -> None:
     try:
         database_url = database_create(args.database)
         created_database = True
-        shared = environment(workdir, args, database_url)
+        corpus = Corpus(SEED)
+        folder, categories = day_papers_write(corpus, workdir / "days")
+        stubs["arxiv"] = replay_server_start(folder)  # up until teardown: sending is watched too
+        shared = environment(workdir, args, database_url, stubs["arxiv"])
         os.environ.update(shared)
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
         import django
@@ -606,13 +658,11 @@ def main() -> None:
         call_command("migrate", verbosity=0)
         catalogue = Path(settings.BASE_DIR) / "digests" / "catalogue" / "default_topics.json"
         topics_import(data=json.loads(catalogue.read_text("utf-8")))
-        corpus = Corpus(SEED)
-        folder, categories = day_papers_write(corpus, workdir / "days")
         stubs["esp"] = esp_stub_start()
         stubs["esp"].latency = args.esp_latency
         stubs["llm"] = llm_stub_start()
         stubs["prepare"] = lambda: day_ingest_and_enrich(
-            folder, categories, args.enrich, stubs["llm"].base_url
+            stubs["arxiv"], categories, args.enrich, stubs["llm"].base_url
         )
         processes_env = {
             **os.environ,
@@ -636,6 +686,9 @@ def main() -> None:
                 results.append(result)
                 report(result, papers=PAPERS, chunk_size=args.chunk_size, pool=args.pool)
         summary(results)
+        asked = sum(len(r.arxiv_requests_while_sending) for r in results)
+        if asked:
+            raise SystemExit(f"NOT OK: {asked} arXiv requests while sending (see above)")
     except KeyboardInterrupt:
         print("\ninterrupted: tearing down", file=sys.stderr)
         raise SystemExit(130) from None
@@ -651,6 +704,9 @@ def teardown(
     for name in ("esp", "llm"):
         if name in stubs:
             stubs[name].stop()
+    if "arxiv" in stubs:
+        stubs["arxiv"].shutdown()
+        stubs["arxiv"].server_close()
     if "django" in sys.modules:
         from django.db import connections
 

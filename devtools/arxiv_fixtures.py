@@ -1,18 +1,25 @@
-"""Write a day folder in arXiv's formats (RSS feeds + API Atom) from plain records.
+"""Write a day folder in arXiv's formats (RSS feeds, API Atom, HTML pages) from plain records.
 
 For tests and benchmarks that need days the recordings do not have: a new version of a known
 paper, hostile text, thousands of items. The layout is the one `arxiv_replay` serves, and the
 XML follows the recorded responses element for element.
+
+Where a paper's affiliations are published is the paper's `affiliations_in`: "api" puts them
+in the API entry (`<arxiv:affiliation>`, which few real entries have), "html" only on the
+paper's HTML page (`html/<id>v<n>.html`, arXiv's LaTeXML rendering), as on most real days.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from dataclasses import dataclass, field
+from html import escape as html_escape
 from pathlib import Path
+from typing import Literal
 from xml.sax.saxutils import escape
 
-__all__ = ["FakePaper", "day_write"]
+__all__ = ["FakePaper", "day_write", "html_page"]
 
 _RSS_HEAD = """<?xml version='1.0' encoding='UTF-8'?>
 <rss xmlns:arxiv="http://arxiv.org/schemas/atom" xmlns:dc="http://purl.org/dc/elements/1.1/" \
@@ -67,6 +74,44 @@ _API_ENTRY = """  <entry>
 {extras}    <arxiv:primary_category term="{primary}"/>
 {authors}  </entry>
 """
+_HTML_PAGE = """<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta content="text/html; charset=utf-8" http-equiv="content-type"/>
+<title>{title}</title>
+<!--Generated on {generated} by LaTeXML (version 0.8.8) http://dlmf.nist.gov/LaTeXML/.-->
+<meta content="width=device-width, initial-scale=1, shrink-to-fit=no" name="viewport"/>
+<link href="/static/browse/0.3.4/css/ar5iv.0.7.9.min.css" rel="stylesheet" type="text/css"/>
+<link href="/static/browse/0.3.4/css/latexml_styles.css" rel="stylesheet" type="text/css"/>
+<base href="/html/{id}v{v}/"/></head>
+<body>
+<div class="ltx_page_main">
+<div class="ltx_page_content">
+<article class="ltx_document ltx_authors_1line">
+<h1 class="ltx_title ltx_title_document">{title}</h1>
+<div class="ltx_authors">
+{authors}</div>
+<div class="ltx_abstract">
+<h6 class="ltx_title ltx_title_abstract">Abstract</h6>
+<p class="ltx_p" id="id{n}.id1">{abstract}</p>
+</div>
+<section class="ltx_section" id="S1">
+<h2 class="ltx_title ltx_title_section"><span class="ltx_tag ltx_tag_section">1 </span>\
+Introduction</h2>
+<div class="ltx_para" id="S1.p1">
+<p class="ltx_p" id="S1.p1.1">We state the problem, then outline our approach.</p>
+</div>
+</section>
+</article>
+</div>
+<footer class="ltx_page_footer">
+<div class="ltx_page_logo">Generated on {generated} by <a class="ltx_LaTeXML_logo" \
+href="http://dlmf.nist.gov/LaTeXML/">LaTeXML</a></div>
+</footer>
+</div>
+</body>
+</html>
+"""
 
 
 @dataclass
@@ -81,14 +126,70 @@ class FakePaper:
     comment: str = ""
     journal_ref: str = ""
     doi: str = ""
+    affiliations_in: Literal["api", "html"] = "api"  # where arXiv publishes them
 
 
 def _rss_date(day: dt.date) -> str:
     return day.strftime("%a, %d %b %Y 00:00:00 -0400")
 
 
+def _html_author(number: int, name: str, affiliations: list[str], marks: dict[str, int]) -> str:
+    """One author block as LaTeXML writes it: the name, with superscripts numbering its
+    affiliations when the paper has several (`marks`), then the author notes: each affiliation,
+    and the first author's e-mail (also on a second line of the name block, as pages have it)."""
+    sup = ",".join(str(marks[a]) for a in affiliations if a in marks)
+    sup = f'<sup class="ltx_sup" id="id{number}.{number}.id1">{sup}</sup>' if sup else ""
+    email = f"{_name_slug(name)}@example.org" if number == 1 else ""
+    line = f'<br class="ltx_break"/>{html_escape(email)}\n' if email else "\n"
+    notes = "".join(
+        f'<span class="ltx_contact ltx_role_affiliation">{html_escape(a)}</span>\n'
+        for a in affiliations
+    )
+    if email:
+        notes += (
+            f'<span class="ltx_contact ltx_role_email"><a class="ltx_ref ltx_href" '
+            f'href="mailto:{html_escape(email)}">{html_escape(email)}</a></span>\n'
+        )
+    before = '<span class="ltx_author_before">  </span>' if number > 1 else ""
+    return (
+        f'{before}<span class="ltx_creator ltx_role_author">\n'
+        f'<span class="ltx_personname">{html_escape(name)}{sup}{line}</span>'
+        + (f'<span class="ltx_author_notes">\n{notes}</span>' if notes else "")
+        + "</span>\n"
+    )
+
+
+def _name_slug(name: str) -> str:
+    """An ASCII mailbox made from a name ("Björn Nair" → "bjorn.nair")."""
+    plain = unicodedata.normalize("NFKD", name).lower()
+    words = ["".join(c for c in w if c.isascii() and c.isalnum()) for w in plain.split()]
+    return ".".join(w for w in words if w) or "author"
+
+
+def html_page(paper: FakePaper, day: dt.date) -> str:
+    """The paper's HTML page as arXiv renders it with LaTeXML, affiliations marked."""
+    distinct = list(dict.fromkeys(a for _, affiliations in paper.authors for a in affiliations))
+    marks = {a: k for k, a in enumerate(distinct, start=1)} if len(distinct) > 1 else {}
+    return _HTML_PAGE.format(
+        id=paper.arxiv_id,
+        v=paper.version,
+        n=len(paper.authors) + 1,
+        title=html_escape(paper.title),
+        abstract=html_escape(paper.abstract),
+        generated=(day - dt.timedelta(days=2)).strftime("%a %b %d %H:%M:%S %Y"),
+        authors="".join(
+            _html_author(number, name, affiliations, marks)
+            for number, (name, affiliations) in enumerate(paper.authors, start=1)
+        ),
+    )
+
+
 def day_write(folder: Path, day: dt.date, papers: list[FakePaper]) -> Path:
-    """Write `folder/<day>/rss/<category>.xml` for every category and `api/query.xml`."""
+    """Write `folder/<day>/rss/<category>.xml` for every category, `api/query.xml`, and
+    `html/<id>v<n>.html` for each paper whose affiliations are on its HTML page."""
+    unknown = {p.affiliations_in for p in papers} - {"api", "html"}
+    if unknown:
+        raise ValueError(f"affiliations_in must be 'api' or 'html', not {sorted(unknown)}")
     root = folder / day.isoformat()
     (root / "rss").mkdir(parents=True, exist_ok=True)
     (root / "api").mkdir(parents=True, exist_ok=True)
@@ -134,11 +235,15 @@ def day_write(folder: Path, day: dt.date, papers: list[FakePaper]) -> Path:
             )
             if value
         )
+        in_api = paper.affiliations_in == "api"  # else only on the HTML page
         authors = "".join(
             "    <author>\n      <name>"
             + escape(name)
             + "</name>\n"
-            + "".join(f"      <arxiv:affiliation>{escape(a)}</arxiv:affiliation>\n" for a in affs)
+            + "".join(
+                f"      <arxiv:affiliation>{escape(a)}</arxiv:affiliation>\n"
+                for a in (affs if in_api else [])
+            )
             + "    </author>\n"
             for name, affs in paper.authors
         )
@@ -163,4 +268,10 @@ def day_write(folder: Path, day: dt.date, papers: list[FakePaper]) -> Path:
         _API_HEAD.format(updated=updated, total=len(papers)) + "".join(entries) + "</feed>\n",
         encoding="utf-8",
     )
+    on_pages = [paper for paper in papers if paper.affiliations_in == "html"]
+    if on_pages:
+        (root / "html").mkdir(exist_ok=True)
+    for paper in on_pages:
+        page = root / "html" / f"{paper.arxiv_id}v{paper.version}.html"
+        page.write_text(html_page(paper, day), encoding="utf-8")
     return root
