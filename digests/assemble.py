@@ -226,7 +226,9 @@ def picks_ranked(
     topics = list(Topic.objects.all()) if topics is None else topics
     parents = topic_parents()
     rows = profile_rows(subscribers, day=issue_date)
-    index = PaperIndex(paper_rows(papers), rows, frequencies=document_frequencies(issue_date))
+    index = PaperIndex.reusing(
+        paper_rows(papers), rows, frequencies=document_frequencies(issue_date)
+    )
     by_id = {s.pk: s for s in subscribers}
     libraries = library_arxiv_ids(by_id)  # the papers of their libraries: never sent back
     rows_by_id: dict[int, ProfileRow] = {r.id: r for r in rows}

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from digests.scoring.bm25 import bm25_queries
-from digests.scoring.matching import author_keys_followed, author_keys_written, phrase_variants
+from digests.scoring.matching import author_keys_followed, author_keys_written
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.scores import Shares
@@ -80,16 +80,9 @@ def _matched_authors(paper: PaperRow, profile: ProfileRow) -> list[str]:
 
 
 def _matched_keywords(index: PaperIndex, position: int, profile: ProfileRow) -> list[str]:
-    found = []
-    for keyword in profile.keywords:
-        for variant in phrase_variants(keyword):
-            column = index.phrase_ids.get(variant)
-            if column is None:
-                continue
-            if index.in_title[position, column] or index.in_abstract[position, column]:
-                found.append(keyword)
-                break
-    return found
+    """The reader's keywords (any of their variants) found in the paper's title or abstract."""
+    present = index.phrases_in(position)
+    return [k for k in profile.keywords if not present.isdisjoint(index.columns_of_keyword[k])]
 
 
 def _matched_institutions(index: PaperIndex, position: int, profile: ProfileRow) -> list[str]:

@@ -168,7 +168,7 @@ def profile_relevance(*, subscriber: Subscriber, papers: list[Paper]) -> dict[in
     ordered = sorted(papers, key=lambda paper: paper.pk)
     day = latest_issue_date(source="papers") or dt.date.today()
     rows = profile_rows([subscriber], day=day)
-    index = PaperIndex(paper_rows(ordered), rows, frequencies=document_frequencies(day))
+    index = PaperIndex.reusing(paper_rows(ordered), rows, frequencies=document_frequencies(day))
     relevance = np.zeros(len(ordered), dtype=int)
     for chunk in scores_compute(
         index.papers, rows, parents=topic_parents(), index=index, workers=1

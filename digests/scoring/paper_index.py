@@ -5,8 +5,10 @@ categories and topic hits as sparse papers × vocabulary matrices, the papers' B
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from functools import lru_cache
 from itertools import chain
 
@@ -88,37 +90,64 @@ class PaperIndex:
         """`frequencies`: document frequencies of the last weeks' papers (`inputs`); when
         missing or short, the day's own papers are counted in. `semantic`: the in-process
         model (`semantic.SEMANTIC_MODELS`; default the SEMANTIC_MODEL setting)."""
-        self.papers = papers
-        n = len(papers)
-        # The model tokenises without the interpreter lock: the papers, then the readers' texts
-        # (`profile_matrices` finds them embedded), while the rest is indexed here.
         self.semantic_model = semantic or configured_model()
-        embedding = None
-        if self.semantic_model != "none":
-            embedding = semantic_prefetch(
-                [paper_text(p.title, p.abstract) for p in papers], self.semantic_model
-            )
-            semantic_prefetch(_reader_texts(profiles), self.semantic_model)
-        keywords = set(chain.from_iterable(p.keywords for p in profiles))
-        keywords.update(chain.from_iterable(p.exclude_keywords for p in profiles))
-        variants = {k: keyword_columns(k) for k in keywords}
-        phrases: set[str] = set().union(*variants.values())
-        self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
-        lengths: dict[str, set[int]] = defaultdict(set)
-        for phrase in phrases:
-            words = phrase.split()
-            lengths[words[0]].add(min(len(words), MAX_PHRASE))
-        starts = {word: tuple(sorted(ns)) for word, ns in lengths.items()}
+        self._papers_indexed(papers, frequencies, self._prefetch(papers, profiles))
+        self._readers_indexed(profiles)
+
+    @classmethod
+    def reusing(
+        cls,
+        papers: list[PaperRow],
+        profiles: list[ProfileRow],
+        *,
+        frequencies: DocumentFrequencies | None = None,
+        semantic: str | None = None,
+    ) -> PaperIndex:
+        """`PaperIndex(...)`, its papers' part (stems, BM25, authors, categories, topics,
+        embeddings) reused from an earlier call with the same papers in this process: a worker
+        sending a day chunk after chunk indexes the day's papers once, only the readers'
+        keywords for each chunk."""
+        model = semantic or configured_model()
+        key = (model, _fingerprint(papers))
+        cached = _REUSED.get(key)
+        if cached is None or cached.frequencies_given is not frequencies:
+            cached = cls.__new__(cls)
+            cached.semantic_model = model
+            cached._papers_indexed(papers, frequencies, cached._prefetch(papers, profiles))
+            if len(_REUSED) >= REUSED_KEPT:
+                _REUSED.pop(next(iter(_REUSED)))
+            _REUSED[key] = cached
+        elif model != "none":
+            semantic_prefetch(_reader_texts(profiles), model)
+        index = copy.copy(cached)
+        index._readers_indexed(profiles)
+        return index
+
+    def _prefetch(
+        self, papers: list[PaperRow], profiles: list[ProfileRow]
+    ) -> Future[np.ndarray | None] | None:
+        """The model tokenises without the interpreter lock: the papers, then the readers'
+        texts (`profile_matrices` finds them embedded), while the rest is indexed here."""
+        if self.semantic_model == "none":
+            return None
+        embedding = semantic_prefetch(
+            [paper_text(p.title, p.abstract) for p in papers], self.semantic_model
+        )
+        semantic_prefetch(_reader_texts(profiles), self.semantic_model)
+        return embedding
+
+    def _papers_indexed(
+        self,
+        papers: list[PaperRow],
+        frequencies: DocumentFrequencies | None,
+        embedding: Future[np.ndarray | None] | None,
+    ) -> None:
+        """What depends on the papers alone."""
+        self.papers = papers
+        self.frequencies_given = frequencies
+        n = len(papers)
         self.title_words = [stems(p.title) for p in papers]
-        abstract_words = [stems(p.abstract) for p in papers]
-        title_rows, abstract_rows = [], []
-        for index in range(n):
-            for column in _phrases(self.title_words[index], starts, self.phrase_ids):
-                title_rows.append((index, column))
-            for column in _phrases(abstract_words[index], starts, self.phrase_ids):
-                abstract_rows.append((index, column))
-        self.in_title = _binary(title_rows, n, len(self.phrase_ids))
-        self.in_abstract = _binary(abstract_rows, n, len(self.phrase_ids))
+        self.abstract_words = [stems(p.abstract) for p in papers]
 
         self.author_ids: dict[str, int] = {}
         author_rows = []
@@ -158,8 +187,7 @@ class PaperIndex:
         self.hits = _weighted(topic_rows, n, len(self.topic_ids))
 
         titles = term_counts_of_stems(self.title_words)
-        abstracts = term_counts_of_stems(abstract_words)
-        del abstract_words
+        abstracts = term_counts_of_stems(self.abstract_words)
         if frequencies is None or frequencies.n < MIN_HISTORY:
             own = DocumentFrequencies.of_counts(titles, abstracts)
             frequencies = own if frequencies is None else frequencies.plus(own)
@@ -172,23 +200,59 @@ class PaperIndex:
         self.primary_t = self.primary.T.tocsr()
         self.cross_t = self.cross.T.tocsr()
         self.hits_t = self.hits.T.tocsr()
-        self.in_title_t = self.in_title.T.tocsr()
-        self.in_abstract_t = self.in_abstract.T.tocsr()
         self.by_author_t = self.by_author.T.tocsr()
         self.is_replacement = np.array(
             [p.announce_type.startswith("replace") for p in papers], dtype=bool
         )
         # What the readers' values are in the vocabularies above, each value looked up once.
-        self.columns_of_keyword = Columns(keyword_columns, self.phrase_ids)
-        ids = self.phrase_ids
-        self.columns_of_keyword.update(
-            (k, tuple(sorted(ids[v] for v in found))) for k, found in variants.items()
-        )
         self.columns_of_author = Columns(_followed_keys, self.author_ids)
         self.columns_of_category = Columns(lambda category: (category,), self.category_ids)
         # Readers' texts as normalised BM25 queries (`profile_matrices`), each computed once a
         # day: seed and feedback papers recur across readers and chunks.
         self.query_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+
+    def _readers_indexed(self, profiles: list[ProfileRow]) -> None:
+        """The readers' keyword phrases (and excluded ones) found in each paper."""
+        keywords = set(chain.from_iterable(p.keywords for p in profiles))
+        keywords.update(chain.from_iterable(p.exclude_keywords for p in profiles))
+        variants = {k: keyword_columns(k) for k in keywords}
+        phrases: set[str] = set().union(*variants.values())
+        self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for phrase in phrases:
+            words = phrase.split()
+            lengths[words[0]].add(min(len(words), MAX_PHRASE))
+        starts = {word: tuple(sorted(ns)) for word, ns in lengths.items()}
+        title_rows, abstract_rows = [], []
+        for index, (title, abstract) in enumerate(
+            zip(self.title_words, self.abstract_words, strict=True)
+        ):
+            for column in _phrases(title, starts, self.phrase_ids):
+                title_rows.append((index, column))
+            for column in _phrases(abstract, starts, self.phrase_ids):
+                abstract_rows.append((index, column))
+        n = len(self.papers)
+        self.in_title = _binary(title_rows, n, len(self.phrase_ids))
+        self.in_abstract = _binary(abstract_rows, n, len(self.phrase_ids))
+        self.in_title_t = self.in_title.T.tocsr()
+        self.in_abstract_t = self.in_abstract.T.tocsr()
+        self.columns_of_keyword = Columns(keyword_columns, self.phrase_ids)
+        ids = self.phrase_ids
+        self.columns_of_keyword.update(
+            (k, tuple(sorted(ids[v] for v in found))) for k, found in variants.items()
+        )
+        self._phrases_in: dict[int, frozenset[int]] = {}
+
+    def phrases_in(self, paper: int) -> frozenset[int]:
+        """The keyword phrases (columns) found in a paper's title or abstract, read once."""
+        found = self._phrases_in.get(paper)
+        if found is None:
+            title, abstract = self.in_title, self.in_abstract
+            found = self._phrases_in[paper] = frozenset(
+                title.indices[title.indptr[paper] : title.indptr[paper + 1]].tolist()
+                + abstract.indices[abstract.indptr[paper] : abstract.indptr[paper + 1]].tolist()
+            )
+        return found
 
     def institution_papers(self, institution: str) -> set[int]:
         """Papers with one affiliation holding every distinctive word of `institution`."""
@@ -203,6 +267,22 @@ class PaperIndex:
             return set()
         candidates = set.intersection(*(self.affiliation_postings.get(t, set()) for t in wanted))
         return {i for i in candidates if any(wanted <= a for a in self.affiliations[i])}
+
+
+REUSED_KEPT = 2  # papers' parts kept by `PaperIndex.reusing`: a day's, a week's
+_REUSED: dict[tuple, PaperIndex] = {}
+
+
+def _fingerprint(papers: list[PaperRow]) -> tuple:
+    """Everything of the papers the index reads: equal fingerprints, equal papers' parts."""
+    return tuple(
+        (
+            p.id, p.title, p.abstract, tuple(p.authors), tuple(p.affiliations),
+            tuple(p.categories), p.announce_type, tuple(sorted(p.topic_hits.items())),
+            None if p.embedding is None else p.embedding.tobytes(),
+        )
+        for p in papers
+    )  # fmt: skip
 
 
 def _reader_texts(profiles: list[ProfileRow]) -> list[str]:

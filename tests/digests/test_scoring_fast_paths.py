@@ -224,3 +224,32 @@ def test_picks_from_the_chunks_top_papers_are_the_picks_from_a_full_sort():
             topic_names={},
         )
         assert digest_pick(**common, ranked=chunk.top[position]) == digest_pick(**common)
+
+
+def test_an_index_reusing_the_papers_part_scores_and_explains_as_a_fresh_one():
+    """A worker indexes the day's papers once (`PaperIndex.reusing`) and only each chunk's
+    keywords afresh: every chunk's relevance, and the keywords named as reasons, are a fresh
+    index's; a paper that changed is indexed again."""
+    from digests.ranking import _matched_keywords
+
+    corpus = Corpus(11)
+    papers = corpus.papers(200)
+    profiles = corpus.profiles(40, corpus.texts(10))
+    first, second = profiles[:20], profiles[20:]
+    reused = [PaperIndex.reusing(papers, chunk, semantic="none") for chunk in (first, second)]
+    assert reused[0].bm25_t is reused[1].bm25_t  # the papers' part, indexed once
+    assert reused[0].phrase_ids != reused[1].phrase_ids  # each chunk's own keywords
+    for index, chunk in zip(reused, (first, second), strict=True):
+        fresh = PaperIndex(papers, chunk, semantic="none")
+        (ours,) = scores_compute(papers, chunk, parents=corpus.parents, index=index)
+        (theirs,) = scores_compute(papers, chunk, parents=corpus.parents, index=fresh)
+        assert (ours.relevance == theirs.relevance).all()
+        assert (ours.relevance >= 60).any()
+        named = [_matched_keywords(index, p, x) for x in chunk for p in range(len(papers))]
+        assert named == [_matched_keywords(fresh, p, x) for x in chunk for p in range(len(papers))]
+        assert any(named)
+
+    edited = [*papers[:-1], PaperRow(**{**vars(papers[-1]), "title": "A new title"})]
+    again = PaperIndex.reusing(edited, first, semantic="none")
+    assert again.bm25_t is not reused[0].bm25_t
+    assert again.title_words[-1] != reused[0].title_words[-1]
