@@ -3,6 +3,13 @@
 arXiv's HTML rendering (LaTeXML) marks each author as `ltx_creator ltx_role_author`, the name
 as `ltx_personname`, and affiliations as `ltx_role_affiliation` / `ltx_affiliation` inside it.
 Only what the page marks is taken: a paper with none found shows none, never a guess.
+
+What LaTeXML puts inside a name or an affiliation that is not part of it is dropped whole, at
+any depth: footnotes and `\\thanks` notes (`ltx_note`, with their `ltx_note_mark`,
+`ltx_note_outer` > `ltx_note_content` > `ltx_note_type` parts), superscript marks
+(`\\textsuperscript{1}` as `sup.ltx_sup`; `$^{1}$` as a `math` whose alttext is `{}^{1}`), and
+the label newer pages print before a contact (`ltx_contact_name`, "Affiliation: ", hidden by
+arXiv's style sheet). Everything else inside them (italics, `&amp;`) is kept.
 """
 
 from __future__ import annotations
@@ -25,6 +32,28 @@ __all__ = ["affiliations_fill", "affiliations_needed", "affiliations_parse"]
 log = logging.getLogger(__name__)
 
 _AFFILIATION_CLASSES = {"ltx_role_affiliation", "ltx_affiliation", "ltx_author_affiliation"}
+_MARK_CLASSES = {
+    "ltx_note",
+    "ltx_note_mark",
+    "ltx_note_outer",
+    "ltx_note_content",
+    "ltx_note_type",
+    "ltx_sup",
+    "ltx_contact_name",
+}
+_VOID_TAGS = {"br", "img", "meta", "link", "input", "hr"}
+
+
+def _is_mark(tag: str, classes: set[str], attrs: list[tuple[str, str | None]]) -> bool:
+    """Whether the element is a note, a mark or a label rather than a name's or an
+    affiliation's own text: a footnote or thanks note, a superscript, or maths that is only a
+    superscript on nothing (LaTeXML writes `$^{1}$`'s alttext as `{}^{1}`)."""
+    if tag == "sup" or classes & _MARK_CLASSES:
+        return True
+    if tag == "math":
+        alttext = (dict(attrs).get("alttext") or "").replace(" ", "")
+        return alttext.startswith(("{}^", "^"))
+    return False
 
 
 class _AuthorBlockParser(HTMLParser):
@@ -37,12 +66,13 @@ class _AuthorBlockParser(HTMLParser):
         self._author_depth: int | None = None
         self._name_depth: int | None = None
         self._affiliation_depth: int | None = None
+        self._mark_depth: int | None = None  # inside a note or mark: its text is skipped
         self._name: list[str] = []
         self._affiliation: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in {"br", "img", "meta", "link", "input", "hr"}:
-            if tag == "br" and self._name_depth is not None:
+        if tag in _VOID_TAGS:
+            if tag == "br" and self._name_depth is not None and self._mark_depth is None:
                 self._name.append("\n")
             return
         classes = set((dict(attrs).get("class") or "").split())
@@ -51,17 +81,22 @@ class _AuthorBlockParser(HTMLParser):
         if "ltx_creator" in classes and "ltx_role_author" in classes:
             self._author_depth = depth
             self.authors.append(("", []))
-        elif self._author_depth is not None:
-            if "ltx_personname" in classes and self._name_depth is None:
+        elif self._author_depth is not None and self._mark_depth is None:
+            capturing = self._name_depth is not None or self._affiliation_depth is not None
+            if capturing and _is_mark(tag, classes, attrs):
+                self._mark_depth = depth
+            elif "ltx_personname" in classes and self._name_depth is None:
                 self._name_depth, self._name = depth, []
             elif classes & _AFFILIATION_CLASSES and self._affiliation_depth is None:
                 self._affiliation_depth, self._affiliation = depth, []
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in {"br", "img", "meta", "link", "input", "hr"} or not self._stack:
+        if tag in _VOID_TAGS or not self._stack:
             return
         depth = len(self._stack)
-        if depth == self._affiliation_depth:
+        if depth == self._mark_depth:
+            self._mark_depth = None
+        elif depth == self._affiliation_depth:
             text = clean_text("".join(self._affiliation))
             if text and self.authors:
                 self.authors[-1][1].append(text)
@@ -77,9 +112,11 @@ class _AuthorBlockParser(HTMLParser):
         self._stack.pop()
 
     def handle_data(self, data: str) -> None:
+        if self._mark_depth is not None:
+            return
         if self._affiliation_depth is not None:
             self._affiliation.append(data)
-        elif self._name_depth is not None and not self._stack[-1] & {"ltx_sup", "ltx_note"}:
+        elif self._name_depth is not None:
             self._name.append(data)
 
 
