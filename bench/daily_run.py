@@ -591,10 +591,13 @@ def environment(
     workdir: Path, args: argparse.Namespace, database_url: str, arxiv: ReplayServer
 ) -> dict[str, str]:
     """The variables this process and the workers share (the workers get the stubs' too):
-    arXiv is the replay server, which counts what the send path asks it (nothing, expected)."""
+    arXiv is the replay server, which counts what the send path asks it (nothing, expected).
+    As deployed (README): one Redis, the broker's, is also the cache every process shares."""
+    redis = redis_flush(args.broker_db)
     return {
         "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": redis_flush(args.broker_db),
+        "CELERY_BROKER_URL": redis,
+        "CACHE_URL": redis,
         "DATA_DIR": str(workdir / "data"),
         "SEND_CHUNK_SIZE": str(args.chunk_size),
         "ARXIV_RSS_URL": arxiv.rss_url,

@@ -14,6 +14,7 @@ from digests.arxiv.seeds import seeds_missing_fetch
 from digests.authors import author_index_refresh
 from digests.biorxiv.subjects import server_of
 from digests.brief import BriefReport, briefs_write
+from digests.delivery import cards_warm
 from digests.enrich import (
     EnrichReport,
     enrich_languages,
@@ -161,10 +162,13 @@ def day_enrich(
             papers=papers, languages=languages, day=date, progress=progress, reach=reach
         )
         changes_enrich(papers, day=date)  # what a new version changed, for readers of the old
+        # the day's cards compiled once for every worker (with a cache they share)
+        warmed = cards_warm(day=date, papers=papers, languages=languages)
         _timer_note(
             timer, enriched, "papers", "enriched", "cached", "failed", "skipped", "unreached",
             "calls", "tokens_in", "tokens_out",
         )  # fmt: skip
+        timer.run.counts["cards"] = warmed
     with step_recorded(step=PipelineStep.BRIEFS, day=date) as timer:
         briefs = briefs_write(date=date, languages=languages)
         _timer_note(timer, briefs, "written", "cached", "failed", "calls")

@@ -28,13 +28,15 @@ from django.urls import reverse
 from django.utils import timezone
 
 from digests.mail.compose import Composer
-from digests.models import Delivery, Digest
+from digests.mail.views import papers_shown
+from digests.models import Delivery, Digest, Paper
 from digests.render import RenderedEmail
 from newsletter.logs import log_context
 from subscribers.tokens import unsubscribe_token
 
 __all__ = [
     "SendOutcome",
+    "cards_warm",
     "deliveries_stuck",
     "delivery_send",
     "emails_render",
@@ -126,6 +128,17 @@ def _mail_settings() -> str:
 def emails_render(digests: list[Digest]) -> dict[int, RenderedEmail]:
     """The e-mails of a chunk's digests, by id (see `digests.mail.compose`)."""
     return _COMPOSER.render_chunk(digests)
+
+
+def cards_warm(*, day: dt.date, papers: list[Paper], languages: list[str]) -> int:
+    """Compile the day's cards for each language readers read in, into the cards every process
+    shares (CACHE_URL), before sending: the workers then read them instead of each compiling
+    them. Nothing to share with a per-process cache: 0."""
+    if not _COMPOSER.cards.shared.enabled or not papers:
+        return 0
+    return sum(
+        _COMPOSER.warm(day, language, papers_shown(papers, language)) for language in languages
+    )
 
 
 def message_build(digest: Digest, rendered: RenderedEmail | None = None) -> EmailMultiAlternatives:

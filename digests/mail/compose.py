@@ -4,7 +4,7 @@ The reference renders each reader's cards with Django, the whole document to MJM
 it with `mjml2html`, up to seven times while fitting Gmail's clip, then wraps its lines. Here,
 with the same templates:
 
-- a paper's card is rendered and compiled once per language, excerpt length and day (`_cards`),
+- a paper's card is rendered and compiled once per language, excerpt length and day (`cards`),
   with unguessable markers where a reader's own values go (rank, relevance, reasons, the
   tokens of the signed "more / less like this / save" links), and kept with its lines already
   wrapped (`lines.LinePlan`); likewise its block of the text part;
@@ -22,30 +22,27 @@ the tests compare this path with the reference (en/zh, with and without LLM, cut
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.template.loader import get_template, render_to_string
+from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, normalize_newlines
 from mjml import mjml2html
 
+from digests.mail.cards import Cards
 from digests.mail.lines import Atom, LinePlan, atom_value, atoms_joined
 from digests.mail.links import ChunkSigners
 from digests.mail.marks import (
-    CARD_SLOTS,
     CARDS_RAW,
     ITEM,
     LAYOUT_SLOTS,
-    R1,
-    R2,
     SIGNALS,
     M,
-    marker,
-    placeholder_view,
     size,
 )
 from digests.mail.pieces import (
@@ -53,11 +50,9 @@ from digests.mail.pieces import (
     Layout,
     Masked,
     Plan,
-    TextCard,
-    TextTemplates,
-    reasons_joined,
 )
 from digests.mail.views import (
+    PaperShown,
     ReaderItem,
     digests_with_updates,
     reader_items_bulk,
@@ -65,7 +60,6 @@ from digests.mail.views import (
 from digests.mail_html import html_wire_bytes
 from digests.models import Digest
 from digests.render import (
-    EXCERPTS,
     HTML_BUDGET,
     RenderedEmail,
     email_context,
@@ -74,6 +68,8 @@ from digests.render import (
     update_views,
 )
 from digests.text import latex_formatting_removed
+from newsletter.i18n import language_for_translation
+from subscribers.models import Subscriber
 
 __all__ = ["Composer"]
 
@@ -97,13 +93,16 @@ class Composer:
     a day's cards are compiled once whatever the number of chunks)."""
 
     def __init__(self) -> None:
-        self.cards: dict[tuple, HtmlCard] = {}
-        self.text_items: dict[tuple, TextCard] = {}
+        self.cards = Cards()
         self.layouts: dict[tuple, Layout] = {}
         self.text_layouts: dict[tuple, Plan] = {}
         self.reasons: dict[tuple, str] = {}  # (reasons, separator) → escaped and joined
-        self._templates: TextTemplates | None = None
-        self.compiled = 0  # mjml2html calls made
+        self.layouts_compiled = 0
+
+    @property
+    def compiled(self) -> int:
+        """mjml2html calls made."""
+        return self.layouts_compiled + self.cards.compiled
 
     # ------------------------------------------------------------------ layouts
 
@@ -148,7 +147,7 @@ class Composer:
             }
             mjml = render_to_string("email/digest.mjml", masked)
             html = mjml2html(mjml, disable_comments=True)
-            self.compiled += 1
+            self.layouts_compiled += 1
             html = html.replace(M["brief"], M["preview"], 1)  # the head's preview comes first
             layout = Layout(html=LinePlan(html, LAYOUT_SLOTS), mjml=mjml)
             self.layouts[key] = layout
@@ -160,61 +159,10 @@ class Composer:
         if plan is None:
             if len(self.text_layouts) > _CACHE_LIMIT:
                 self.text_layouts.clear()
-            text = self._text_templates().document.render(self._masked(context))
+            text = self.cards.templates().document.render(self._masked(context))
             plan = Plan(text, {**LAYOUT_SLOTS, ITEM: "item"})
             self.text_layouts[key] = plan
         return plan
-
-    def _text_templates(self) -> TextTemplates:
-        if self._templates is None:
-            self._templates = TextTemplates(ITEM)
-        return self._templates
-
-    # ------------------------------------------------------------------ cards
-
-    def _cards(self, layout: Layout, items: Sequence[ReaderItem], level: int) -> list[HtmlCard]:
-        """The compiled card of each item at excerpt `level`, compiling the missing ones in
-        one `mjml2html` call inside the layout's head."""
-        language = translation.get_language()
-        keys = [(level, bool(i.reasons), language, i.paper.key) for i in items]
-        missing = {k: i for k, i in zip(keys, items, strict=True) if k not in self.cards}
-        if missing:  # a few at a time: mjml2html takes longer a card on long documents
-            if len(self.cards) > _CACHE_LIMIT:
-                self.cards.clear()
-            template = get_template("email/digest_item.mjml")
-            excerpt = EXCERPTS[level]
-            sources = [
-                f"<mj-raw>{marker(f's{n}')}</mj-raw>"
-                + template.render(
-                    {"view": placeholder_view(i.paper, bool(i.reasons)), "excerpt": excerpt}
-                )
-                + f"<mj-raw>{marker(f'e{n}')}</mj-raw>"
-                for n, i in enumerate(missing.values())
-            ]
-            html = mjml2html(
-                layout.mjml.replace(CARDS_RAW, "".join(sources)), disable_comments=True
-            )
-            self.compiled += 1
-            for n, key in enumerate(missing):
-                start = html.index(marker(f"s{n}")) + len(marker(f"s{n}"))
-                text, separator = reasons_joined(
-                    html[start : html.index(marker(f"e{n}"))], R1, R2, marker("reasons")
-                )
-                self.cards[key] = HtmlCard(LinePlan(text, CARD_SLOTS), separator)
-        return [self.cards[k] for k in keys]
-
-    def _text_card(self, context: dict[str, Any], item: ReaderItem) -> TextCard:
-        key = (bool(item.reasons), translation.get_language(), item.paper.key)
-        card = self.text_items.get(key)
-        if card is None:
-            if len(self.text_items) > _CACHE_LIMIT:
-                self.text_items.clear()
-            view = placeholder_view(item.paper, bool(item.reasons))
-            text = self._text_templates().item.render({**context, "view": view})
-            joined, separator = reasons_joined(text, R1, R2, marker("reasons"))
-            card = TextCard(Plan(joined, CARD_SLOTS), separator)
-            self.text_items[key] = card
-        return card
 
     # ------------------------------------------------------------------ one e-mail
 
@@ -301,7 +249,7 @@ class Composer:
         for i in range(1, len(out), 2):
             if out[i] == "item":
                 item = next(blocks)
-                card = self._text_card(context, item)
+                card = self.cards.text_card(context, item)
                 out[i] = card.plan.fill(
                     {
                         "rank": f"{item.rank:02d}",
@@ -321,7 +269,7 @@ class Composer:
         values = email.values
         plan = layout.html
         least = plan.size + sum(values[s][1] for s in plan.slots if s != "cards")
-        compiled = self._cards(layout, [email.items[p] for p in kept], level)
+        compiled = self.cards.html_cards(layout, [email.items[p] for p in kept], level)
         least += sum(
             self._card_size(c, email.items[p]) for c, p in zip(compiled, kept, strict=True)
         )
@@ -329,7 +277,7 @@ class Composer:
             return least, None
         missing = [p for p in kept if (level, p) not in email.filled]
         if missing:
-            compiled = self._cards(layout, [email.items[p] for p in missing], level)
+            compiled = self.cards.html_cards(layout, [email.items[p] for p in missing], level)
             for card, p in zip(compiled, missing, strict=True):
                 email.filled[level, p] = self._card_atom(card, email.items[p], email.notes)
         return self._joined(email, layout, [email.filled[level, p] for p in kept])
@@ -380,11 +328,34 @@ class Composer:
         return html, low
 
     def render_chunk(self, digests: Sequence[Digest]) -> dict[int, RenderedEmail]:
-        """Each digest's e-mail by id: the items in bulk (`reader_items_bulk`), then `render`."""
+        """Each digest's e-mail by id: the items in bulk (`reader_items_bulk`), the cards this
+        process lacks read from the shared ones at once, then `render`."""
         items = reader_items_bulk(digests)
+        self.cards.prefetch(
+            (language_for_translation(d.subscriber.language), i)
+            for d in digests
+            for i in items.get(d.pk, [])
+        )
         updated = digests_with_updates(digests)
         signers = ChunkSigners.now()
         return {
             d.pk: self.render(d, items.get(d.pk, []), signers, None if d.pk in updated else [])
             for d in digests
         }
+
+    def warm(self, day: dt.date, language: str, papers: Sequence[PaperShown]) -> int:
+        """Compile these papers' long-excerpt cards (HTML and text) for readers of `language`,
+        as the day's digests will mostly show them, into the shared cards; return how many."""
+        reader = Subscriber(email="reader@example.org", language=language)
+        digest = Digest(subscriber=reader, issue_date=day, brief="")
+        tokens = {"digest": "warm", "unsubscribe": "warm", "manage": "warm"}
+        context = email_context(digest, [None] * 20, [], tokens=tokens, untranslated=0)  # type: ignore[list-item]
+        items = [
+            ReaderItem(rank, 0, "", ("-",), paper, ("",) * len(SIGNALS))
+            for rank, paper in enumerate(papers, start=1)
+        ]
+        with translation.override(context["lang"]):
+            self.cards.html_cards(self._layout(context, len(context["items"])), items, 0)
+            for item in items:
+                self.cards.text_card(context, item)
+        return len(items)

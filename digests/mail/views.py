@@ -33,6 +33,8 @@ __all__ = [
     "digests_with_updates",
     "link_fields",
     "link_route",
+    "paper_shown",
+    "papers_shown",
     "reader_items_bulk",
 ]
 
@@ -70,6 +72,20 @@ class ReaderItem:
     reasons: tuple[str, ...]  # shown, in the reader's language
     paper: PaperShown
     tokens: tuple[str, ...]  # signed, in the order of `link_fields()`
+
+
+def paper_shown(paper: Paper, reading: Any, code: str) -> PaperShown:
+    """The paper as readers of language `code` are shown it, with its reading (`readings_for`)."""
+    seen = shown_paper(paper, reading, english_abstract=False)
+    url = settings.SITE_URL + reverse("public:paper", args=[paper.arxiv_id]) + f"?lang={code}"
+    return PaperShown(seen, url, _shown_key(seen, url))
+
+
+def papers_shown(papers: Sequence[Paper], language: str) -> list[PaperShown]:
+    """The papers as readers of `language` are shown them (what their cards are made of)."""
+    readings = readings_for(papers, language)
+    code = language_for_translation(language)
+    return [paper_shown(p, readings[p.pk], code) for p in papers]
 
 
 def _shown_key(shown: ShownPaper, paper_url: str) -> tuple:
@@ -126,13 +142,7 @@ def reader_items_bulk(digests: Sequence[Digest]) -> dict[int, list[ReaderItem]]:
                 for _d, pid, rank, relevance, reason, topic_id in rows[digest.pk]:
                     paper = shown.get(pid)
                     if paper is None:
-                        seen = shown_paper(held[pid], readings[pid], english_abstract=False)
-                        url = (
-                            settings.SITE_URL
-                            + reverse("public:paper", args=[held[pid].arxiv_id])
-                            + f"?lang={code}"
-                        )
-                        paper = shown[pid] = PaperShown(seen, url, _shown_key(seen, url))
+                        paper = shown[pid] = paper_shown(held[pid], readings[pid], code)
                     key = (reason, topic_id, pid if topic_id else 0)
                     why = reasons.get(key)
                     if why is None:
