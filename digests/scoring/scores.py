@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
+from scipy.sparse import _sparsetools
 from threadpoolctl import threadpool_limits
 
 from digests.arxiv.taxonomy import ALIASES
@@ -233,14 +234,37 @@ def _coo_sum(parts: list[sparse.coo_matrix], shape: tuple[int, int]) -> sparse.c
     )
 
 
+def _add_into(out: np.ndarray, part: sparse.csr_matrix) -> None:
+    """out += part, in place, entry by entry in the part's order (no sparse sum, no copy).
+
+    Adding the parts one after another into zeros adds each cell's values in the same order,
+    from the same zero, as one sparse sum of them all would (`_coo_sum(...).toarray()`): the
+    same float32 sums, bit for bit. scipy's own `toarray(out=...)` zeroes `out` first, so the
+    adding kernel it calls is called here directly (a test checks that it adds)."""
+    if part.dtype != out.dtype:
+        part = part.astype(out.dtype)
+    if not out.flags.c_contiguous or part.shape != out.shape:
+        raise ValueError("out must be C-contiguous and of the part's shape")
+    _sparsetools.csr_todense(*out.shape, part.indptr, part.indices, part.data, out)
+
+
 def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
     """Relevance of a slice of readers: the sparse signals summed, then dense math."""
-    ids = m.ids[rows]
-    shape = (len(ids), len(index.papers))
+    evidence, parts = _chunk_evidence(index, m, rows)
+    return Scores(m.ids[rows], _relevance(evidence), parts)
+
+
+def _chunk_evidence(
+    index: PaperIndex, m: ProfileMatrices, rows: slice
+) -> tuple[np.ndarray, _Parts]:
+    """A slice of readers' evidence (readers × papers, float32), and its parts signal by signal."""
+    shape = (len(m.ids[rows]), len(index.papers))
     sparse_parts = [(signal, part.tocsr()) for signal, part in _sparse_parts(index, m, rows)]
     dense_parts = list(_dense_parts(index, m, rows))
-    # One sparse sum (duplicates add up) turned dense once.
-    evidence = _coo_sum([p.tocoo() for g, p in sparse_parts if g != Signal.PRIOR], shape).toarray()
+    evidence = np.zeros(shape, dtype=np.float32)
+    for signal, part in sparse_parts:
+        if signal != Signal.PRIOR:
+            _add_into(evidence, part)
     for _signal, active, part in dense_parts:
         evidence[active] += part
     prior_parts = [p.tocoo() for g, p in sparse_parts if g == Signal.PRIOR]
@@ -256,13 +280,17 @@ def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
     damping = _damping(index)
     if index.is_replacement.any():
         np.multiply(evidence, damping, out=evidence, where=~wants_updates[:, None])
+    return evidence, _Parts(sparse_parts, dense_parts, hit.tocsr(), wants_updates, damping)
+
+
+def _relevance(evidence: np.ndarray) -> np.ndarray:
+    """100 × (1 − e^(−evidence)), rounded, as uint8 (`evidence` is overwritten)."""
     np.maximum(evidence, 0, out=evidence)
     np.negative(evidence, out=evidence)
     np.expm1(evidence, out=evidence)
     evidence *= -100
     np.rint(evidence, out=evidence)
-    parts = _Parts(sparse_parts, dense_parts, hit.tocsr(), wants_updates, damping)
-    return Scores(ids, evidence.astype(np.uint8), parts)
+    return evidence.astype(np.uint8)
 
 
 def _row(matrix: sparse.csr_matrix, position: int) -> tuple[np.ndarray, np.ndarray]:

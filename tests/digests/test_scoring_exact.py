@@ -1,0 +1,106 @@
+"""The chunk arithmetic's fast paths give the same float32 sums, bit for bit, as the plain one.
+
+Relevance is rounded from float32 evidence: adding the same values in another order can move a
+cell across a .5 and change the relevance a reader sees. The reference below is the scorer's
+arithmetic written plainly (every sparse part summed at once as one COO matrix, then made
+dense); the scorer must give exactly its relevance, on a day where every signal scores.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+
+from bench.corpus import Corpus
+from digests.scoring import scores as scoring
+from digests.scoring.paper_index import PaperIndex
+from digests.scoring.profile_matrices import ProfileMatrices
+from digests.scoring.signals import PRIOR_ALONE, Signal
+
+
+def test_adding_a_part_into_an_array_adds_to_what_is_there():
+    """`_add_into` relies on scipy's CSR-to-dense kernel adding into its output."""
+    rng = np.random.default_rng(3)
+    part = sparse.random(40, 30, density=0.2, format="csr", dtype=np.float32, random_state=4)
+    out = rng.random((40, 30), dtype=np.float32)
+    expected = out + part.toarray()
+    scoring._add_into(out, part)
+    assert np.array_equal(out, expected)
+    assert part.nnz and not np.array_equal(out, part.toarray())
+
+
+def test_parts_added_one_by_one_sum_as_one_sparse_sum():
+    """Overlapping parts, values of very different sizes (so the order of adding shows): added
+    one after another into zeros, each cell is the COO sum's bit for bit."""
+    rng = np.random.default_rng(5)
+    shape = (60, 50)
+    parts = []
+    for seed in range(6):
+        part = sparse.random(*shape, density=0.3, format="csr", dtype=np.float32, random_state=seed)
+        part.data *= np.float32(10.0 ** rng.integers(-4, 4))
+        parts.append(part)
+    backwards = parts[1].copy()  # each row's entries in descending column order
+    for row in range(shape[0]):
+        start, end = backwards.indptr[row], backwards.indptr[row + 1]
+        backwards.indices[start:end] = backwards.indices[start:end][::-1].copy()
+        backwards.data[start:end] = backwards.data[start:end][::-1].copy()
+    backwards.has_sorted_indices = False
+    parts.append(backwards)
+    out = np.zeros(shape, dtype=np.float32)
+    for part in parts:
+        scoring._add_into(out, part)
+    reference = scoring._coo_sum([p.tocoo() for p in parts], shape).toarray()
+    assert np.array_equal(out.view(np.uint32), reference.view(np.uint32))
+    in_order = np.zeros(shape, dtype=np.float32)
+    for part in reversed(parts):
+        scoring._add_into(in_order, part)
+    assert not np.array_equal(in_order, out)  # the order of adding does show
+
+
+def _reference(index: PaperIndex, m: ProfileMatrices) -> np.ndarray:
+    """The scorer's evidence as first written: sparse parts as one COO sum made dense."""
+    parts = [
+        (signal, part.tocsr()) for signal, part in scoring._sparse_parts(index, m, slice(None))
+    ]
+    shape = (len(m.ids), len(index.papers))
+    evidence = scoring._coo_sum([p.tocoo() for g, p in parts if g != Signal.PRIOR], shape)
+    evidence = evidence.toarray()
+    for _signal, active, dense in scoring._dense_parts(index, m, slice(None)):
+        evidence[active] += dense
+    prior_parts = [p.tocoo() for g, p in parts if g == Signal.PRIOR]
+    if prior_parts:
+        prior = scoring._coo_sum(prior_parts, shape).tocsr().tocoo()
+        values = prior.data.astype(evidence.dtype)
+        alone = evidence[prior.row, prior.col] <= 0
+        values[alone] = np.minimum(values[alone], PRIOR_ALONE)
+        evidence[prior.row, prior.col] += values
+    excluded = (m.excluded @ index.in_title_t + m.excluded @ index.in_abstract_t).tocoo()
+    evidence[excluded.row, excluded.col] = 0
+    damped = np.where(index.is_replacement, scoring.REPLACEMENT_FACTOR, 1).astype(np.float32)
+    keep = m.wants_updates[:, None]
+    return np.where(keep, evidence, evidence * damped)
+
+
+def _reference_relevance(evidence: np.ndarray) -> np.ndarray:
+    return np.rint(-100 * np.expm1(-np.maximum(evidence, 0))).astype(np.uint8)
+
+
+def test_chunk_relevance_is_the_plain_arithmetic_bit_for_bit():
+    corpus = Corpus(23)
+    papers = corpus.papers(400)
+    profiles = corpus.profiles(600, corpus.texts(30))
+    for x in profiles[::7]:
+        x.inferred_categories = {"cs.LG": 0.7, "stat.ML": 0.9, "cs.CL": 0.4}
+    index = PaperIndex(papers, profiles, semantic="wordllama")
+    m = ProfileMatrices.build(index, profiles, corpus.parents)
+    signals = {g for g, _p in scoring._sparse_parts(index, m, slice(None))}
+    signals |= {g for g, _a, _d in scoring._dense_parts(index, m, slice(None))}
+    assert {Signal.PRIOR, Signal.TEXT, Signal.SEMANTIC, Signal.FEEDBACK_LESS} <= signals
+    evidence, _parts = scoring._chunk_evidence(index, m, slice(None))
+    reference = _reference(index, m)
+    assert evidence.dtype == reference.dtype == np.float32
+    assert np.array_equal(evidence.view(np.uint32), reference.view(np.uint32))
+    ours = scoring._chunk_scores(index, m, slice(None)).relevance
+    assert ours.dtype == np.uint8
+    assert np.array_equal(ours, _reference_relevance(reference))
+    assert (ours >= 60).any() and (ours == 0).any() and (ours > 0).sum() > ours.size // 20
