@@ -22,7 +22,7 @@ from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRe
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
@@ -64,20 +64,21 @@ class SendOutcome(enum.StrEnum):
 def _claim(digest: Digest) -> Delivery | None:
     """Take the digest's delivery for this worker; None if someone else has it or it is done.
 
-    Two statements whatever happens: the row is made if missing (INSERT … ON CONFLICT DO
-    NOTHING: a second sender's insert does nothing), then taken by a conditional UPDATE …
-    RETURNING, which only one sender's can match (the database serialises the two updates of
-    the row; the second finds it no longer queued)."""
-    Delivery.objects.bulk_create([Delivery(digest=digest)], ignore_conflicts=True)
+    Two statements in one transaction (one commit) whatever happens: the row is made if
+    missing (INSERT … ON CONFLICT DO NOTHING: a second sender's insert does nothing), then
+    taken by a conditional UPDATE … RETURNING, which only one sender's can match (the database
+    serialises the two updates of the row; the second finds it no longer queued)."""
     quote = connection.ops.quote_name
     now = connection.ops.adapt_datetimefield_value(timezone.now())
-    taken = Delivery.objects.raw(
-        f"UPDATE {quote(Delivery._meta.db_table)} SET {quote('status')} = %s, "  # noqa: S608
-        f"{quote('claimed_at')} = %s, {quote('attempts')} = {quote('attempts')} + 1 "
-        f"WHERE {quote('digest_id')} = %s AND {quote('status')} = %s RETURNING *",
-        [Delivery.Status.SENDING, now, digest.pk, Delivery.Status.QUEUED],
-    )
-    return next(iter(taken), None)
+    with transaction.atomic():
+        Delivery.objects.bulk_create([Delivery(digest=digest)], ignore_conflicts=True)
+        taken = Delivery.objects.raw(
+            f"UPDATE {quote(Delivery._meta.db_table)} SET {quote('status')} = %s, "  # noqa: S608
+            f"{quote('claimed_at')} = %s, {quote('attempts')} = {quote('attempts')} + 1 "
+            f"WHERE {quote('digest_id')} = %s AND {quote('status')} = %s RETURNING *",
+            [Delivery.Status.SENDING, now, digest.pk, Delivery.Status.QUEUED],
+        )
+        return next(iter(taken), None)
 
 
 def _unsubscribe_headers(digest: Digest) -> dict[str, str]:
@@ -247,8 +248,10 @@ def _send(digest: Digest, rendered: RenderedEmail | None) -> SendOutcome:
     if status is not None and status.status and status.status <= {"rejected", "invalid"}:
         _record(delivery, Delivery.Status.FAILED, f"ESP refused the recipient: {status.status}")
         return SendOutcome.FAILED
-    _record(delivery, Delivery.Status.SENT, message_id=(status.message_id or "") if status else "")
-    Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
+    with transaction.atomic():  # one commit
+        message_id = (status.message_id or "") if status else ""
+        _record(delivery, Delivery.Status.SENT, message_id=message_id)
+        Digest.objects.filter(pk=digest.pk).update(status=Digest.Status.SENT)
     log.info("sent digest %s", digest.pk)
     return SendOutcome.SENT
 
