@@ -50,30 +50,47 @@ def _binary_matrix(
     sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
     cells = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(sizes.sum()))
     cells += np.repeat(np.repeat(np.arange(n, dtype=np.int64) * width, counts), sizes)
-    rows, indices = np.divmod(np.unique(cells), width)  # sorted: row by row, columns ascending
+    rows, indices = np.divmod(_unique(cells), width)  # sorted: row by row, columns ascending
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     data = np.ones(len(indices), dtype=np.float32)
     return sparse.csr_matrix((data, indices, indptr), shape=(n, width))
 
 
+def _unique(values: np.ndarray) -> np.ndarray:
+    """`np.unique` of integers, sorted (a sort and a mask: numpy's own hashes, many times
+    slower on the few thousand values of a chunk)."""
+    values = np.sort(values)
+    keep = np.ones(len(values), dtype=bool)
+    np.not_equal(values[1:], values[:-1], out=keep[1:])
+    return values[keep]
+
+
 def _topic_columns(index: PaperIndex, parents: dict[str, str]) -> Columns:
-    """A followed topic → its columns and its sub-topics' (`expand_topics`, topic by topic)."""
-    return Columns(lambda slug: expand_topics([slug], parents), index.topic_ids)
+    """A followed topic → its columns and its sub-topics' (`expand_topics`, topic by topic),
+    kept with the index for these parents: every chunk follows the same few topics."""
+    cached = getattr(index, "_topic_columns", None)
+    if cached is None or cached[0] != parents:
+        frozen = dict(parents)
+        cached = (frozen, Columns(lambda slug: expand_topics([slug], frozen), index.topic_ids))
+        index._topic_columns = cached  # type: ignore[attr-defined]
+    return cached[1]
 
 
-def _weights_matrix(values: list[dict[str, float]], ids: dict[str, int]) -> sparse.csr_matrix:
-    """A weighted readers × vocabulary matrix (unknown values dropped; empty dict: zero row)."""
+def _weights_matrix(
+    n: int, values: Iterable[tuple[int, dict[str, float]]], ids: dict[str, int]
+) -> sparse.csr_matrix:
+    """A weighted readers × vocabulary matrix from (row, weights) of the rows that have any
+    (unknown values dropped; other rows zero)."""
     rows, columns, weights = [], [], []
-    for row, weighted in enumerate(values):
+    for row, weighted in values:
         for value, weight in weighted.items():
             if value in ids and weight > 0:
                 rows.append(row)
                 columns.append(ids[value])
                 weights.append(min(float(weight), 1.0))
     return sparse.csr_matrix(
-        (np.array(weights, dtype=np.float32), (rows, columns)),
-        shape=(len(values), max(len(ids), 1)),
+        (np.array(weights, dtype=np.float32), (rows, columns)), shape=(n, max(len(ids), 1))
     )
 
 
@@ -100,14 +117,15 @@ def _assignment(
     return assign, list(distinct)
 
 
-def _text_groups(profiles: list[ProfileRow], *, liked: bool) -> tuple[list[list[str]], np.ndarray]:
-    """Each reader's texts (seed papers, then the free text; then, if `liked`, the papers they
-    asked more of) and their weights: each seed its `seed_weights` (1 by default), the free
-    text as much as the seeds together, at least 1."""
-    written = [bool(x.interests.strip()) for x in profiles]
+Groups = tuple[list[list[str]], np.ndarray]  # each reader's texts, and the texts' weights
+
+
+def _text_groups(profiles: list[ProfileRow]) -> Groups:
+    """Each reader's texts (seed papers, then the free text) and their weights: each seed its
+    `seed_weights` (1 by default), the free text as much as the seeds together, at least 1."""
     groups = [
-        [*x.seed_texts, *([x.interests] if wrote else ()), *(x.more_texts if liked else ())]
-        for x, wrote in zip(profiles, written, strict=True)
+        [*x.seed_texts, x.interests] if x.interests.strip() else list(x.seed_texts)
+        for x in profiles
     ]
     n = len(groups)
     seeds = np.fromiter((len(x.seed_texts) for x in profiles), dtype=np.int64, count=n)
@@ -118,9 +136,24 @@ def _text_groups(profiles: list[ProfileRow], *, liked: bool) -> tuple[list[list[
     for row in (i for i, x in enumerate(profiles) if x.seed_weights):  # library seeds
         weights[starts[row] : starts[row] + seeds[row]] = profiles[row].seed_weights
         seed_total[row] = sum(profiles[row].seed_weights)
-    wrote = np.flatnonzero(written)
+    wrote = np.flatnonzero(sizes > seeds)
     weights[starts[wrote] + seeds[wrote]] = np.maximum(seed_total[wrote], 1)
     return groups, weights
+
+
+def _with_liked(profiles: list[ProfileRow], texts: Groups) -> Groups:
+    """`_text_groups` and, after each reader's texts, the papers they asked more of (weight 1)."""
+    groups, weights = texts
+    liked = [row for row, x in enumerate(profiles) if x.more_texts]
+    if not liked:
+        return groups, weights
+    groups = list(groups)
+    for row in liked:
+        groups[row] = groups[row] + profiles[row].more_texts
+    sizes = np.fromiter(map(len, texts[0]), dtype=np.int64, count=len(groups))
+    ends = np.cumsum(sizes)
+    more = np.array([len(profiles[row].more_texts) for row in liked], dtype=np.int64)
+    return groups, np.insert(weights, np.repeat(ends[liked], more), 1.0)
 
 
 QUERY_ROWS = 50_000  # texts whose query rows an index keeps (a few hundred bytes each)
@@ -154,11 +187,11 @@ def _query_rows(texts: list[str], index: PaperIndex) -> sparse.csr_matrix:
     )
 
 
-def _queries(profiles: list[ProfileRow], index: PaperIndex) -> sparse.csr_matrix:
+def _queries(texts: Groups, index: PaperIndex) -> sparse.csr_matrix:
     """One BM25 query row per reader: the weighted mean of their texts' normalised queries."""
-    assign, distinct = _assignment(*_text_groups(profiles, liked=False))
+    assign, distinct = _assignment(*texts)
     if not distinct:
-        return sparse.csr_matrix((len(profiles), BM25_FEATURES), dtype=np.float32)
+        return sparse.csr_matrix((len(texts[0]), BM25_FEATURES), dtype=np.float32)
     return (assign @ _query_rows(distinct, index)).tocsr().astype(np.float32)
 
 
@@ -190,6 +223,36 @@ class TextSimilarity:
         return (np.maximum(similarity - TEXT_FLOOR, 0) * weight).astype(np.float32)
 
 
+def _institution_papers(index: PaperIndex) -> dict[str, np.ndarray]:
+    """A followed institution → its papers (`PaperIndex.institution_papers`) as an array, kept
+    with the index: readers follow the same institutions chunk after chunk."""
+    cached = getattr(index, "_institution_arrays", None)
+    if cached is None:
+        cached = index._institution_arrays = {}  # type: ignore[attr-defined]
+    return cached
+
+
+def _institutions(profiles: list[ProfileRow], index: PaperIndex) -> sparse.csr_matrix:
+    """Readers × papers: the institution weight for each followed institution on the paper
+    (two of a reader's institutions on one paper: twice)."""
+    known = _institution_papers(index)
+    names = [x.institutions for x in profiles]
+    papers = []
+    for name in chain.from_iterable(names):
+        found = known.get(name)
+        if found is None:
+            found = known[name] = np.fromiter(
+                sorted(index.institution_papers(name)), dtype=np.int64
+            )
+        papers.append(found)
+    counts = np.fromiter(map(len, names), dtype=np.int64, count=len(names))
+    sizes = np.fromiter(map(len, papers), dtype=np.int64, count=len(papers))
+    rows = np.repeat(np.repeat(np.arange(len(names), dtype=np.int64), counts), sizes)
+    columns = np.concatenate(papers) if papers else np.zeros(0, dtype=np.int64)
+    weights = np.full(len(rows), WEIGHTS["institution"], dtype=np.float32)
+    return sparse.csr_matrix((weights, (rows, columns)), shape=(len(names), len(index.papers)))
+
+
 def _prior(x: ProfileRow) -> dict[str, float]:
     """The inferred categories' weights, less for a reader who names categories of their own."""
     scale = PRIOR_WHEN_NAMED if x.categories else 1.0
@@ -208,11 +271,11 @@ def _profile_embeddings(profiles: list[ProfileRow], index: PaperIndex) -> np.nda
     return matrix
 
 
-def _semantic(profiles: list[ProfileRow], index: PaperIndex) -> np.ndarray | None:
+def _semantic(texts: Groups, index: PaperIndex) -> np.ndarray | None:
     """Each reader's texts (free text, seeds, liked papers) embedded, their weighted mean."""
     if index.semantic is None:
         return None
-    assign, distinct = _assignment(*_text_groups(profiles, liked=True))
+    assign, distinct = _assignment(*texts)
     vectors = semantic_embed(distinct, index.semantic_model) if distinct else None
     if vectors is None:
         return None
@@ -247,12 +310,7 @@ class ProfileMatrices:
         cls, index: PaperIndex, profiles: list[ProfileRow], parents: dict[str, str]
     ) -> ProfileMatrices:
         n = len(profiles)
-        institution_rows, institution_cols = [], []
-        for row, x in enumerate(profiles):
-            for name in x.institutions:
-                for paper in index.institution_papers(name):
-                    institution_rows.append(row)
-                    institution_cols.append(paper)
+        texts = _text_groups(profiles)
         return cls(
             ids=[x.id for x in profiles],
             topics=_binary_matrix(
@@ -274,19 +332,17 @@ class ProfileMatrices:
                 index.columns_of_category,
                 len(index.category_ids),
             ),
-            prior=_weights_matrix([_prior(x) for x in profiles], index.category_ids),
-            institutions=sparse.csr_matrix(
-                (
-                    np.full(len(institution_rows), WEIGHTS["institution"], dtype=np.float32),
-                    (institution_rows, institution_cols),
-                ),
-                shape=(n, len(index.papers)),
+            prior=_weights_matrix(
+                n,
+                ((row, _prior(x)) for row, x in enumerate(profiles) if x.inferred_categories),
+                index.category_ids,
             ),
-            text=_queries(profiles, index),
+            institutions=_institutions(profiles, index),
+            text=_queries(texts, index),
             more=TextSimilarity.build([x.more_texts for x in profiles], index),
             less=TextSimilarity.build([x.less_texts for x in profiles], index),
             wants_updates=np.fromiter((x.include_updates for x in profiles), dtype=bool, count=n),
             embeddings=_profile_embeddings(profiles, index),
-            semantic=_semantic(profiles, index),
+            semantic=_semantic(_with_liked(profiles, texts), index),
             learned=learned_scores(profiles, index),
         )

@@ -19,7 +19,7 @@ from digests.scoring.profile_matrices import ProfileMatrices, expand_topics
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.scores import scores_compute
 from digests.scoring.semantic import semantic_embed
-from digests.scoring.signals import PRIOR_WHEN_NAMED
+from digests.scoring.signals import PRIOR_WHEN_NAMED, WEIGHTS
 from digests.scoring.top import top_papers
 
 
@@ -82,6 +82,8 @@ def _readers() -> tuple[list[PaperRow], list[ProfileRow], dict[str, str]]:
     profiles[5].interests = texts[1]  # a free text that is also a seed paper
     profiles[6].interests = "   "  # blank: no free text
     profiles[7].more_texts, profiles[7].less_texts = [texts[2], texts[2]], [texts[3]]
+    followed = [x.institutions[0] for x in profiles if x.institutions]
+    profiles[8].institutions = [followed[0], followed[1], followed[0], "Nowhere Known"]
     for x in profiles[::9]:
         x.inferred_categories = {"cs.LG": 0.7, "stat.ML": 1.4, "xx.UNKNOWN": 0.5, "cs.CL": 0.0}
     return papers, profiles, corpus.parents
@@ -168,6 +170,15 @@ def test_readers_matrices_match_a_reader_by_reader_reference():
         assert vectors is not None
         mean = _weighted_mean(vectors, [w for _t, w in group])
         assert np.allclose(m.semantic[row], mean / np.linalg.norm(mean), atol=1e-6)
+
+    institutions = np.zeros((len(profiles), len(papers)), dtype=np.float32)
+    for row, x in enumerate(profiles):
+        for name in x.institutions:
+            for paper in index.institution_papers(name):
+                institutions[row, paper] += WEIGHTS["institution"]
+    assert (m.institutions.toarray() == institutions).all()
+    assert institutions[8].max() == 2 * np.float32(WEIGHTS["institution"])
+    assert (institutions > 0).sum() > 20
 
     prior = m.prior.toarray()
     column = index.category_ids
