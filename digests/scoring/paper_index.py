@@ -76,6 +76,15 @@ def _phrases(
     return found
 
 
+def _phrase_matrix(found: list[set[int]], m: int) -> sparse.csr_matrix:
+    """A binary papers × phrases matrix from each paper's set of phrase columns."""
+    n, m = len(found), max(m, 1)
+    counts = np.fromiter(map(len, found), dtype=np.int64, count=n)
+    columns = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(counts.sum()))
+    cells = np.sort(np.repeat(np.arange(n, dtype=np.int64) * m, counts) + columns)
+    return _canonical(cells // m, cells % m, np.ones(len(cells), dtype=np.float32), n, m)
+
+
 class PaperIndex:
     """The day's papers, indexed once for every chunk of readers."""
 
@@ -213,33 +222,32 @@ class PaperIndex:
 
     def _readers_indexed(self, profiles: list[ProfileRow]) -> None:
         """The readers' keyword phrases (and excluded ones) found in each paper."""
-        keywords = set(chain.from_iterable(p.keywords for p in profiles))
-        keywords.update(chain.from_iterable(p.exclude_keywords for p in profiles))
+        keywords = set(chain.from_iterable([p.keywords for p in profiles]))
+        keywords.update(chain.from_iterable([p.exclude_keywords for p in profiles]))
         variants = {k: keyword_columns(k) for k in keywords}
         phrases: set[str] = set().union(*variants.values())
-        self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
+        ids = self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
         lengths: dict[str, set[int]] = defaultdict(set)
         for phrase in phrases:
             words = phrase.split()
             lengths[words[0]].add(min(len(words), MAX_PHRASE))
         starts = {word: tuple(sorted(ns)) for word, ns in lengths.items()}
-        title_rows, abstract_rows = [], []
-        for index, (title, abstract) in enumerate(
-            zip(self.title_words, self.abstract_words, strict=True)
-        ):
-            for column in _phrases(title, starts, self.phrase_ids):
-                title_rows.append((index, column))
-            for column in _phrases(abstract, starts, self.phrase_ids):
-                abstract_rows.append((index, column))
-        n = len(self.papers)
-        self.in_title = _binary(title_rows, n, len(self.phrase_ids))
-        self.in_abstract = _binary(abstract_rows, n, len(self.phrase_ids))
+        m = len(ids)
+        self.in_title = _phrase_matrix([_phrases(w, starts, ids) for w in self.title_words], m)
+        self.in_abstract = _phrase_matrix(
+            [_phrases(w, starts, ids) for w in self.abstract_words], m
+        )
         self.in_title_t = self.in_title.T.tocsr()
         self.in_abstract_t = self.in_abstract.T.tocsr()
-        self.columns_of_keyword = Columns(keyword_columns, self.phrase_ids)
-        ids = self.phrase_ids
+        self.columns_of_keyword = Columns(keyword_columns, ids)
         self.columns_of_keyword.update(
-            (k, tuple(sorted(ids[v] for v in found))) for k, found in variants.items()
+            (
+                k,
+                (ids[next(iter(found))],)
+                if len(found) == 1
+                else tuple(sorted(ids[v] for v in found)),
+            )
+            for k, found in variants.items()
         )
         self._phrases_in: dict[int, frozenset[int]] = {}
 
@@ -311,7 +319,8 @@ def _binary(rows: list[tuple[int, int]], n: int, m: int) -> sparse.csr_matrix:
     m = max(m, 1)
     if not rows:
         return sparse.csr_matrix((n, m), dtype=np.float32)
-    cells = np.unique(np.array(rows, dtype=np.int64) @ np.array([m, 1], dtype=np.int64))
+    cells = np.sort(np.array(rows, dtype=np.int64) @ np.array([m, 1], dtype=np.int64))
+    cells = cells[np.concatenate(([True], cells[1:] != cells[:-1]))]  # each once (np.unique)
     return _canonical(cells // m, cells % m, np.ones(len(cells), dtype=np.float32), n, m)
 
 
