@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import sparse
-from scipy.sparse import _sparsetools
 from threadpoolctl import threadpool_limits
 
 from digests.arxiv.taxonomy import ALIASES
 from digests.scoring.bm25 import MAX_NORMALISED
+from digests.scoring.evidence import ChunkSum, coo_sum
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.profile_matrices import ProfileMatrices, TextSimilarity
 from digests.scoring.rows import PaperRow, ProfileRow
@@ -221,76 +221,43 @@ def _damping(index: PaperIndex) -> np.ndarray:
     return np.where(index.is_replacement, REPLACEMENT_FACTOR, 1).astype(np.float32)
 
 
-def _coo_sum(parts: list[sparse.coo_matrix], shape: tuple[int, int]) -> sparse.coo_matrix:
-    """The parts as one matrix whose duplicates add up (nothing summed yet)."""
-    if not parts:
-        return sparse.coo_matrix(shape, dtype=np.float32)
-    return sparse.coo_matrix(
-        (
-            np.concatenate([p.data for p in parts]),
-            (np.concatenate([p.row for p in parts]), np.concatenate([p.col for p in parts])),
-        ),
-        shape=shape,
-    )
-
-
-def _add_into(out: np.ndarray, part: sparse.csr_matrix) -> None:
-    """out += part, in place, entry by entry in the part's order (no sparse sum, no copy).
-
-    Adding the parts one after another into zeros adds each cell's values in the same order,
-    from the same zero, as one sparse sum of them all would (`_coo_sum(...).toarray()`): the
-    same float32 sums, bit for bit. scipy's own `toarray(out=...)` zeroes `out` first, so the
-    adding kernel it calls is called here directly (a test checks that it adds)."""
-    if part.dtype != out.dtype:
-        part = part.astype(out.dtype)
-    if not out.flags.c_contiguous or part.shape != out.shape:
-        raise ValueError("out must be C-contiguous and of the part's shape")
-    _sparsetools.csr_todense(*out.shape, part.indptr, part.indices, part.data, out)
-
-
 def _chunk_scores(index: PaperIndex, m: ProfileMatrices, rows: slice) -> Scores:
     """Relevance of a slice of readers: the sparse signals summed, then dense math."""
-    evidence, parts = _chunk_evidence(index, m, rows)
-    return Scores(m.ids[rows], _relevance(evidence), parts)
+    total, parts = _chunk_sum(index, m, rows)
+    return Scores(
+        m.ids[rows], total.relevance((len(parts.wants_updates), len(index.papers))), parts
+    )
 
 
 def _chunk_evidence(
     index: PaperIndex, m: ProfileMatrices, rows: slice
 ) -> tuple[np.ndarray, _Parts]:
     """A slice of readers' evidence (readers × papers, float32), and its parts signal by signal."""
+    total, parts = _chunk_sum(index, m, rows)
+    return total.evidence((len(parts.wants_updates), len(index.papers))), parts
+
+
+def _chunk_sum(index: PaperIndex, m: ProfileMatrices, rows: slice) -> tuple[ChunkSum, _Parts]:
+    """A slice of readers' evidence as the parts it is summed from (`evidence.ChunkSum`): the
+    sparse parts, then the dense ones, then the prior where nothing else scored, excluded
+    keywords' cells cleared, replacements damped for the readers who do not want updates."""
     shape = (len(m.ids[rows]), len(index.papers))
     sparse_parts = [(signal, part.tocsr()) for signal, part in _sparse_parts(index, m, rows)]
     dense_parts = list(_dense_parts(index, m, rows))
-    evidence = np.zeros(shape, dtype=np.float32)
-    for signal, part in sparse_parts:
-        if signal != Signal.PRIOR:
-            _add_into(evidence, part)
-    for _signal, active, part in dense_parts:
-        evidence[active] += part
     prior_parts = [p.tocoo() for g, p in sparse_parts if g == Signal.PRIOR]
-    if prior_parts:  # the prior alone ranks, never qualifies: capped where nothing else scored
-        prior = _coo_sum(prior_parts, shape).tocsr().tocoo()  # duplicates summed
-        values = prior.data.astype(evidence.dtype)
-        alone = evidence[prior.row, prior.col] <= 0
-        values[alone] = np.minimum(values[alone], PRIOR_ALONE)
-        evidence[prior.row, prior.col] += values
-    hit = _excluded(index, m, rows)
-    evidence[hit.row, hit.col] = 0
+    prior = coo_sum(prior_parts, shape).tocsr() if prior_parts else None  # duplicates summed
+    hit = _excluded(index, m, rows).tocsr()
     wants_updates = m.wants_updates[rows]
     damping = _damping(index)
-    if index.is_replacement.any():
-        np.multiply(evidence, damping, out=evidence, where=~wants_updates[:, None])
-    return evidence, _Parts(sparse_parts, dense_parts, hit.tocsr(), wants_updates, damping)
-
-
-def _relevance(evidence: np.ndarray) -> np.ndarray:
-    """100 × (1 − e^(−evidence)), rounded, as uint8 (`evidence` is overwritten)."""
-    np.maximum(evidence, 0, out=evidence)
-    np.negative(evidence, out=evidence)
-    np.expm1(evidence, out=evidence)
-    evidence *= -100
-    np.rint(evidence, out=evidence)
-    return evidence.astype(np.uint8)
+    total = ChunkSum.of(
+        [p for g, p in sparse_parts if g != Signal.PRIOR],
+        [(active, part) for _g, active, part in dense_parts],
+        prior,
+        hit,
+        wants_updates,
+        damping if index.is_replacement.any() else None,
+    )
+    return total, _Parts(sparse_parts, dense_parts, hit, wants_updates, damping)
 
 
 def _row(matrix: sparse.csr_matrix, position: int) -> tuple[np.ndarray, np.ndarray]:

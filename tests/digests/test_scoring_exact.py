@@ -12,6 +12,7 @@ import numpy as np
 from scipy import sparse
 
 from bench.corpus import Corpus
+from digests.scoring import evidence as summing
 from digests.scoring import scores as scoring
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.profile_matrices import ProfileMatrices
@@ -19,12 +20,12 @@ from digests.scoring.signals import PRIOR_ALONE, Signal
 
 
 def test_adding_a_part_into_an_array_adds_to_what_is_there():
-    """`_add_into` relies on scipy's CSR-to-dense kernel adding into its output."""
+    """`add_into` relies on scipy's CSR-to-dense kernel adding into its output."""
     rng = np.random.default_rng(3)
     part = sparse.random(40, 30, density=0.2, format="csr", dtype=np.float32, random_state=4)
     out = rng.random((40, 30), dtype=np.float32)
     expected = out + part.toarray()
-    scoring._add_into(out, part)
+    summing.add_into(out, part)
     assert np.array_equal(out, expected)
     assert part.nnz and not np.array_equal(out, part.toarray())
 
@@ -48,12 +49,12 @@ def test_parts_added_one_by_one_sum_as_one_sparse_sum():
     parts.append(backwards)
     out = np.zeros(shape, dtype=np.float32)
     for part in parts:
-        scoring._add_into(out, part)
-    reference = scoring._coo_sum([p.tocoo() for p in parts], shape).toarray()
+        summing.add_into(out, part)
+    reference = summing.coo_sum([p.tocoo() for p in parts], shape).toarray()
     assert np.array_equal(out.view(np.uint32), reference.view(np.uint32))
     in_order = np.zeros(shape, dtype=np.float32)
     for part in reversed(parts):
-        scoring._add_into(in_order, part)
+        summing.add_into(in_order, part)
     assert not np.array_equal(in_order, out)  # the order of adding does show
 
 
@@ -63,13 +64,13 @@ def _reference(index: PaperIndex, m: ProfileMatrices) -> np.ndarray:
         (signal, part.tocsr()) for signal, part in scoring._sparse_parts(index, m, slice(None))
     ]
     shape = (len(m.ids), len(index.papers))
-    evidence = scoring._coo_sum([p.tocoo() for g, p in parts if g != Signal.PRIOR], shape)
+    evidence = summing.coo_sum([p.tocoo() for g, p in parts if g != Signal.PRIOR], shape)
     evidence = evidence.toarray()
     for _signal, active, dense in scoring._dense_parts(index, m, slice(None)):
         evidence[active] += dense
     prior_parts = [p.tocoo() for g, p in parts if g == Signal.PRIOR]
     if prior_parts:
-        prior = scoring._coo_sum(prior_parts, shape).tocsr().tocoo()
+        prior = summing.coo_sum(prior_parts, shape).tocsr().tocoo()
         values = prior.data.astype(evidence.dtype)
         alone = evidence[prior.row, prior.col] <= 0
         values[alone] = np.minimum(values[alone], PRIOR_ALONE)
@@ -85,7 +86,7 @@ def _reference_relevance(evidence: np.ndarray) -> np.ndarray:
     return np.rint(-100 * np.expm1(-np.maximum(evidence, 0))).astype(np.uint8)
 
 
-def test_chunk_relevance_is_the_plain_arithmetic_bit_for_bit():
+def test_chunk_relevance_is_the_plain_arithmetic_bit_for_bit(monkeypatch):
     corpus = Corpus(23)
     papers = corpus.papers(400)
     profiles = corpus.profiles(600, corpus.texts(30))
@@ -103,4 +104,6 @@ def test_chunk_relevance_is_the_plain_arithmetic_bit_for_bit():
     ours = scoring._chunk_scores(index, m, slice(None)).relevance
     assert ours.dtype == np.uint8
     assert np.array_equal(ours, _reference_relevance(reference))
+    monkeypatch.setattr(summing, "BLOCK_CELLS", 7 * len(papers) + 3)  # blocks of 7 readers
+    assert np.array_equal(scoring._chunk_scores(index, m, slice(None)).relevance, ours)
     assert (ours >= 60).any() and (ours == 0).any() and (ours > 0).sum() > ours.size // 20
