@@ -102,10 +102,15 @@ def _similar(
     rows: sparse.csr_matrix, vectors_t: sparse.csr_matrix, weight: float
 ) -> sparse.csr_matrix:
     similarity = (rows @ vectors_t).tocsr()
-    clipped = np.minimum(similarity.data, MAX_NORMALISED)
-    similarity.data = np.maximum(clipped - TEXT_FLOOR, 0) * weight
-    similarity.eliminate_zeros()  # below the floor is noise: no need to carry it further
-    return similarity
+    # Below the floor is noise: not carried further. Most products are; the few above it are
+    # picked first and only they computed (min(x, MAX) − floor > 0 exactly when x > floor).
+    kept = np.flatnonzero(similarity.data[: similarity.indptr[-1]] > np.float32(TEXT_FLOOR))
+    clipped = np.minimum(similarity.data[kept], MAX_NORMALISED)
+    values = np.maximum(clipped - TEXT_FLOOR, 0) * weight
+    indptr = np.searchsorted(kept, similarity.indptr)  # entries kept before each row's first
+    result = sparse.csr_matrix((values, similarity.indices[kept], indptr), shape=similarity.shape)
+    result.eliminate_zeros()  # (none: x − floor > 0 times a weight)
+    return result
 
 
 def _prior_pairs(index: PaperIndex, prior: sparse.csr_matrix) -> sparse.csr_matrix:
