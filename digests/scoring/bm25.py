@@ -12,12 +12,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from itertools import pairwise
+from itertools import pairwise, repeat
 from typing import Any
 
 import numpy as np
 from scipy import sparse
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, HashingVectorizer
+
+try:  # the hashing loop of sklearn's HashingVectorizer, called without its per-text wrapping
+    from sklearn.feature_extraction._hashing_fast import transform as _hashing_transform
+except ImportError:  # pragma: no cover - another sklearn layout: its public path below
+    _hashing_transform = None
 
 from digests.scoring.matching import abbreviation_forms, stems
 
@@ -80,10 +85,26 @@ def _term_counter(analyzer: Callable[[Any], list[str]]) -> HashingVectorizer:
 
 _VECTORIZER = _term_counter(bm25_terms)
 _STEMS_VECTORIZER = _term_counter(_terms_of_stems)
+_IDENTITY_VECTORIZER = _term_counter(list)  # texts given as their terms
+
+
+def _hashed(terms: list[list[str]], vectorizer: HashingVectorizer) -> sparse.csr_matrix:
+    """Texts × hashed terms: how often each term occurs, as `vectorizer` counts them (same
+    columns, same sorted rows; `test_bm25_counts_match_sklearn` holds them to it)."""
+    if _hashing_transform is None or not terms:
+        return vectorizer.transform([list(t) for t in terms] if terms else []).tocsr()
+    indices, indptr, values = _hashing_transform(
+        (zip(row, repeat(1)) for row in terms), BM25_FEATURES, np.float32, False, 0
+    )
+    counts = sparse.csr_matrix(
+        (values, indices, indptr), shape=(len(terms), BM25_FEATURES), dtype=np.float32
+    )
+    counts.sum_duplicates()  # also sorts each row's terms
+    return counts
 
 
 def _counts(texts: Sequence[str]) -> sparse.csr_matrix:
-    return _VECTORIZER.transform(list(texts)).tocsr()
+    return _hashed([bm25_terms(text) for text in texts], _IDENTITY_VECTORIZER)
 
 
 @dataclass(frozen=True)
@@ -126,7 +147,7 @@ def term_counts(texts: Sequence[str]) -> sparse.csr_matrix:
 
 def term_counts_of_stems(texts: Sequence[list[str]]) -> sparse.csr_matrix:
     """`term_counts` of texts given as their stems (`matching.stems`): not stemmed again."""
-    return _STEMS_VECTORIZER.transform(list(texts)).tocsr()
+    return _hashed([_terms_of_stems(words) for words in texts], _IDENTITY_VECTORIZER)
 
 
 def bm25_documents(
@@ -164,9 +185,10 @@ def _query_counts(texts: Sequence[str]) -> sparse.csr_matrix:
         counts = _counts(missing)
         if len(known) + len(missing) > QUERY_MEMORY:
             known.clear()  # bounded: what is asked again is counted again
-        for row, text in enumerate(missing):
-            start, end = counts.indptr[row], counts.indptr[row + 1]
-            found[text] = known[text] = (counts.indices[start:end], counts.data[start:end])
+        bounds = counts.indptr[1:-1]
+        split = zip(np.split(counts.indices, bounds), np.split(counts.data, bounds), strict=True)
+        for text, row in zip(missing, split, strict=True):
+            found[text] = known[text] = row
     rows = [found[t] for t in texts]
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(indices) for indices, _data in rows], out=indptr[1:])
@@ -193,4 +215,17 @@ def bm25_queries(texts: Sequence[str], idf: np.ndarray) -> sparse.csr_matrix:
     weighted = _strongest(counts.multiply(idf[None, :]).tocsr(), QUERY_TERMS)
     total = np.asarray(weighted.sum(axis=1)).ravel()
     total[total == 0] = 1
-    return sparse.diags((1 / total).astype(np.float32)) @ weighted
+    return _rows_scaled(weighted, (1 / total).astype(np.float32))
+
+
+def _rows_scaled(rows: sparse.csr_matrix, scale: np.ndarray) -> sparse.csr_matrix:
+    """`sparse.diags(scale) @ rows` as scipy's product gives it: each entry times its row's
+    scale, each row's entries in reverse order (the order that product leaves them in; later
+    products add a row's terms in it), products of zero left out."""
+    indptr = rows.indptr
+    row_of = np.repeat(np.arange(rows.shape[0]), np.diff(indptr))
+    source = (indptr[:-1] + indptr[1:] - 1)[row_of] - np.arange(len(row_of))
+    data = scale[row_of] * rows.data[source]
+    scaled = sparse.csr_matrix((data, rows.indices[source], indptr.copy()), shape=rows.shape)
+    scaled.eliminate_zeros()
+    return scaled

@@ -107,3 +107,50 @@ def test_chunk_relevance_is_the_plain_arithmetic_bit_for_bit(monkeypatch):
     monkeypatch.setattr(summing, "BLOCK_CELLS", 7 * len(papers) + 3)  # blocks of 7 readers
     assert np.array_equal(scoring._chunk_scores(index, m, slice(None)).relevance, ours)
     assert (ours >= 60).any() and (ours == 0).any() and (ours > 0).sum() > ours.size // 20
+
+
+def _same_csr(ours: sparse.csr_matrix, theirs: sparse.csr_matrix) -> bool:
+    return (
+        type(ours) is type(theirs)
+        and ours.shape == theirs.shape
+        and np.array_equal(ours.indptr, theirs.indptr)
+        and np.array_equal(ours.indices, theirs.indices)
+        and np.array_equal(ours.data.view(np.uint32), theirs.data.view(np.uint32))
+    )
+
+
+def test_bm25_counts_match_sklearn():
+    """The term counts hash terms through sklearn's hashing loop without its per-text
+    wrapping: the same columns and counts as its HashingVectorizer, row for row."""
+    from digests.scoring import bm25
+    from digests.scoring.matching import stems
+
+    corpus = Corpus(29)
+    texts = [p.abstract for p in corpus.papers(30)] + [
+        "Large language models (LLMs) for RLHF; large language model, LLM, LLM.",
+        "",
+        "Zoë's Ğüneş naïve café — 量子 計算 and graph neural networks",
+        "the the the of",
+        "reinforcement learning from human feedback " * 5,
+    ]
+    assert _same_csr(bm25._counts(texts), bm25._VECTORIZER.transform(texts).tocsr())
+    words = [stems(t) for t in texts]
+    assert _same_csr(
+        bm25.term_counts_of_stems(words), bm25._STEMS_VECTORIZER.transform(words).tocsr()
+    )
+    assert bm25._counts(texts).nnz > 1000
+
+
+def test_query_rows_scaled_as_the_diagonal_product_leaves_them():
+    """A query's terms are summed in the order its row holds them: `_rows_scaled` gives the
+    entries, values and order of `diags(scale) @ rows`."""
+    from digests.scoring import bm25
+
+    rows = sparse.random(60, 500, density=0.05, format="csr", dtype=np.float32, random_state=8)
+    rows.sort_indices()
+    rows.data[rows.indptr[7] : rows.indptr[8]] = 0  # an empty row
+    rows.eliminate_zeros()
+    scale = np.random.default_rng(9).random(60).astype(np.float32)
+    ours = bm25._rows_scaled(rows, scale)
+    assert _same_csr(ours, sparse.diags(scale) @ rows)
+    assert ours.nnz == rows.nnz > 100
