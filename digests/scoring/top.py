@@ -50,12 +50,13 @@ def top_papers(relevance: np.ndarray, k: int) -> np.ndarray:
     blocks = 2 * k
     maxima = _block_maxima(relevance, blocks)
     floor = np.partition(maxima, blocks - k, axis=1)[:, blocks - k]
-    kept = relevance >= floor[:, None]
-    counts = kept.view(np.uint8).sum(axis=1, dtype=np.int64)
-    narrow = counts <= KEPT
-    kept[~narrow] = False
-    flat = np.flatnonzero(kept)  # row by row, columns ascending
+    flat = np.flatnonzero(relevance >= floor[:, None])  # row by row, columns ascending
     rows = flat // papers
+    counts = np.bincount(rows, minlength=readers)
+    narrow = counts <= KEPT
+    if not narrow.all():  # the wide rows' papers are left out (sorted whole below)
+        inside = narrow[rows]
+        flat, rows = flat[inside], rows[inside]
     columns = flat - rows * papers
     starts = np.zeros(readers + 1, dtype=np.int64)
     np.cumsum(np.where(narrow, counts, 0), out=starts[1:])
