@@ -211,8 +211,7 @@ class TextSimilarity:
         assign, distinct = _assignment(groups)
         if not distinct:
             return cls(assign, np.zeros((1, len(index.papers)), dtype=np.float32))
-        per_text = (_query_rows(distinct, index) @ index.bm25_t).toarray()
-        return cls(assign, np.minimum(per_text, MAX_NORMALISED).astype(np.float32))
+        return cls(assign, _similarity_rows(distinct, index))
 
     def dense(self, rows: slice, weight: float) -> np.ndarray | None:
         """Weighted similarity above the floor for a slice of readers (None if none has texts)."""
@@ -221,6 +220,24 @@ class TextSimilarity:
             return None
         similarity = assign @ self.per_text
         return (np.maximum(similarity - TEXT_FLOOR, 0) * weight).astype(np.float32)
+
+
+SIMILARITY_ROWS = 4_000  # feedback texts whose rows an index keeps (8 KiB at 2,000 papers)
+
+
+def _similarity_rows(texts: list[str], index: PaperIndex) -> np.ndarray:
+    """Texts × papers: each text's normalised BM25 with the day's papers, computed once per
+    index (a row depends on its text alone; liked papers recur across chunks)."""
+    known: dict[str, np.ndarray] = index.__dict__.setdefault("_similarity_rows", {})
+    found = {t: row for t in texts if (row := known.get(t)) is not None}
+    missing = [t for t in texts if t not in found]
+    if missing:
+        computed = (_query_rows(missing, index) @ index.bm25_t).toarray()
+        rows = np.minimum(computed, MAX_NORMALISED).astype(np.float32)
+        found.update(zip(missing, rows, strict=True))
+        if len(known) < SIMILARITY_ROWS:  # bounded: beyond, texts are computed each time
+            known.update(zip(missing, rows, strict=True))
+    return np.vstack([found[t] for t in texts])
 
 
 def _institution_papers(index: PaperIndex) -> dict[str, np.ndarray]:

@@ -137,26 +137,34 @@ def _sparse_parts(
 ) -> Iterator[tuple[Signal, sparse.csr_matrix]]:
     """The sparse signals' evidence for a slice of readers (readers × papers), one at a time."""
     w, cap = WEIGHTS, CAPS
-    categories, keywords = m.categories[rows], m.keywords[rows]
+    categories, keywords = _sliced(m.categories, rows), _sliced(m.keywords, rows)
 
     def capped(product: sparse.spmatrix, name: str) -> sparse.csr_matrix:
         return _capped(product, cap[name], w[name])
 
     yield Signal.CATEGORY, capped(categories @ index.primary_t, "category_primary")
     yield Signal.CATEGORY, capped(categories @ index.cross_t, "category_cross")
-    prior = m.prior[rows]
+    prior = _sliced(m.prior, rows)
     if prior.nnz:
         # primary and cross-lists together count at most one full primary match
         ratio = w["prior_cross"] / w["prior_primary"]
         both = prior @ index.primary_t + (prior @ index.cross_t) * ratio
         yield Signal.PRIOR, _capped(both, cap["prior"], w["prior_primary"])
         yield Signal.PRIOR, _capped(_prior_pairs(index, prior), cap["prior_pair"], w["prior_pair"])
-    yield Signal.TOPIC, capped(m.topics[rows] @ index.hits_t, "topic")
+    yield Signal.TOPIC, capped(_sliced(m.topics, rows) @ index.hits_t, "topic")
     yield Signal.KEYWORD, capped(keywords @ index.in_title_t, "keyword_title")
     yield Signal.KEYWORD, capped(keywords @ index.in_abstract_t, "keyword_abstract")
-    yield Signal.AUTHOR, capped(m.follows[rows] @ index.by_author_t, "author")
-    yield Signal.INSTITUTION, m.institutions[rows]
-    yield Signal.TEXT, _similar(m.text[rows], index.bm25_t, w["text"])
+    yield Signal.AUTHOR, capped(_sliced(m.follows, rows) @ index.by_author_t, "author")
+    yield Signal.INSTITUTION, _sliced(m.institutions, rows)
+    yield Signal.TEXT, _similar(_sliced(m.text, rows), index.bm25_t, w["text"])
+
+
+def _sliced(matrix: sparse.csr_matrix, rows: slice) -> sparse.csr_matrix:
+    """The rows of a readers' matrix; the matrix itself when that is all of them (a chunk is
+    scored whole: no copy)."""
+    if rows.indices(matrix.shape[0]) == (0, matrix.shape[0], 1):
+        return matrix
+    return matrix[rows]
 
 
 def _active(vectors: np.ndarray) -> np.ndarray:
@@ -192,7 +200,7 @@ def _dense_parts(
         (Signal.FEEDBACK_MORE, m.more, WEIGHTS["feedback_more"]),
         (Signal.FEEDBACK_LESS, m.less, -WEIGHTS["feedback_less"]),
     ):
-        assign = similarity.assign[rows]
+        assign = _sliced(similarity.assign, rows)
         active = np.flatnonzero(np.diff(assign.indptr))
         if signal == Signal.FEEDBACK_MORE and learned is not None:
             active = np.setdiff1d(active, learned[0])  # their model replaces Rocchio
@@ -218,7 +226,7 @@ def _learned_in(m: ProfileMatrices, rows: slice) -> tuple[np.ndarray, np.ndarray
 
 def _excluded(index: PaperIndex, m: ProfileMatrices, rows: slice) -> sparse.coo_matrix:
     """(reader, paper) pairs where a keyword the reader excluded appears: no evidence there."""
-    excluded = m.excluded[rows]
+    excluded = _sliced(m.excluded, rows)
     return ((excluded @ index.in_title_t) + (excluded @ index.in_abstract_t)).tocoo()
 
 
