@@ -224,10 +224,14 @@ def _learned_in(m: ProfileMatrices, rows: slice) -> tuple[np.ndarray, np.ndarray
     return m.learned.readers[inside] - start, m.learned.evidence[inside]
 
 
-def _excluded(index: PaperIndex, m: ProfileMatrices, rows: slice) -> sparse.coo_matrix:
-    """(reader, paper) pairs where a keyword the reader excluded appears: no evidence there."""
-    excluded = _sliced(m.excluded, rows)
-    return ((excluded @ index.in_title_t) + (excluded @ index.in_abstract_t)).tocoo()
+def _excluded(index: PaperIndex, m: ProfileMatrices, rows: slice) -> sparse.csr_matrix:
+    """(reader, paper) cells where a keyword the reader excluded appears, in the title or the
+    abstract (stored, whatever their value): no evidence there."""
+    title, abstract = index.in_title_t, index.in_abstract_t
+    cached = index.__dict__.get("_phrases_anywhere_t")
+    if cached is None or cached[0] is not title or cached[1] is not abstract:
+        cached = index.__dict__["_phrases_anywhere_t"] = (title, abstract, title + abstract)
+    return (_sliced(m.excluded, rows) @ cached[2]).tocsr()
 
 
 def _damping(index: PaperIndex) -> np.ndarray:
@@ -259,7 +263,7 @@ def _chunk_sum(index: PaperIndex, m: ProfileMatrices, rows: slice) -> tuple[Chun
     dense_parts = list(_dense_parts(index, m, rows))
     prior_parts = [p.tocoo() for g, p in sparse_parts if g == Signal.PRIOR]
     prior = coo_sum(prior_parts, shape).tocsr() if prior_parts else None  # duplicates summed
-    hit = _excluded(index, m, rows).tocsr()
+    hit = _excluded(index, m, rows)
     wants_updates = m.wants_updates[rows]
     damping = _damping(index)
     total = ChunkSum.of(
