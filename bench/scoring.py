@@ -11,8 +11,10 @@ Each count runs two days, each in a fresh process: day 1 with nothing cached, da
 day's papers for the same readers (one in 50 free texts rewritten), with what day 1 left in the
 semantic cache directory, as the daily run finds DATA_DIR. Per day, whatever the readers: the
 papers' index (`index build`); per reader: the profiles and the chunks (`scoring`).
-Target: 100,000 subscribers × 2,000 papers in 5 s a day and 2 GiB. Wall times hold only on a
-machine otherwise idle: each day prints the CPU time other processes took meanwhile, and its own.
+Target (issue "5/7 Fast"): 100,000 subscribers × 2,000 papers in 3 s a day and 2 GiB, on the
+2-core machine, with the same relevance (uint8, reader × paper) as before any speed-up. Wall
+times hold only on a machine otherwise idle: each day prints the CPU time other processes took
+meanwhile, and its own; repeat a run where that line is high.
 
     .venv/bin/python bench/scoring.py --papers 2000 --subscribers 10000,100000 --chunk 2000
 """
@@ -41,7 +43,7 @@ from digests.scoring.scores import scores_compute
 from digests.scoring.semantic import papers_semantic_prepare, semantic_forget
 
 TARGET_SUBSCRIBERS, TARGET_PAPERS = 100_000, 2_000
-TARGET_SECONDS, TARGET_MIB = 5.0, 2048.0
+TARGET_SECONDS, TARGET_MIB = 3.0, 2048.0
 TOP = 20
 REWRITTEN = 50  # on day 2, one reader in this many rewrote their free text (if they have one)
 
@@ -234,7 +236,7 @@ def main() -> None:
     first = results[TARGET_SUBSCRIBERS, 1]
     total = target["index"] + target["scoring"]
     peak = max(target["peak"], first["peak"])
-    time_ok = "met" if total <= TARGET_SECONDS else "MISSED"
+    time_ok = "met" if total < TARGET_SECONDS else "MISSED"
     memory_ok = "met" if peak <= TARGET_MIB else "MISSED"
     print(
         f"target {label} in {TARGET_SECONDS:.0f} s        {time_ok} ({total:.2f} s a day; "
