@@ -109,8 +109,11 @@ def abbreviation_forms() -> dict[str, str]:
 
 def phrase_variants(phrase: str) -> set[str]:
     """The keyword's stems and those of its usual abbreviation or expansion."""
-    stemmed = phrase_stems(phrase)
-    return _VARIANTS.get(stemmed, set()) | {stemmed} if stemmed else set()
+    stemmed = " ".join(stems(phrase))
+    if not stemmed:
+        return set()
+    variants = _VARIANTS.get(stemmed)
+    return variants | {stemmed} if variants else {stemmed}
 
 
 def _name_parts(name: str) -> tuple[str, str] | None:
