@@ -283,6 +283,17 @@ def subscribers_create(corpus: Corpus, count: int, rng: random.Random) -> None:
     )
 
 
+def cards_compile() -> None:
+    """The day's cards compiled again into the cache (untimed), as enrichment compiles them:
+    each run flushes the broker's Redis, which is the cache too."""
+    from digests.delivery import cards_warm
+    from digests.enrich import enrich_languages
+    from digests.models import Paper
+
+    papers = list(Paper.objects.filter(announce_date=DAY))
+    cards_warm(day=DAY, papers=papers, languages=enrich_languages())
+
+
 def readers_reset() -> None:
     """Remove the previous N's subscribers with their digests and deliveries, and the beat's
     claimed ticks (the next tick would otherwise find its quarter hour taken)."""
@@ -445,6 +456,8 @@ def run_one(
     created = time.perf_counter() - started
     if not IngestDay.objects.filter(date=DAY).exists():
         print(stubs["prepare"](), flush=True)
+    else:  # the flush above emptied the cache too: the day's cards, compiled at enrichment
+        cards_compile()
     now = timezone.now()
     IngestDay.objects.filter(date=DAY).update(ready_at=now - dt.timedelta(hours=25))
     due = len(subscriber_ids_due(at=now, issue_date=DAY))
