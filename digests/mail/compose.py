@@ -34,7 +34,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator, normalize_newlines
 from mjml import mjml2html
 
-from digests.mail.cards import Cards
+from digests.mail.cards import Cards, html_key, text_key
 from digests.mail.lines import Atom, LinePlan, atom_value, atoms_joined
 from digests.mail.links import ChunkSigners
 from digests.mail.marks import (
@@ -355,7 +355,14 @@ class Composer:
             for rank, paper in enumerate(papers, start=1)
         ]
         with translation.override(context["lang"]):
-            self.cards.html_cards(self._layout(context, len(context["items"])), items, 0)
-            for item in items:
-                self.cards.text_card(context, item)
+            html = self.cards.html_cards(self._layout(context, len(context["items"])), items, 0)
+            text = [self.cards.text_card(context, item) for item in items]
+            code = translation.get_language()
+        # stored even when this process held them already: the cache may have lost them
+        self.cards.shared.set_many(
+            "html", {html_key(i, 0, code): c for i, c in zip(items, html, strict=True)}
+        )
+        self.cards.shared.set_many(
+            "text", {text_key(i, code): c for i, c in zip(items, text, strict=True)}
+        )
         return len(items)

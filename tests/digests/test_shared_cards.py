@@ -73,6 +73,23 @@ def test_cards_warmed_before_sending_are_read_by_another_process_unchanged(
 
 
 @pytest.mark.django_db
+def test_warming_again_stores_the_cards_a_cache_lost(settings, monkeypatch):
+    # given a process that compiled the day's cards, and a cache that lost them since
+    _cache(settings, REDIS)
+    _day(3, llm=False)
+    monkeypatch.setattr("digests.delivery._COMPOSER", warming := Composer())
+    papers = list(Paper.objects.order_by("pk"))
+    cards_warm(day=DAY, papers=papers, languages=["en", "zh"])
+    _cache(settings, REDIS)  # a new key prefix: an empty cache
+    # when the day is warmed again, then a worker finds every card in the cache
+    cards_warm(day=DAY, papers=papers, languages=["en", "zh"])
+    assert warming.cards.compiled == 2  # once per language: nothing compiled again
+    worker = Composer()
+    worker.render_chunk(_readers_digests())
+    assert worker.cards.compiled == 0
+
+
+@pytest.mark.django_db
 def test_a_cache_that_does_not_answer_costs_compiling_never_an_email(settings, caplog):
     settings.SITE_URL = "https://digest.example.org"
     _cache(settings, "redis://127.0.0.1:9/0")  # nothing listens there
