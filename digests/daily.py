@@ -33,6 +33,7 @@ from digests.reach import papers_in_reach
 from digests.readings import latest_issue_date
 from digests.scoring.inputs import profile_rows
 from digests.scoring.semantic import papers_semantic_prepare
+from digests.scoring.text_terms import papers_terms_prepare
 from digests.versions import changes_enrich
 from subscribers.models import InterestProfile, Subscriber
 
@@ -152,6 +153,7 @@ def day_enrich(
         languages = enrich_languages()
         lexical_enrich(papers)  # what every paper shows, and what readers are first scored by
         papers_semantic_prepare(papers)  # each scoring run reads the vectors, not the abstracts
+        papers_terms_prepare(papers)  # and their stems and term counts, not stemmed again
         # Before translation and scoring: translated with the paper, matched by followed
         # institutions (the pages take ARXIV_REQUEST_DELAY each, outside the LLM's deadline).
         day_affiliations_read(papers, day=date)

@@ -25,6 +25,8 @@ except ImportError:  # pragma: no cover - another sklearn layout: its public pat
     _hashing_transform = None
 
 from digests.scoring.matching import abbreviation_forms, stems
+from digests.scoring.text_cache import records_get, records_put
+from digests.scoring.vector_store import text_key
 
 __all__ = [
     "BM25_FEATURES",
@@ -32,6 +34,7 @@ __all__ = [
     "bm25_documents",
     "bm25_queries",
     "bm25_terms",
+    "queries_prepare",
     "term_counts",
     "term_counts_of_stems",
 ]
@@ -45,6 +48,8 @@ MIN_HISTORY = 1000  # papers below which the day's own papers are added to the h
 QUERY_TERMS = 40  # a long text (a seed or liked paper) is queried by its most telling terms
 MAX_NORMALISED = 1.5  # a query's normalised score is clipped here
 QUERY_MEMORY = 200_000  # readers' texts whose term counts are kept (`_query_counts`)
+QUERY_STORE = "query-terms-1"  # `text_cache`'s store of them (the version: of this code)
+QUERY_DISK_MINIMUM = 100  # fewer texts are counted, not looked up on disk
 
 _QUERY_COUNTS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 _STOP = frozenset(stems(" ".join(ENGLISH_STOP_WORDS))) | {"paper", "propos", "use", "result"}
@@ -175,20 +180,51 @@ def _strongest(rows: sparse.csr_matrix, k: int) -> sparse.csr_matrix:
     return rows
 
 
+def _count_rows(texts: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each text's `_counts` row: its terms (sorted) and their counts."""
+    counts = _counts(texts)
+    bounds = counts.indptr[1:-1]
+    return list(zip(np.split(counts.indices, bounds), np.split(counts.data, bounds), strict=True))
+
+
+def _counts_kept(texts: list[str], rows: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+    known = _QUERY_COUNTS
+    if len(known) + len(texts) > QUERY_MEMORY:
+        known.clear()  # bounded: what is asked again is counted again
+    known.update(zip(texts, rows, strict=True))
+
+
+def queries_prepare(texts: Sequence[str], *, at_least: int = QUERY_DISK_MINIMUM) -> int:
+    """The term counts of readers' texts (`bm25_queries`), ahead of the chunks that query them:
+    read from the store the earlier days left (`text_cache`, by the text), the others counted
+    and kept there. Fewer than `at_least` texts not in memory are left to the chunks. Returns
+    how many were counted."""
+    missing = [t for t in dict.fromkeys(texts) if t not in _QUERY_COUNTS]
+    if len(missing) < at_least:
+        return 0
+    keys = [text_key(t) for t in missing]
+    stored = records_get(QUERY_STORE, keys, disk_minimum=at_least)
+    held = [(t, k) for t, k in zip(missing, keys, strict=True) if k in stored]
+    _counts_kept([t for t, _k in held], [stored[k] for _t, k in held])  # type: ignore[misc]
+    new = [(t, k) for t, k in zip(missing, keys, strict=True) if k not in stored]
+    if new:
+        rows = _count_rows([t for t, _k in new])
+        _counts_kept([t for t, _k in new], rows)
+        records_put(QUERY_STORE, [k for _t, k in new], rows, persist=len(new) >= at_least)
+    return len(new)
+
+
 def _query_counts(texts: Sequence[str]) -> sparse.csr_matrix:
-    """`_counts` of readers' texts, each counted once per process: they recur across readers,
-    chunks of readers, the day's runs and the days."""
+    """`_counts` of readers' texts, each counted once per process (`queries_prepare`: once,
+    whatever the process): they recur across readers, chunks of readers, the day's runs and the
+    days."""
     known = _QUERY_COUNTS  # shared by the scorer's threads: read with get, never iterated
     found = {t: entry for t in dict.fromkeys(texts) if (entry := known.get(t)) is not None}
     missing = [t for t in dict.fromkeys(texts) if t not in found]
     if missing:
-        counts = _counts(missing)
-        if len(known) + len(missing) > QUERY_MEMORY:
-            known.clear()  # bounded: what is asked again is counted again
-        bounds = counts.indptr[1:-1]
-        split = zip(np.split(counts.indices, bounds), np.split(counts.data, bounds), strict=True)
-        for text, row in zip(missing, split, strict=True):
-            found[text] = known[text] = row
+        rows = _count_rows(missing)
+        _counts_kept(missing, rows)
+        found.update(zip(missing, rows, strict=True))
     rows = [found[t] for t in texts]
     indptr = np.zeros(len(rows) + 1, dtype=np.int64)
     np.cumsum([len(indices) for indices, _data in rows], out=indptr[1:])

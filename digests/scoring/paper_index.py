@@ -15,21 +15,16 @@ from itertools import chain
 import numpy as np
 from scipy import sparse
 
-from digests.scoring.bm25 import (
-    MIN_HISTORY,
-    DocumentFrequencies,
-    bm25_documents,
-    term_counts_of_stems,
-)
+from digests.scoring.bm25 import MIN_HISTORY, DocumentFrequencies, bm25_documents, queries_prepare
 from digests.scoring.matching import (
     author_keys_followed,
     author_keys_written,
     institution_tokens,
     phrase_variants,
-    stems,
 )
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.semantic import configured_model, paper_text, semantic_prefetch
+from digests.scoring.text_terms import keywords_phrases, papers_terms
 
 __all__ = ["Columns", "PaperIndex", "keyword_columns"]
 
@@ -100,8 +95,9 @@ class PaperIndex:
         missing or short, the day's own papers are counted in. `semantic`: the in-process
         model (`semantic.SEMANTIC_MODELS`; default the SEMANTIC_MODEL setting)."""
         self.semantic_model = semantic or configured_model()
-        self._papers_indexed(papers, frequencies, self._prefetch(papers, profiles))
-        self._readers_indexed(profiles)
+        texts = _reader_texts(profiles)
+        self._papers_indexed(papers, frequencies, self._prefetch(papers, texts))
+        self._readers_indexed(profiles, texts)
 
     @classmethod
     def reusing(
@@ -119,21 +115,22 @@ class PaperIndex:
         model = semantic or configured_model()
         key = (model, _fingerprint(papers))
         cached = _REUSED.get(key)
+        texts = _reader_texts(profiles)
         if cached is None or cached.frequencies_given is not frequencies:
             cached = cls.__new__(cls)
             cached.semantic_model = model
-            cached._papers_indexed(papers, frequencies, cached._prefetch(papers, profiles))
+            cached._papers_indexed(papers, frequencies, cached._prefetch(papers, texts))
             if len(_REUSED) >= REUSED_KEPT:
                 _REUSED.pop(next(iter(_REUSED)))
             _REUSED[key] = cached
         elif model != "none":
-            semantic_prefetch(_reader_texts(profiles), model)
+            semantic_prefetch(texts, model)
         index = copy.copy(cached)
-        index._readers_indexed(profiles)
+        index._readers_indexed(profiles, texts)
         return index
 
     def _prefetch(
-        self, papers: list[PaperRow], profiles: list[ProfileRow]
+        self, papers: list[PaperRow], texts: list[str]
     ) -> Future[np.ndarray | None] | None:
         """The model tokenises without the interpreter lock: the papers, then the readers'
         texts (`profile_matrices` finds them embedded), while the rest is indexed here."""
@@ -142,7 +139,7 @@ class PaperIndex:
         embedding = semantic_prefetch(
             [paper_text(p.title, p.abstract) for p in papers], self.semantic_model
         )
-        semantic_prefetch(_reader_texts(profiles), self.semantic_model)
+        semantic_prefetch(texts, self.semantic_model)
         return embedding
 
     def _papers_indexed(
@@ -155,8 +152,8 @@ class PaperIndex:
         self.papers = papers
         self.frequencies_given = frequencies
         n = len(papers)
-        self.title_words = [stems(p.title) for p in papers]
-        self.abstract_words = [stems(p.abstract) for p in papers]
+        terms = papers_terms(papers)  # kept since enrichment (`text_terms`)
+        self.title_words, self.abstract_words = terms.title_words, terms.abstract_words
 
         self.author_ids: dict[str, int] = {}
         author_rows = []
@@ -195,8 +192,7 @@ class PaperIndex:
                 topic_rows.append((index, column, score / 100.0))
         self.hits = _weighted(topic_rows, n, len(self.topic_ids))
 
-        titles = term_counts_of_stems(self.title_words)
-        abstracts = term_counts_of_stems(self.abstract_words)
+        titles, abstracts = terms.titles, terms.abstracts
         if frequencies is None or frequencies.n < MIN_HISTORY:
             own = DocumentFrequencies.of_counts(titles, abstracts)
             frequencies = own if frequencies is None else frequencies.plus(own)
@@ -220,11 +216,14 @@ class PaperIndex:
         # day: seed and feedback papers recur across readers and chunks.
         self.query_rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
-    def _readers_indexed(self, profiles: list[ProfileRow]) -> None:
-        """The readers' keyword phrases (and excluded ones) found in each paper."""
+    def _readers_indexed(self, profiles: list[ProfileRow], texts: list[str]) -> None:
+        """The readers' keyword phrases (and excluded ones) found in each paper; their texts'
+        BM25 term counts, kept since an earlier day (`bm25.queries_prepare`)."""
+        less = dict.fromkeys(chain.from_iterable([p.less_texts for p in profiles]))
+        queries_prepare([*texts, *less])
         keywords = set(chain.from_iterable([p.keywords for p in profiles]))
         keywords.update(chain.from_iterable([p.exclude_keywords for p in profiles]))
-        variants = {k: keyword_columns(k) for k in keywords}
+        variants = keywords_phrases(keywords)
         phrases: set[str] = set().union(*variants.values())
         ids = self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
         lengths: dict[str, set[int]] = defaultdict(set)

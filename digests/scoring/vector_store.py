@@ -20,7 +20,14 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["CACHE_ENTRIES", "text_key", "vectors_forget", "vectors_get", "vectors_put"]
+__all__ = [
+    "CACHE_ENTRIES",
+    "store_directory",
+    "text_key",
+    "vectors_forget",
+    "vectors_get",
+    "vectors_put",
+]
 
 CACHE_ENTRIES = 150_000  # vectors kept a store (~150 MiB at 256 dimensions), the newest first
 MAX_SHARDS = 32  # files of new vectors before they are merged into one
@@ -53,7 +60,8 @@ def _store(name: str) -> _Store:
         return _STORES.setdefault(name, _Store())
 
 
-def _directory(name: str) -> Path | None:
+def store_directory(name: str) -> Path | None:
+    """Where a store's files live (`cache_root`, else DATA_DIR/scoring), or None: memory only."""
     root = cache_root
     if root is None:
         from django.conf import settings
@@ -73,7 +81,7 @@ def vectors_get(
     store, wanted = _store(name), list(dict.fromkeys(keys))
     with store.lock:
         if sum(k not in store.memory for k in wanted) >= disk_minimum:
-            _load(store, _directory(name))
+            _load(store, store_directory(name))
         if len(store.memory) > CACHE_ENTRIES:  # bounded: only what this call asks for is kept
             kept = {k: store.memory[k] for k in wanted if k in store.memory}
             store.memory.clear()
@@ -87,7 +95,7 @@ def vectors_put(name: str, keys: Sequence[bytes], vectors: np.ndarray, *, persis
     with store.lock:
         store.memory.update(zip(keys, vectors, strict=True))
         if persist and len(keys):
-            _save(store, _directory(name), list(keys), vectors)
+            _save(store, store_directory(name), list(keys), vectors)
 
 
 def vectors_forget(name: str | None = None) -> None:
