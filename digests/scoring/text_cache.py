@@ -16,7 +16,6 @@ import logging
 import os
 import threading
 import time
-import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from digests.scoring.vector_store import store_directory
+from digests.scoring.vector_store import UNREADABLE, shards_written, store_directory
 
 __all__ = ["CACHE_ENTRIES", "Record", "records_forget", "records_get", "records_put"]
 
@@ -32,7 +31,6 @@ CACHE_ENTRIES = 300_000  # records kept a store, the ones asked for last (~100 M
 MAX_SHARDS = 32  # files of new records before they are merged into one
 log = logging.getLogger(__name__)
 
-UNREADABLE = (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile)
 Record = tuple[str | np.ndarray, ...]
 Key = bytes | str  # a text's hash (`vector_store.text_key`), or a short text itself (a keyword)
 
@@ -90,7 +88,7 @@ def _load(store: _Store, directory: Path | None) -> None:
     """Read the shards that other processes (or earlier days) wrote and this one has not."""
     if directory is None or not directory.is_dir():
         return
-    for path in _shards(directory):
+    for path in shards_written(directory):
         if path in store.loaded:
             continue
         try:
@@ -101,11 +99,6 @@ def _load(store: _Store, directory: Path | None) -> None:
         memory = store.memory
         for key, record in zip(keys, records, strict=True):
             memory.setdefault(key, record)
-
-
-def _shards(directory: Path) -> list[Path]:
-    """The shards written whole (a temporary file, being written, starts with a dot)."""
-    return sorted(p for p in directory.glob("*.npz") if not p.name.startswith("."))
 
 
 def _read(path: Path) -> tuple[list[Key], list[Record]]:
@@ -148,7 +141,7 @@ def _save(store: _Store, directory: Path | None, keys: list[Key], records: list[
         path = directory / f"{time.time_ns()}-{os.getpid()}.npz"
         _write(path, keys, records)
         store.loaded.add(path)
-        shards = _shards(directory)
+        shards = shards_written(directory)
         if len(shards) > MAX_SHARDS:
             _merge(store, directory, shards)
     except OSError:

@@ -14,6 +14,7 @@ import logging
 import os
 import threading
 import time
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +23,7 @@ import numpy as np
 
 __all__ = [
     "CACHE_ENTRIES",
+    "shards_written",
     "store_directory",
     "text_key",
     "vectors_forget",
@@ -32,6 +34,7 @@ __all__ = [
 CACHE_ENTRIES = 150_000  # vectors kept a store (~150 MiB at 256 dimensions), the newest first
 MAX_SHARDS = 32  # files of new vectors before they are merged into one
 log = logging.getLogger(__name__)
+UNREADABLE = (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile)  # a shard not read
 
 # Where the stores live across processes: DATA_DIR/scoring when Django is configured; a bench
 # may point this at a directory of its own. None and no DATA_DIR: memory only.
@@ -106,17 +109,23 @@ def vectors_forget(name: str | None = None) -> None:
             _STORES.pop(each, None)
 
 
+def shards_written(directory: Path) -> list[Path]:
+    """The shards written whole: a temporary file being written starts with a dot (which
+    `glob("*.npz")` matches too), and is neither read nor merged away."""
+    return sorted(p for p in directory.glob("*.npz") if not p.name.startswith("."))
+
+
 def _load(store: _Store, directory: Path | None) -> None:
     """Read the shards that other processes (or earlier days) wrote and this one has not."""
     if directory is None or not directory.is_dir():
         return
-    for path in sorted(directory.glob("*.npz")):
+    for path in shards_written(directory):
         if path in store.loaded:
             continue
         try:
             with np.load(path) as saved:
                 keys, vectors = saved["keys"], saved["vectors"]
-        except (OSError, KeyError, ValueError):
+        except UNREADABLE:
             continue  # being written or merged away: the next call reads it
         store.loaded.add(path)
         for key, vector in zip(keys, vectors, strict=True):
@@ -131,7 +140,7 @@ def _save(store: _Store, directory: Path | None, keys: list[bytes], vectors: np.
         path = directory / f"{time.time_ns()}-{os.getpid()}.npz"
         _write(path, keys, vectors)
         store.loaded.add(path)
-        shards = sorted(directory.glob("*.npz"))
+        shards = shards_written(directory)
         if len(shards) > MAX_SHARDS:
             _merge(store, directory, shards)
     except OSError:
@@ -154,7 +163,7 @@ def _merge(store: _Store, directory: Path, shards: list[Path]) -> None:
                 for key, vector in zip(saved["keys"], saved["vectors"], strict=True):
                     if len(merged) < CACHE_ENTRIES:
                         merged.setdefault(key.tobytes(), vector)
-        except (OSError, KeyError, ValueError):
+        except UNREADABLE:
             continue
     if merged:
         path = directory / f"{time.time_ns()}-{os.getpid()}-merged.npz"

@@ -209,3 +209,27 @@ def test_papers_terms_without_a_store_are_computed(day, settings):
     settings.DATA_DIR = None
     terms = papers_terms(papers[:5])
     assert terms.titles.shape[0] == 5 and terms.title_words[0]
+
+
+def test_a_shard_being_written_is_neither_read_nor_merged_away(settings, tmp_path, monkeypatch):
+    """Another process's temporary file (a dot-file until renamed) is left alone by both stores."""
+    from digests.scoring import vector_store
+
+    settings.DATA_DIR = tmp_path
+    monkeypatch.setattr(text_cache, "MAX_SHARDS", 1)
+    monkeypatch.setattr(vector_store, "MAX_SHARDS", 1)
+    for name in ("t", "v"):
+        (tmp_path / "scoring" / name).mkdir(parents=True)
+        (tmp_path / "scoring" / name / ".123-9.tmp.npz").write_bytes(b"PK\x03\x04 half")
+    for n in range(3):
+        records_put("t", [f"text {n}"], [(str(n),)], persist=True)
+        key = vector_store.text_key(str(n))
+        vector_store.vectors_put("v", [key], np.ones((1, 2), dtype=np.float32), persist=True)
+    records_forget("t")
+    vector_store.vectors_forget("v")
+
+    assert len(records_get("t", [f"text {n}" for n in range(3)])) == 3
+    keys = [vector_store.text_key(str(n)) for n in range(3)]
+    assert len(vector_store.vectors_get("v", keys)) == 3
+    for name in ("t", "v"):
+        assert (tmp_path / "scoring" / name / ".123-9.tmp.npz").exists()
