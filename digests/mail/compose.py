@@ -60,6 +60,7 @@ from digests.mail.views import (
 from digests.mail_html import html_wire_bytes
 from digests.models import Digest
 from digests.render import (
+    EXCERPTS,
     HTML_BUDGET,
     RenderedEmail,
     email_context,
@@ -344,8 +345,8 @@ class Composer:
         }
 
     def warm(self, day: dt.date, language: str, papers: Sequence[PaperShown]) -> int:
-        """Compile these papers' long-excerpt cards (HTML and text) for readers of `language`,
-        as the day's digests will mostly show them, into the shared cards; return how many."""
+        """Compile these papers' cards (HTML, at every excerpt length, and text) for readers of
+        `language` into the shared cards; return how many papers."""
         reader = Subscriber(email="reader@example.org", language=language)
         digest = Digest(subscriber=reader, issue_date=day, brief="")
         tokens = {"digest": "warm", "unsubscribe": "warm", "manage": "warm"}
@@ -355,13 +356,18 @@ class Composer:
             for rank, paper in enumerate(papers, start=1)
         ]
         with translation.override(context["lang"]):
-            html = self.cards.html_cards(self._layout(context, len(context["items"])), items, 0)
-            text = [self.cards.text_card(context, item) for item in items]
             code = translation.get_language()
+            layout = self._layout(context, len(context["items"]))
+            html = {
+                html_key(item, level, code): card
+                for level in range(len(EXCERPTS))
+                for item, card in zip(
+                    items, self.cards.html_cards(layout, items, level), strict=True
+                )
+            }
+            text = [self.cards.text_card(context, item) for item in items]
         # stored even when this process held them already: the cache may have lost them
-        self.cards.shared.set_many(
-            "html", {html_key(i, 0, code): c for i, c in zip(items, html, strict=True)}
-        )
+        self.cards.shared.set_many("html", html)
         self.cards.shared.set_many(
             "text", {text_key(i, code): c for i, c in zip(items, text, strict=True)}
         )
