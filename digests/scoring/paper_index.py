@@ -15,7 +15,13 @@ from itertools import chain
 import numpy as np
 from scipy import sparse
 
-from digests.scoring.bm25 import MIN_HISTORY, DocumentFrequencies, bm25_documents, queries_prepare
+from digests.scoring.bm25 import (
+    MIN_HISTORY,
+    DocumentFrequencies,
+    bm25_documents,
+    bm25_queries,
+    queries_prepare,
+)
 from digests.scoring.matching import (
     author_keys_followed,
     author_keys_written,
@@ -123,8 +129,8 @@ class PaperIndex:
             if len(_REUSED) >= REUSED_KEPT:
                 _REUSED.pop(next(iter(_REUSED)))
             _REUSED[key] = cached
-        elif model != "none":
-            semantic_prefetch(texts, model)
+        else:
+            cached.readers_embedded = None if model == "none" else semantic_prefetch(texts, model)
         index = copy.copy(cached)
         index._readers_indexed(profiles, texts)
         return index
@@ -134,12 +140,13 @@ class PaperIndex:
     ) -> Future[np.ndarray | None] | None:
         """The model tokenises without the interpreter lock: the papers, then the readers'
         texts (`profile_matrices` finds them embedded), while the rest is indexed here."""
+        self.readers_embedded: Future[np.ndarray | None] | None = None
         if self.semantic_model == "none":
             return None
         embedding = semantic_prefetch(
             [paper_text(p.title, p.abstract) for p in papers], self.semantic_model
         )
-        semantic_prefetch(texts, self.semantic_model)
+        self.readers_embedded = semantic_prefetch(texts, self.semantic_model)
         return embedding
 
     def _papers_indexed(
@@ -220,7 +227,14 @@ class PaperIndex:
         """The readers' keyword phrases (and excluded ones) found in each paper; their texts'
         BM25 term counts, kept since an earlier day (`bm25.queries_prepare`)."""
         less = dict.fromkeys(chain.from_iterable([p.less_texts for p in profiles]))
-        queries_prepare([*texts, *less])
+        every = list(dict.fromkeys([*texts, *less]))  # `texts` first: their rows in both banks
+        queries_prepare(every)
+        # Each text's row, computed here for all readers at once rather than text by text in
+        # the chunks (a row depends on its text alone): its BM25 query, its embedding (the
+        # prefetch's rows, `texts` only).
+        self.reader_rows = {text: row for row, text in enumerate(every)}
+        self.reader_texts = len(texts)
+        self.queries = bm25_queries(every, self.idf) if every else None
         keywords = set(chain.from_iterable([p.keywords for p in profiles]))
         keywords.update(chain.from_iterable([p.exclude_keywords for p in profiles]))
         variants = keywords_phrases(keywords)

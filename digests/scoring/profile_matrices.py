@@ -164,6 +164,11 @@ def _query_rows(texts: list[str], index: PaperIndex) -> sparse.csr_matrix:
     on its text alone; its terms kept in their order, so every product sums alike)."""
     if not texts:
         return sparse.csr_matrix((0, BM25_FEATURES), dtype=np.float32)
+    if index.queries is not None:  # the readers' texts' rows, computed with the index
+        bank, absent = index.reader_rows, len(index.reader_rows)
+        positions = [bank.get(t, absent) for t in texts]
+        if max(positions) < absent:
+            return index.queries[positions]
     known = index.query_rows
     found = {t: entry for t in texts if (entry := known.get(t)) is not None}
     missing = [t for t in texts if t not in found]
@@ -293,13 +298,25 @@ def _semantic(texts: Groups, index: PaperIndex) -> np.ndarray | None:
     if index.semantic is None:
         return None
     assign, distinct = _assignment(*texts)
-    vectors = semantic_embed(distinct, index.semantic_model) if distinct else None
+    vectors = _embedded(distinct, index) if distinct else None
     if vectors is None:
         return None
     mean = np.asarray(assign @ vectors, dtype=np.float32)
     norms = np.linalg.norm(mean, axis=1, keepdims=True)
     norms[norms == 0] = 1
     return mean / norms
+
+
+def _embedded(texts: list[str], index: PaperIndex) -> np.ndarray | None:
+    """`semantic_embed(texts)`: the rows the index's prefetch embedded (every reader's text)."""
+    if index.readers_embedded is not None:
+        rows, embedded = index.reader_rows, index.reader_texts
+        positions = [rows.get(t, embedded) for t in texts]
+        if max(positions) < embedded:
+            vectors = index.readers_embedded.result()
+            if vectors is not None:
+                return vectors[positions]
+    return semantic_embed(texts, index.semantic_model)
 
 
 @dataclass

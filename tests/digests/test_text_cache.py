@@ -233,3 +233,29 @@ def test_a_shard_being_written_is_neither_read_nor_merged_away(settings, tmp_pat
     assert len(vector_store.vectors_get("v", keys)) == 3
     for name in ("t", "v"):
         assert (tmp_path / "scoring" / name / ".123-9.tmp.npz").exists()
+
+
+def test_readers_rows_computed_with_the_index_are_those_of_text_by_text(day, settings, tmp_path):
+    """The index's rows of every reader's text (BM25 query, embedding) give the matrices the
+    chunks computed text by text: the same entries in the same order."""
+    import copy
+
+    from digests.scoring.profile_matrices import ProfileMatrices
+
+    corpus, papers, profiles = day
+    settings.DATA_DIR = tmp_path
+    banked = PaperIndex(papers, profiles, semantic="wordllama")
+    plain = copy.copy(banked)
+    plain.queries, plain.readers_embedded, plain.query_rows = None, None, {}
+    plain.__dict__.pop("_similarity_rows", None)
+    chunk = profiles[100:400]
+    a = ProfileMatrices.build(banked, chunk, corpus.parents)
+    b = ProfileMatrices.build(plain, chunk, corpus.parents)
+
+    assert a.text.nnz and a.semantic is not None and b.semantic is not None
+    assert not banked.query_rows and plain.query_rows  # read from the bank / text by text
+    for part in ("indptr", "indices", "data"):
+        assert np.array_equal(getattr(a.text, part), getattr(b.text, part)), part
+    assert np.array_equal(a.semantic, b.semantic)
+    assert np.array_equal(a.more.per_text, b.more.per_text)
+    assert np.array_equal(a.less.per_text, b.less.per_text)
