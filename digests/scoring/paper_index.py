@@ -28,13 +28,12 @@ from digests.scoring.matching import (
     institution_tokens,
     phrase_variants,
 )
+from digests.scoring.phrase_match import phrases_found
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.semantic import configured_model, paper_text, semantic_prefetch
 from digests.scoring.text_terms import keywords_phrases, papers_terms
 
 __all__ = ["Columns", "PaperIndex", "keyword_columns"]
-
-MAX_PHRASE = 6
 
 
 @lru_cache(maxsize=100_000)
@@ -62,28 +61,6 @@ class Columns(dict[str, tuple[int, ...]]):
         ids = self._ids
         found = self[value] = tuple(sorted({ids[c] for c in self._columns_of(value) if c in ids}))
         return found
-
-
-def _phrases(
-    words: list[str], lengths: dict[str, tuple[int, ...]], known: dict[str, int]
-) -> set[int]:
-    """The known phrases in `words`: runs of the lengths that phrases starting there have."""
-    found = set()
-    for i in [i for i, word in enumerate(words) if word in lengths]:
-        for n in lengths[words[i]]:
-            column = known.get(" ".join(words[i : i + n]))
-            if column is not None:
-                found.add(column)
-    return found
-
-
-def _phrase_matrix(found: list[set[int]], m: int) -> sparse.csr_matrix:
-    """A binary papers × phrases matrix from each paper's set of phrase columns."""
-    n, m = len(found), max(m, 1)
-    counts = np.fromiter(map(len, found), dtype=np.int64, count=n)
-    columns = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(counts.sum()))
-    cells = np.sort(np.repeat(np.arange(n, dtype=np.int64) * m, counts) + columns)
-    return _canonical(cells // m, cells % m, np.ones(len(cells), dtype=np.float32), n, m)
 
 
 class PaperIndex:
@@ -240,16 +217,9 @@ class PaperIndex:
         variants = keywords_phrases(keywords)
         phrases: set[str] = set().union(*variants.values())
         ids = self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
-        lengths: dict[str, set[int]] = defaultdict(set)
-        for phrase in phrases:
-            words = phrase.split()
-            lengths[words[0]].add(min(len(words), MAX_PHRASE))
-        starts = {word: tuple(sorted(ns)) for word, ns in lengths.items()}
-        m = len(ids)
-        self.in_title = _phrase_matrix([_phrases(w, starts, ids) for w in self.title_words], m)
-        self.in_abstract = _phrase_matrix(
-            [_phrases(w, starts, ids) for w in self.abstract_words], m
-        )
+        found = phrases_found(self.title_words + self.abstract_words, ids)  # one pass, both
+        n = len(self.title_words)
+        self.in_title, self.in_abstract = found[:n], found[n:]
         self.in_title_t = self.in_title.T.tocsr()
         self.in_abstract_t = self.in_abstract.T.tocsr()
         self.columns_of_keyword = Columns(keyword_columns, ids)
