@@ -214,8 +214,9 @@ class PaperIndex:
         self.queries = bm25_queries(every, self.idf) if every else None
         keywords = set(chain.from_iterable([p.keywords for p in profiles]))
         keywords.update(chain.from_iterable([p.exclude_keywords for p in profiles]))
-        variants = keywords_phrases(keywords)
-        phrases: set[str] = set().union(*variants.values())
+        variants = keywords_phrases(keywords)  # each keyword's phrases, "\n"-joined
+        phrases = set("\n".join(variants.values()).split("\n"))
+        phrases.discard("")  # (a keyword with no words: no phrase)
         ids = self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
         found = phrases_found(self.title_words + self.abstract_words, ids)  # one pass, both
         n = len(self.title_words)
@@ -226,11 +227,11 @@ class PaperIndex:
         self.columns_of_keyword.update(
             (
                 k,
-                (ids[next(iter(found))],)
-                if len(found) == 1
-                else tuple(sorted(ids[v] for v in found)),
+                (ids[v],)
+                if v and "\n" not in v
+                else tuple(sorted(ids[p] for p in v.split("\n") if p)),
             )
-            for k, found in variants.items()
+            for k, v in variants.items()
         )
         self._phrases_in: dict[int, frozenset[int]] = {}
 
@@ -278,9 +279,9 @@ def _fingerprint(papers: list[PaperRow]) -> tuple:
 
 def _reader_texts(profiles: list[ProfileRow]) -> list[str]:
     """The readers' texts the model embeds: free text, seed and liked papers, each once."""
-    texts = dict.fromkeys(chain.from_iterable(x.seed_texts for x in profiles))
-    texts.update(dict.fromkeys(chain.from_iterable(x.more_texts for x in profiles)))
-    texts.update(dict.fromkeys(x.interests for x in profiles if x.interests.strip()))
+    texts = dict.fromkeys(chain.from_iterable([x.seed_texts for x in profiles]))
+    texts.update(dict.fromkeys(chain.from_iterable([x.more_texts for x in profiles])))
+    texts.update(dict.fromkeys([t for t in [x.interests for x in profiles] if t and t.strip()]))
     return list(texts)
 
 

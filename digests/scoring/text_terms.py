@@ -35,7 +35,7 @@ KEYWORD_STORE = "keyword-phrases-1"
 DISK_MINIMUM = 100  # fewer missing texts are computed, not looked up on disk
 KEYWORD_MEMORY = 200_000  # keywords whose phrases a process keeps
 
-_KEYWORDS: dict[str, tuple[str, ...]] = {}
+_KEYWORDS: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -126,10 +126,11 @@ def _rows(indices: list[np.ndarray], data: list[np.ndarray]) -> sparse.csr_matri
     return matrix
 
 
-def keywords_phrases(keywords: Collection[str]) -> dict[str, tuple[str, ...]]:
-    """Each keyword's phrases (`matching.phrase_variants`, sorted): kept in this process and,
-    for many keywords at once (the day's readers'), on disk for the next days and processes,
-    by the keyword itself (hashing 70,000 short texts would cost what stemming them does)."""
+def keywords_phrases(keywords: Collection[str]) -> dict[str, str]:
+    """Each keyword's phrases (`matching.phrase_variants`, sorted, "\n"-joined; "" for none):
+    kept in this process and, for many keywords at once (the day's readers'), on disk for the
+    next days and processes, by the keyword itself (hashing 70,000 short texts would cost what
+    stemming them does)."""
     known = _KEYWORDS
     found = {k: phrases for k in keywords if (phrases := known.get(k)) is not None}
     missing = [k for k in keywords if k not in found]
@@ -137,11 +138,12 @@ def keywords_phrases(keywords: Collection[str]) -> dict[str, tuple[str, ...]]:
     if len(missing) >= DISK_MINIMUM:
         stored = records_get(KEYWORD_STORE, missing, disk_minimum=DISK_MINIMUM)
         new = [k for k in missing if k not in stored]
-        found.update((k, _phrases(record)) for k, record in stored.items())  # type: ignore[misc]
-    computed = [tuple(sorted(phrase_variants(k))) for k in new]
+        joined: list[str] = [record[0] for record in stored.values()]  # type: ignore[misc]
+        found.update(zip(stored, joined, strict=True))  # type: ignore[arg-type]
+    computed = ["\n".join(sorted(phrase_variants(k))) for k in new]
     found.update(zip(new, computed, strict=True))
     if len(missing) >= DISK_MINIMUM and new:
-        kept = [(k, ("\n".join(p),)) for k, p in zip(new, computed, strict=True) if "\0" not in k]
+        kept = [(k, (p,)) for k, p in zip(new, computed, strict=True) if "\0" not in k]
         records_put(
             KEYWORD_STORE,
             [k for k, _record in kept],
@@ -152,11 +154,6 @@ def keywords_phrases(keywords: Collection[str]) -> dict[str, tuple[str, ...]]:
         known.clear()  # bounded: what is asked again is read again
     known.update((k, found[k]) for k in missing)
     return found
-
-
-def _phrases(record: Record) -> tuple[str, ...]:
-    joined: str = record[0]  # type: ignore[assignment]
-    return tuple(joined.split("\n")) if joined else ()
 
 
 def terms_forget() -> None:
