@@ -106,9 +106,11 @@ class PaperIndex:
             if len(_REUSED) >= REUSED_KEPT:
                 _REUSED.pop(next(iter(_REUSED)))
             _REUSED[key] = cached
+            embedded, cached.readers_embedded = cached.readers_embedded, None
         else:
-            cached.readers_embedded = None if model == "none" else semantic_prefetch(texts, model)
+            embedded = None if model == "none" else semantic_prefetch(texts, model)
         index = copy.copy(cached)
+        index.readers_embedded = embedded  # these readers' texts (not the shared object's)
         index._readers_indexed(profiles, texts)
         return index
 

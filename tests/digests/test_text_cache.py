@@ -259,3 +259,20 @@ def test_readers_rows_computed_with_the_index_are_those_of_text_by_text(day, set
     assert np.array_equal(a.semantic, b.semantic)
     assert np.array_equal(a.more.per_text, b.more.per_text)
     assert np.array_equal(a.less.per_text, b.less.per_text)
+
+
+def test_an_index_reusing_the_papers_part_embeds_each_call_s_own_readers(day, settings, tmp_path):
+    from digests.scoring.profile_matrices import ProfileMatrices
+
+    corpus, papers, profiles = day
+    settings.DATA_DIR = tmp_path
+    chunks = [profiles[:300], profiles[300:600]]
+    reused = [PaperIndex.reusing(papers, chunk, semantic="wordllama") for chunk in chunks]
+    assert reused[0].bm25_t is reused[1].bm25_t  # the papers' part, indexed once
+    for index, chunk in zip(reused, chunks, strict=True):
+        fresh = PaperIndex(papers, chunk, semantic="wordllama")
+        ours = ProfileMatrices.build(index, chunk, corpus.parents)
+        theirs = ProfileMatrices.build(fresh, chunk, corpus.parents)
+        assert ours.semantic is not None and theirs.semantic is not None
+        assert np.array_equal(ours.semantic, theirs.semantic)
+        assert (ours.text != theirs.text).nnz == 0
