@@ -51,15 +51,19 @@ def _store(name: str) -> _Store:
         return _STORES.setdefault(name, _Store())
 
 
-def records_get(name: str, keys: Iterable[Key], *, disk_minimum: int = 1) -> dict[Key, Record]:
+def records_get(
+    name: str, keys: Iterable[Key], *, disk_minimum: int = 1, entries: int | None = None
+) -> dict[Key, Record]:
     """The records of `keys` this store holds. The files are read only when at least
-    `disk_minimum` of the keys are not in memory."""
+    `disk_minimum` of the keys are not in memory, the newest first and only until every key is
+    found (a day's papers: the shard their enrichment wrote). At most `entries` are kept."""
     store, wanted = _store(name), list(dict.fromkeys(keys))
     with store.lock:
         memory = store.memory
-        if sum(k not in memory for k in wanted) >= disk_minimum:
-            _load(store, store_directory(name))
-        if len(memory) > CACHE_ENTRIES:  # bounded: only what this call asks for is kept
+        missing = [k for k in wanted if k not in memory]
+        if len(missing) >= disk_minimum:
+            _load(store, store_directory(name), missing)
+        if len(memory) > (entries or CACHE_ENTRIES):  # bounded: only what this call asks for
             kept = {k: memory[k] for k in wanted if k in memory}
             memory.clear()
             memory.update(kept)
@@ -67,14 +71,20 @@ def records_get(name: str, keys: Iterable[Key], *, disk_minimum: int = 1) -> dic
 
 
 def records_put(
-    name: str, keys: Sequence[Key], records: Sequence[Record], *, persist: bool
+    name: str,
+    keys: Sequence[Key],
+    records: Sequence[Record],
+    *,
+    persist: bool,
+    entries: int | None = None,
 ) -> None:
-    """Keep new records in memory and, with `persist`, as one more shard on disk."""
+    """Keep new records in memory and, with `persist`, as one more shard on disk (the shards
+    merged into the newest `entries` records past MAX_SHARDS)."""
     store = _store(name)
     with store.lock:
         store.memory.update(zip(keys, records, strict=True))
         if persist and len(keys):
-            _save(store, store_directory(name), list(keys), list(records))
+            _save(store, store_directory(name), list(keys), list(records), entries or CACHE_ENTRIES)
 
 
 def records_forget(name: str | None = None) -> None:
@@ -84,11 +94,13 @@ def records_forget(name: str | None = None) -> None:
             _STORES.pop(each, None)
 
 
-def _load(store: _Store, directory: Path | None) -> None:
-    """Read the shards that other processes (or earlier days) wrote and this one has not."""
+def _load(store: _Store, directory: Path | None, missing: list[Key]) -> None:
+    """Read the shards that other processes (or earlier days) wrote and this one has not, the
+    newest first, until none of `missing` is."""
     if directory is None or not directory.is_dir():
         return
-    for path in shards_written(directory):
+    memory = store.memory
+    for path in reversed(shards_written(directory)):
         if path in store.loaded:
             continue
         try:
@@ -96,9 +108,11 @@ def _load(store: _Store, directory: Path | None) -> None:
         except UNREADABLE:
             continue  # merged away, or not a shard: the next call reads what replaced it
         store.loaded.add(path)
-        memory = store.memory
         for key, record in zip(keys, records, strict=True):
-            memory.setdefault(key, record)
+            memory.setdefault(key, record)  # (a text's record is the same in every shard)
+        missing = [k for k in missing if k not in memory]
+        if not missing:
+            return
 
 
 def _read(path: Path) -> tuple[list[Key], list[Record]]:
@@ -133,7 +147,9 @@ def _blob(strings: Sequence[str]) -> np.ndarray:
     return np.frombuffer("\0".join(strings).encode("utf-8"), dtype=np.uint8)
 
 
-def _save(store: _Store, directory: Path | None, keys: list[Key], records: list[Record]) -> None:
+def _save(
+    store: _Store, directory: Path | None, keys: list[Key], records: list[Record], entries: int
+) -> None:
     if directory is None:
         return
     try:
@@ -143,7 +159,7 @@ def _save(store: _Store, directory: Path | None, keys: list[Key], records: list[
         store.loaded.add(path)
         shards = shards_written(directory)
         if len(shards) > MAX_SHARDS:
-            _merge(store, directory, shards)
+            _merge(store, directory, shards, entries)
     except OSError:
         log.warning("texts' records not cached under %s: computed again", directory, exc_info=True)
 
@@ -171,8 +187,8 @@ def _write(path: Path, keys: list[Key], records: list[Record]) -> None:
     temporary.replace(path)
 
 
-def _merge(store: _Store, directory: Path, shards: list[Path]) -> None:
-    """The shards as one file of the newest `CACHE_ENTRIES` records (newest shards first)."""
+def _merge(store: _Store, directory: Path, shards: list[Path], entries: int) -> None:
+    """The shards as one file of the newest `entries` records (newest shards first)."""
     merged: dict[Key, Record] = {}
     for path in reversed(shards):
         try:
@@ -180,7 +196,7 @@ def _merge(store: _Store, directory: Path, shards: list[Path]) -> None:
         except UNREADABLE:
             continue
         for key, record in zip(keys, records, strict=True):
-            if len(merged) < CACHE_ENTRIES:
+            if len(merged) < entries:
                 merged.setdefault(key, record)
     if merged:
         path = directory / f"{time.time_ns()}-{os.getpid()}-merged.npz"

@@ -31,6 +31,7 @@ __all__ = [
 ]
 
 PAPER_STORE = "paper-terms-1"  # the version: of the code computing them (stems, terms)
+PAPER_ENTRIES = 20_000  # papers kept (~10 days; ~3 KiB each): a run reads today's shard
 KEYWORD_STORE = "keyword-phrases-1"
 DISK_MINIMUM = 100  # fewer missing texts are computed, not looked up on disk
 KEYWORD_MEMORY = 200_000  # keywords whose phrases a process keeps
@@ -78,11 +79,17 @@ def _paper_records(papers: Sequence[Any], at_least: int) -> tuple[list[Record], 
     """Each paper's record, kept or computed now (and kept: on disk when at least `at_least`
     are missing), and how many were computed."""
     keys = [text_key(p.title, p.abstract) for p in papers]
-    found = records_get(PAPER_STORE, keys, disk_minimum=at_least)
+    found = records_get(PAPER_STORE, keys, disk_minimum=at_least, entries=PAPER_ENTRIES)
     missing = {k: p for k, p in zip(keys, papers, strict=True) if k not in found}
     if missing:
         computed = _records(list(missing.values()))
-        records_put(PAPER_STORE, list(missing), computed, persist=len(missing) >= at_least)
+        records_put(
+            PAPER_STORE,
+            list(missing),
+            computed,
+            persist=len(missing) >= at_least,
+            entries=PAPER_ENTRIES,
+        )
         found.update(zip(missing, computed, strict=True))
     return [found[k] for k in keys], len(missing)
 

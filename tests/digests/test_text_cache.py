@@ -189,7 +189,7 @@ def test_concurrent_writers_leave_every_record_readable(settings, tmp_path, monk
         for n in range(8):
             key = f"worker {worker} text {n}"
             record = (key, np.array([worker, n], dtype=np.int32))
-            text_cache._save(store, directory, [key], [record])
+            text_cache._save(store, directory, [key], [record], text_cache.CACHE_ENTRIES)
 
     threads = [threading.Thread(target=write, args=(w,)) for w in range(4)]
     for thread in threads:
@@ -276,3 +276,19 @@ def test_an_index_reusing_the_papers_part_embeds_each_call_s_own_readers(day, se
         assert ours.semantic is not None and theirs.semantic is not None
         assert np.array_equal(ours.semantic, theirs.semantic)
         assert (ours.text != theirs.text).nnz == 0
+
+
+def test_the_newest_shards_are_read_first_and_only_until_every_key_is_found(settings, tmp_path):
+    """A scoring run finds the day's papers in the shard their enrichment wrote last, without
+    reading the earlier days'."""
+    settings.DATA_DIR = tmp_path
+    for day in range(3):
+        keys = [f"day {day} paper {n}" for n in range(4)]
+        records_put("p", keys, [(k,) for k in keys], persist=True, entries=6)
+    records_forget("p")
+
+    today = [f"day 2 paper {n}" for n in range(4)]
+    assert list(records_get("p", today)) == today
+    assert len(text_cache._store("p").loaded) == 1  # today's shard only
+    assert list(records_get("p", ["day 0 paper 1"])) == ["day 0 paper 1"]
+    assert len(text_cache._store("p").loaded) == 3
