@@ -40,7 +40,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import Corpus
-from digests.scoring import vector_store
+from digests.scoring import text_cache
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.scores import scores_compute
 from digests.scoring.semantic import papers_semantic_prepare, semantic_forget
@@ -220,7 +220,7 @@ def main() -> None:
     args = parser.parse_args()
 
     if args.one is not None:
-        vector_store.cache_root = Path(args.cache) if args.cache else None
+        text_cache.cache_root = Path(args.cache) if args.cache else None
         print(json.dumps(run_one(args.one, args.papers, args.chunk, args.seed, args.day)))
         return
 

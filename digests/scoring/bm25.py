@@ -25,8 +25,7 @@ except ImportError:  # pragma: no cover - another sklearn layout: its public pat
     _hashing_transform = None
 
 from digests.scoring.matching import abbreviation_forms, stems
-from digests.scoring.text_cache import records_get, records_put
-from digests.scoring.vector_store import text_key
+from digests.scoring.text_cache import records_get, records_put, text_key
 
 __all__ = [
     "BM25_FEATURES",

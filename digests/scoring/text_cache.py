@@ -1,21 +1,24 @@
-"""What is computed from a text alone in Python, kept once: in memory and under
-DATA_DIR/scoring/<store>/ for the other processes and the next days.
+"""What is computed from a text alone, kept once: in memory and under DATA_DIR/scoring/<store>/
+for the other processes and the next days.
 
 A paper's stems and BM25 term counts (`text_terms`), a reader's free text's term counts, a
-keyword's phrases: each depends on its text (and the code's version, part of the store's name)
-alone, and computing them holds the interpreter lock. Like `vector_store` (the same keys, shards
-written whole and atomically by one process and read by the others, merged into one past
-MAX_SHARDS), but a record is a few variable-length fields, each a string (stems, space-joined;
-never a NUL) or a 1-D array. Without a writable directory the records are computed again: a
-warning, never a failure.
+keyword's phrases, a text's vector (`vector_store`): each depends on its text (and the code's
+version or the model, part of the store's name) alone. A record is a few variable-length fields,
+each a string (stems, space-joined; never a NUL) or a 1-D array, kept by a hash of the text
+(`text_key`) or by a short text itself: in memory (at most `entries` a store, the ones asked for
+last) and as shards of .npz files, each written whole and atomically by one process, read by the
+others, merged into one when there are more than MAX_SHARDS. Without a writable directory the
+records are computed again: a warning, never a failure.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import threading
 import time
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
@@ -23,16 +26,51 @@ from pathlib import Path
 
 import numpy as np
 
-from digests.scoring.vector_store import UNREADABLE, shards_written, store_directory
-
-__all__ = ["CACHE_ENTRIES", "Record", "records_forget", "records_get", "records_put"]
+__all__ = [
+    "CACHE_ENTRIES",
+    "Record",
+    "records_forget",
+    "records_get",
+    "records_put",
+    "store_directory",
+    "text_key",
+]
 
 CACHE_ENTRIES = 300_000  # records kept a store, the ones asked for last (~100 MiB of free texts)
 MAX_SHARDS = 32  # files of new records before they are merged into one
 log = logging.getLogger(__name__)
+UNREADABLE = (OSError, EOFError, KeyError, ValueError, zipfile.BadZipFile)  # a shard not read
+
+# Where the stores live across processes: DATA_DIR/scoring when Django is configured; a bench
+# may point this at a directory of its own. None and no DATA_DIR: memory only.
+cache_root: Path | None = None
 
 Record = tuple[str | np.ndarray, ...]
-Key = bytes | str  # a text's hash (`vector_store.text_key`), or a short text itself (a keyword)
+Key = bytes | str  # a text's hash (`text_key`), or a short text itself (a keyword)
+
+
+def text_key(*parts: str) -> bytes:
+    """The key of a text (and of what else its record depends on, e.g. the model)."""
+    joined = "\0".join(parts).encode("utf-8", "surrogatepass")
+    return hashlib.blake2b(joined, digest_size=16).digest()
+
+
+def store_directory(name: str) -> Path | None:
+    """Where a store's files live (`cache_root`, else DATA_DIR/scoring), or None: memory only."""
+    root = cache_root
+    if root is None:
+        from django.conf import settings
+
+        if not settings.configured or not getattr(settings, "DATA_DIR", None):
+            return None
+        root = Path(settings.DATA_DIR) / "scoring"
+    return root / name
+
+
+def shards_written(directory: Path) -> list[Path]:
+    """The shards written whole: a temporary file being written starts with a dot (which
+    `glob("*.npz")` matches too), and is neither read nor merged away."""
+    return sorted(p for p in directory.glob("*.npz") if not p.name.startswith("."))
 
 
 @dataclass

@@ -19,8 +19,7 @@ from scipy import sparse
 
 from digests.scoring.bm25 import BM25_FEATURES, term_counts_of_stems
 from digests.scoring.matching import phrase_variants, stems
-from digests.scoring.text_cache import Record, records_forget, records_get, records_put
-from digests.scoring.vector_store import text_key
+from digests.scoring.text_cache import Record, records_forget, records_get, records_put, text_key
 
 __all__ = [
     "PaperTerms",

@@ -216,8 +216,7 @@ def test_a_shard_being_written_is_neither_read_nor_merged_away(settings, tmp_pat
     from digests.scoring import vector_store
 
     settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(text_cache, "MAX_SHARDS", 1)
-    monkeypatch.setattr(vector_store, "MAX_SHARDS", 1)
+    monkeypatch.setattr(text_cache, "MAX_SHARDS", 1)  # vector_store's shards are its too
     for name in ("t", "v"):
         (tmp_path / "scoring" / name).mkdir(parents=True)
         (tmp_path / "scoring" / name / ".123-9.tmp.npz").write_bytes(b"PK\x03\x04 half")

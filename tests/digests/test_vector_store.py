@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from digests.scoring import vector_store
+from digests.scoring import text_cache
 from digests.scoring.semantic import DISK_MINIMUM, semantic_embed, semantic_forget
 from digests.scoring.vector_store import text_key, vectors_forget, vectors_get, vectors_put
 
@@ -25,7 +25,7 @@ def test_vectors_written_by_one_process_are_read_by_the_next(settings, tmp_path)
 
 def test_many_shards_merge_into_one_and_keep_every_vector(settings, tmp_path, monkeypatch):
     settings.DATA_DIR = tmp_path
-    monkeypatch.setattr(vector_store, "MAX_SHARDS", 3)
+    monkeypatch.setattr(text_cache, "MAX_SHARDS", 3)  # the shards are text_cache's
     keys = [text_key(str(n)) for n in range(6)]
     for n, key in enumerate(keys):
         vectors_put("s", [key], np.full((1, 2), n, dtype=np.float32), persist=True)
