@@ -111,15 +111,26 @@ class Cards:
         return out
 
     def text_card(self, context: dict[str, Any], item: ReaderItem) -> TextCard:
-        key = text_key(item, translation.get_language())
-        card = self.text.get(key)
-        if card is None:
-            card = self.shared.get_many("text", [key]).get(key)
-            if card is None:
+        return self.text_cards(context, [item])[0]
+
+    def text_cards(self, context: dict[str, Any], items: Sequence[ReaderItem]) -> list[TextCard]:
+        """Each item's text card: kept, shared (the missing ones in one round trip), or
+        rendered here (and shared in one more)."""
+        language = translation.get_language()
+        keys = [text_key(i, language) for i in items]
+        missing = {k: i for k, i in zip(keys, items, strict=True) if k not in self.text}
+        if not missing:
+            return [self.text[k] for k in keys]
+        found = self.shared.get_many("text", missing)
+        rendered = {}
+        for key, item in missing.items():
+            if key not in found:
                 view = placeholder_view(item.paper, bool(item.reasons))
                 text = self.templates().item.render({**context, "view": view})
                 joined, separator = reasons_joined(text, R1, R2, marker("reasons"))
-                card = TextCard(Plan(joined, CARD_SLOTS), separator)
-                self.shared.set_many("text", {key: card})
-            self._kept(self.text, {key: card})
-        return card
+                rendered[key] = TextCard(Plan(joined, CARD_SLOTS), separator)
+        self.shared.set_many("text", rendered)
+        fresh = found | rendered
+        out = [fresh[k] if k in fresh else self.text[k] for k in keys]
+        self._kept(self.text, fresh)
+        return out

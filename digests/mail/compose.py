@@ -357,18 +357,17 @@ class Composer:
         ]
         with translation.override(context["lang"]):
             code = translation.get_language()
+            levels = range(len(EXCERPTS))
+            # what this process held already is stored again (the cache may have lost it);
+            # what it fetches or compiles now is in the cache already
+            html_keys = [html_key(i, level, code) for level in levels for i in items]
+            text_keys = [text_key(i, code) for i in items]
+            held = {k: self.cards.html[k] for k in html_keys if k in self.cards.html}
+            held_text = {k: self.cards.text[k] for k in text_keys if k in self.cards.text}
             layout = self._layout(context, len(context["items"]))
-            html = {
-                html_key(item, level, code): card
-                for level in range(len(EXCERPTS))
-                for item, card in zip(
-                    items, self.cards.html_cards(layout, items, level), strict=True
-                )
-            }
-            text = [self.cards.text_card(context, item) for item in items]
-        # stored even when this process held them already: the cache may have lost them
-        self.cards.shared.set_many("html", html)
-        self.cards.shared.set_many(
-            "text", {text_key(i, code): c for i, c in zip(items, text, strict=True)}
-        )
+            for level in levels:
+                self.cards.html_cards(layout, items, level)
+            self.cards.text_cards(context, items)
+        self.cards.shared.set_many("html", held)
+        self.cards.shared.set_many("text", held_text)
         return len(items)
