@@ -13,7 +13,7 @@ import datetime as dt
 import logging
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import arxiv
 from django.db import DataError, IntegrityError, transaction
@@ -30,6 +30,7 @@ __all__ = [
     "authors_merged",
     "name_key",
     "paper_fields",
+    "papers_save_each",
     "papers_upsert",
     "versioned_id_split",
 ]
@@ -243,8 +244,17 @@ _UPDATABLE = [
 RECORD_ERRORS = (DataError, IntegrityError, ValueError)
 
 
-def _save_each(new: list[Paper], changed: list[Paper], outcome: UpsertOutcome) -> None:
-    """Store the rows one by one, each in its own savepoint: one refused row is skipped."""
+class _Counted(Protocol):
+    created: int
+    updated: int
+    skipped: list[RecordProblem]
+
+
+def papers_save_each(
+    new: list[Paper], changed: list[Paper], outcome: _Counted, *, updatable: list[str], what: str
+) -> None:
+    """Store the rows one by one, each in its own savepoint: one refused row is skipped, said
+    (`what` a record is, in the log) and left without a key; the others are stored."""
     for paper, insert in [*((p, True) for p in new), *((p, False) for p in changed)]:
         try:
             with transaction.atomic():
@@ -252,11 +262,12 @@ def _save_each(new: list[Paper], changed: list[Paper], outcome: UpsertOutcome) -
                     paper.pk, paper._state.adding = None, True
                     paper.save(force_insert=True)
                 else:
-                    paper.save(update_fields=_UPDATABLE)
+                    paper.save(update_fields=updatable)
         except RECORD_ERRORS as error:
             reason = f"not stored: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
-            log.error("arXiv record %s skipped, %s", paper.arxiv_id, reason)
+            log.error("%s %s skipped, %s", what, paper.arxiv_id, reason)
             outcome.skipped.append(RecordProblem(paper.arxiv_id, reason))
+            paper.pk = None
             if insert:
                 outcome.created -= 1
             else:
@@ -314,7 +325,7 @@ def papers_upsert(
             Paper.objects.bulk_update(changed, _UPDATABLE, batch_size=500)
     except RECORD_ERRORS as error:
         log.warning("a batch of arXiv records was refused (%s): storing them one by one", error)
-        _save_each(new, changed, outcome)
+        papers_save_each(new, changed, outcome, updatable=_UPDATABLE, what="arXiv record")
     skipped = {p.arxiv_id for p in outcome.skipped}
     rows = [r for r in replaced if r.paper.arxiv_id not in skipped]
     for paper, announcement in announced:

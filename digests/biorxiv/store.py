@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils import timezone
 
-from digests.arxiv.records import RECORD_ERRORS, RecordProblem
+from digests.arxiv.records import RECORD_ERRORS, RecordProblem, papers_save_each
 from digests.biorxiv.records import Preprint
 from digests.models import AnnounceType, Paper, PaperVersion, ResultType
 
@@ -115,27 +115,6 @@ def _paper_apply(paper: Paper, versions: list[Preprint], day: dt.date) -> str:
     return "updated"
 
 
-def _save_each(new: list[Paper], changed: list[Paper], outcome: StoreOutcome) -> None:
-    """One row a savepoint: a row the database refuses is skipped alone, and said."""
-    for paper, insert in [*((p, True) for p in new), *((p, False) for p in changed)]:
-        try:
-            with transaction.atomic():
-                if insert:
-                    paper.pk, paper._state.adding = None, True
-                    paper.save(force_insert=True)
-                else:
-                    paper.save(update_fields=_UPDATABLE)
-        except RECORD_ERRORS as error:
-            reason = f"not stored: {type(error).__name__}: {str(error).splitlines()[0][:200]}"
-            log.error("preprint %s skipped, %s", paper.arxiv_id, reason)
-            outcome.skipped.append(RecordProblem(paper.arxiv_id, reason))
-            paper.pk = None
-            if insert:
-                outcome.created -= 1
-            else:
-                outcome.updated -= 1
-
-
 @transaction.atomic
 def preprints_upsert(*, by_doi: dict[str, list[Preprint]], day: dt.date) -> StoreOutcome:
     """Store the window's preprints (each DOI's versions, oldest first) as papers of `day`."""
@@ -171,7 +150,7 @@ def preprints_upsert(*, by_doi: dict[str, list[Preprint]], day: dt.date) -> Stor
             Paper.objects.bulk_update(changed, _UPDATABLE, batch_size=500)
     except RECORD_ERRORS as error:
         log.warning("a window of preprints was refused (%s): storing them one by one", error)
-        _save_each(new, changed, outcome)
+        papers_save_each(new, changed, outcome, updatable=_UPDATABLE, what="preprint")
     if new and new[0].pk is None:  # a database whose bulk insert returns no keys
         ids = dict(
             Paper.objects.filter(arxiv_id__in=[p.arxiv_id for p in new]).values_list(
