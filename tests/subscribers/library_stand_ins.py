@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import re
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -134,3 +136,25 @@ def zotero_start(*, user_id: str, key: str, items: list, collections: list) -> _
     server.user_id, server.key = user_id, key  # type: ignore[attr-defined]
     server.items, server.collections = items, collections  # type: ignore[attr-defined]
     return _start(server)
+
+
+# The library the Zotero tests connect to: its user, API key and collections.
+ZOTERO_USER, ZOTERO_KEY = "2536190", "Zk3yN0tForLogs99"
+ZOTERO_COLLECTIONS = [
+    {"key": "RLCOLL1", "data": {"key": "RLCOLL1", "name": "Reinforcement learning"}},
+    {"key": "BIOCOLL2", "data": {"key": "BIOCOLL2", "name": "Microbiome"}},
+]
+
+
+@contextmanager
+def zotero_serving(settings: Any, items: list) -> Iterator[_Server]:
+    """That library with these items, served while the block runs (ZOTERO_API_URL on it)."""
+    server = zotero_start(
+        user_id=ZOTERO_USER, key=ZOTERO_KEY, items=items, collections=ZOTERO_COLLECTIONS
+    )
+    settings.ZOTERO_API_URL = server.base_url
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -26,14 +26,20 @@ from subscribers.views.library_section import PAGE_SIZE
 from tests.conftest import DEMO_DAY
 from tests.factories import make_paper, make_subscriber
 from tests.newsletter.test_proxy import proxied_site  # noqa: F401  (nginx in front of gunicorn)
-from tests.subscribers.library_stand_ins import arxiv_search_start, zotero_item, zotero_start
+from tests.subscribers.library_stand_ins import (
+    ZOTERO_KEY,
+    ZOTERO_USER,
+    arxiv_search_start,
+    zotero_item,
+    zotero_serving,
+)
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "libraries"
 BIB = FIXTURES / "piche_zotero_biblatex_excerpt.bib"
 RIS = FIXTURES / "patin_zotero_excerpt.ris"
 PROFILE, UPLOAD, DROP = "/profile/", "/profile/library/", "/profile/library/drop/"
 ZOTERO, ZOTERO_REMOVE = "/profile/library/zotero/", "/profile/library/zotero/remove/"
-USER, KEY = "2536190", "Zk3yN0tForLogs99"
+USER, KEY = ZOTERO_USER, ZOTERO_KEY
 
 
 def _sign_in(client: Client, subscriber: Subscriber) -> None:
@@ -319,19 +325,10 @@ def _zotero_items() -> list[dict]:
     ]  # fmt: skip
 
 
-COLLECTIONS = [
-    {"key": "RLCOLL1", "data": {"key": "RLCOLL1", "name": "Reinforcement learning"}},
-    {"key": "BIOCOLL2", "data": {"key": "BIOCOLL2", "name": "Microbiome"}},
-]
-
-
 @pytest.fixture
 def zotero(settings):
-    server = zotero_start(user_id=USER, key=KEY, items=_zotero_items(), collections=COLLECTIONS)
-    settings.ZOTERO_API_URL = server.base_url
-    yield server
-    server.shutdown()
-    server.server_close()
+    with zotero_serving(settings, _zotero_items()) as server:
+        yield server
 
 
 def _zotero_form(api_key: str, **extra: str) -> dict[str, str]:

@@ -12,9 +12,14 @@ from subscribers.library import LibraryEntry, ZoteroLink
 from subscribers.library.secret import secret_open
 from subscribers.library.zotero import ZoteroRefused, zotero_connect, zotero_sync
 from tests.factories import make_subscriber
-from tests.subscribers.library_stand_ins import zotero_item, zotero_start
+from tests.subscribers.library_stand_ins import (
+    ZOTERO_KEY,
+    ZOTERO_USER,
+    zotero_item,
+    zotero_serving,
+)
 
-USER, KEY = "2536190", "Zk3yN0tForLogs99"
+USER, KEY = ZOTERO_USER, ZOTERO_KEY
 
 
 def _items() -> list[dict]:
@@ -38,19 +43,10 @@ def _items() -> list[dict]:
     ]  # fmt: skip
 
 
-COLLECTIONS = [
-    {"key": "RLCOLL1", "data": {"key": "RLCOLL1", "name": "Reinforcement learning"}},
-    {"key": "BIOCOLL2", "data": {"key": "BIOCOLL2", "name": "Microbiome"}},
-]
-
-
 @pytest.fixture
 def zotero(settings):
-    server = zotero_start(user_id=USER, key=KEY, items=_items(), collections=COLLECTIONS)
-    settings.ZOTERO_API_URL = server.base_url
-    yield server
-    server.shutdown()
-    server.server_close()
+    with zotero_serving(settings, _items()) as server:
+        yield server
 
 
 @pytest.mark.django_db
