@@ -21,13 +21,13 @@ import datetime as dt
 import logging
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench._django import django_ready
 from bench.scoring import busy_seconds
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -46,14 +46,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-delivery-"))
-    os.environ.setdefault("DATA_DIR", str(workdir / "data"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
-    import django
-
-    django.setup()
+    django_ready("bench-delivery-")
     logging.disable(logging.INFO)  # one "sent digest N" line per message would drown the result
-    from django.core.management import call_command
     from django.test.utils import override_settings
 
     from devtools.arxiv_replay import replay_server_start
@@ -65,8 +59,6 @@ def main() -> None:
     from digests.models import Paper
     from digests.render import digest_render
     from subscribers.models import InterestProfile, Subscriber
-
-    call_command("migrate", verbosity=0)
 
     # The demo day, ingested from the replay server and read lexically.
     server = replay_server_start(ROOT / "devtools" / "recorded" / DAY.isoformat())

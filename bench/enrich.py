@@ -17,14 +17,14 @@ import argparse
 import datetime as dt
 import json
 import logging
-import os
 import random
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._django import django_ready
 
 DAY = dt.date(2026, 6, 18)
 THROUGHPUT_DAY = DAY + dt.timedelta(days=1)
@@ -251,14 +251,8 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-enrich-"))
-    os.environ.setdefault("DATA_DIR", str(workdir / "data"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
-    import django
-
-    django.setup()
+    django_ready("bench-enrich-")
     from django.conf import settings
-    from django.core.management import call_command
     from django.db.models import Sum
     from django.test.utils import override_settings
 
@@ -273,7 +267,6 @@ def main() -> None:
 
     for name in ("httpx", "httpx2", "openai"):  # one INFO line per request otherwise
         logging.getLogger(name).setLevel(logging.WARNING)
-    call_command("migrate", verbosity=0)
     days = (DAY, THROUGHPUT_DAY)
     if Subscriber.objects.exists() or Paper.objects.filter(announce_date__in=days).exists():
         sys.exit("bench/enrich.py needs a database without subscribers or papers of its days")

@@ -11,14 +11,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._django import django_ready
 
 
 def _peak_rss_mib() -> float:
@@ -32,13 +32,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="ARXIV_REQUEST_DELAY (s)")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    os.environ.setdefault("DATA_DIR", str(workdir / "data"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    workdir = django_ready("bench-ingest-")
     from django.test.utils import override_settings
 
     from devtools.arxiv_fixtures import FakePaper, day_write
@@ -46,7 +40,6 @@ def main() -> None:
     from digests import ingest
     from digests.models import Paper
 
-    call_command("migrate", verbosity=0)
     day = dt.date(2026, 6, 18)
     categories = [f"cs.{chr(65 + i // 26)}{chr(65 + i % 26)}" for i in range(args.categories)]
     papers = [

@@ -13,14 +13,14 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import math
-import os
 import resource
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._django import django_ready
 
 DAY = dt.date(2026, 6, 18)  # a Thursday: its window is Wednesday's postings
 
@@ -32,13 +32,7 @@ def main() -> None:
     parser.add_argument("--delay", type=float, default=0.0, help="BIORXIV_REQUEST_DELAY (s)")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="bench-biorxiv-"))
-    os.environ.setdefault("DATA_DIR", str(workdir / "data"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
+    django_ready("bench-biorxiv-")
     from django.test.utils import override_settings
 
     from devtools.biorxiv_replay import RecordedPreprints, biorxiv_server_start
@@ -46,7 +40,6 @@ def main() -> None:
     from digests.biorxiv.ingest import preprints_ingest
     from digests.models import Paper
 
-    call_command("migrate", verbosity=0)
     Paper.objects.filter(source__in=["biorxiv", "medrxiv"]).delete()
     wanted = {"biorxiv": args.biorxiv, "medrxiv": args.medrxiv}
     copies = math.ceil(max(wanted.values()) / 100)
