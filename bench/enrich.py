@@ -188,6 +188,7 @@ def _synthetic_papers(n: int, *, start: int, day: dt.date, seed: int):
                 primary_category=categories[0],
                 announce_date=day,
                 announce_type=AnnounceType.NEW,
+                affiliations_version=1,  # from the API record, as ingestion marks them
             )
         )
         # The stub reads topics lexically from the catalogue in the target language, so it finds
