@@ -24,6 +24,7 @@ from digests.arxiv.taxonomy import ALIASES
 from digests.scoring.bm25 import MAX_NORMALISED
 from digests.scoring.evidence import ChunkSum, coo_sum
 from digests.scoring.paper_index import PaperIndex
+from digests.scoring.products import product
 from digests.scoring.profile_matrices import ProfileMatrices, TextSimilarity
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.signals import (
@@ -101,7 +102,7 @@ def _capped(product: sparse.spmatrix, cap: float, weight: float) -> sparse.csr_m
 def _similar(
     rows: sparse.csr_matrix, vectors_t: sparse.csr_matrix, weight: float
 ) -> sparse.csr_matrix:
-    similarity = (rows @ vectors_t).tocsr()
+    similarity = product(rows, vectors_t)
     # Below the floor is noise: not carried further. Most products are; the few above it are
     # picked first and only they computed (min(x, MAX) − floor > 0 exactly when x > floor).
     kept = np.flatnonzero(similarity.data[: similarity.indptr[-1]] > np.float32(TEXT_FLOOR))
@@ -139,22 +140,22 @@ def _sparse_parts(
     w, cap = WEIGHTS, CAPS
     categories, keywords = _sliced(m.categories, rows), _sliced(m.keywords, rows)
 
-    def capped(product: sparse.spmatrix, name: str) -> sparse.csr_matrix:
-        return _capped(product, cap[name], w[name])
+    def capped(matrix: sparse.spmatrix, name: str) -> sparse.csr_matrix:
+        return _capped(matrix, cap[name], w[name])
 
-    yield Signal.CATEGORY, capped(categories @ index.primary_t, "category_primary")
-    yield Signal.CATEGORY, capped(categories @ index.cross_t, "category_cross")
+    yield Signal.CATEGORY, capped(product(categories, index.primary_t), "category_primary")
+    yield Signal.CATEGORY, capped(product(categories, index.cross_t), "category_cross")
     prior = _sliced(m.prior, rows)
     if prior.nnz:
         # primary and cross-lists together count at most one full primary match
         ratio = w["prior_cross"] / w["prior_primary"]
-        both = prior @ index.primary_t + (prior @ index.cross_t) * ratio
+        both = product(prior, index.primary_t) + product(prior, index.cross_t) * ratio
         yield Signal.PRIOR, _capped(both, cap["prior"], w["prior_primary"])
         yield Signal.PRIOR, _capped(_prior_pairs(index, prior), cap["prior_pair"], w["prior_pair"])
-    yield Signal.TOPIC, capped(_sliced(m.topics, rows) @ index.hits_t, "topic")
-    yield Signal.KEYWORD, capped(keywords @ index.in_title_t, "keyword_title")
-    yield Signal.KEYWORD, capped(keywords @ index.in_abstract_t, "keyword_abstract")
-    yield Signal.AUTHOR, capped(_sliced(m.follows, rows) @ index.by_author_t, "author")
+    yield Signal.TOPIC, capped(product(_sliced(m.topics, rows), index.hits_t), "topic")
+    yield Signal.KEYWORD, capped(product(keywords, index.in_title_t), "keyword_title")
+    yield Signal.KEYWORD, capped(product(keywords, index.in_abstract_t), "keyword_abstract")
+    yield Signal.AUTHOR, capped(product(_sliced(m.follows, rows), index.by_author_t), "author")
     yield Signal.INSTITUTION, _sliced(m.institutions, rows)
     yield Signal.TEXT, _similar(_sliced(m.text, rows), index.bm25_t, w["text"])
 
@@ -231,7 +232,7 @@ def _excluded(index: PaperIndex, m: ProfileMatrices, rows: slice) -> sparse.csr_
     cached = index.__dict__.get("_phrases_anywhere_t")
     if cached is None or cached[0] is not title or cached[1] is not abstract:
         cached = index.__dict__["_phrases_anywhere_t"] = (title, abstract, title + abstract)
-    return (_sliced(m.excluded, rows) @ cached[2]).tocsr()
+    return product(_sliced(m.excluded, rows), cached[2])
 
 
 def _damping(index: PaperIndex) -> np.ndarray:

@@ -9,10 +9,12 @@ dense); the scorer must give exactly its relevance, on a day where every signal 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from scipy import sparse
 
 from bench.corpus import Corpus
 from digests.scoring import evidence as summing
+from digests.scoring import products
 from digests.scoring import scores as scoring
 from digests.scoring.paper_index import PaperIndex
 from digests.scoring.profile_matrices import ProfileMatrices
@@ -154,3 +156,40 @@ def test_query_rows_scaled_as_the_diagonal_product_leaves_them():
     ours = bm25._rows_scaled(rows, scale)
     assert _same_csr(ours, sparse.diags(scale) @ rows)
     assert ours.nnz == rows.nnz > 100
+
+
+def test_one_pass_product_is_scipys_product_bit_for_bit():
+    """`products.product` calls scipy's computing kernel alone: the same entries in the same
+    order as `a @ b`, whatever the rows (empty, wide, unsorted), the dtypes or the index type."""
+    a = sparse.random(300, 500, density=0.03, format="lil", dtype=np.float32, random_state=1)
+    a[7] = 0  # an empty row
+    a = a.tocsr() * np.float32(1e3)
+    b = sparse.random(500, 400, density=0.2, format="lil", dtype=np.float32, random_state=2)
+    b[:, :3] = 1.0  # columns every row of `b` reaches: products wider than any row of `b`
+    b = b.tocsr()
+    backwards = b.copy()  # each row's entries in descending column order
+    for row in range(backwards.shape[0]):
+        start, end = backwards.indptr[row], backwards.indptr[row + 1]
+        backwards.indices[start:end] = backwards.indices[start:end][::-1].copy()
+        backwards.data[start:end] = backwards.data[start:end][::-1].copy()
+    backwards.has_sorted_indices = False
+    cases = [(a, b), (a, backwards), (a, b.astype(np.float64)), (a[:0], b), (a[:, :0], b[:0])]
+    for left, right in cases:
+        expected, found = left @ right, products.product(left, right)
+        assert found.shape == expected.shape and found.dtype == expected.dtype
+        assert np.array_equal(found.indptr, expected.indptr)
+        assert np.array_equal(found.indices, expected.indices)
+        assert np.array_equal(found.data.view(np.uint8), expected.data.view(np.uint8))
+    assert products.product(a, b).nnz > 0.5 * a.shape[0] * b.shape[1]
+    with pytest.raises(ValueError, match="inconsistent shapes"):
+        products.product(a, a)
+
+
+def test_one_pass_product_bound_holds_each_rows_entries():
+    """The bound the arrays are allocated by is never below the product's entries, and at most
+    the dense size: scipy's kernel writes past no array."""
+    for seed in range(20):
+        a = sparse.random(50, 80, density=0.05 * (seed % 5 + 1), format="csr", random_state=seed)
+        b = sparse.random(80, 60, density=0.02 * (seed % 7 + 1), format="csr", random_state=seed)
+        bound = products._bound(a.tocsr(), b.tocsr())
+        assert (a @ b).nnz <= bound <= 50 * 60
