@@ -50,17 +50,33 @@ def _followed_keys(name: str) -> frozenset[str]:
 class Columns(dict[str, tuple[int, ...]]):
     """A reader's value (keyword, author, category, topic) → its columns in one of the day's
     vocabularies, sorted, computed on first use. Shared by the chunks' threads: a value computed
-    twice gives the same columns."""
+    twice gives the same columns.
+
+    `codes` holds each value seen as one integer, so that many readers' values are looked up
+    at once (`profile_matrices`): its one column, `NONE` or `MANY` (its columns are here)."""
+
+    NONE, MANY = -1, -2
 
     def __init__(self, columns_of: Callable[[str], Iterable[str]], ids: dict[str, int]) -> None:
         super().__init__()
         self._columns_of = columns_of
         self._ids = ids
+        self.codes: dict[str, int] = {}
 
     def __missing__(self, value: str) -> tuple[int, ...]:
-        ids = self._ids
-        found = self[value] = tuple(sorted({ids[c] for c in self._columns_of(value) if c in ids}))
+        code = self.codes.get(value, self.MANY)
+        if code != self.MANY:
+            found: tuple[int, ...] = () if code == self.NONE else (code,)
+        else:
+            ids = self._ids
+            found = tuple(sorted({ids[c] for c in self._columns_of(value) if c in ids}))
+        self.known(value, found)
         return found
+
+    def known(self, value: str, columns: tuple[int, ...]) -> None:
+        """Record a value's columns (computed elsewhere)."""
+        self[value] = columns  # before its code: a code MANY means the columns are here
+        self.codes[value] = columns[0] if len(columns) == 1 else self.MANY if columns else self.NONE
 
 
 class PaperIndex:
@@ -225,16 +241,14 @@ class PaperIndex:
         self.in_title, self.in_abstract = found[:n], found[n:]
         self.in_title_t = self.in_title.T.tocsr()
         self.in_abstract_t = self.in_abstract.T.tocsr()
-        self.columns_of_keyword = Columns(keyword_columns, ids)
-        self.columns_of_keyword.update(
-            (
-                k,
-                (ids[v],)
-                if v and "\n" not in v
-                else tuple(sorted(ids[p] for p in v.split("\n") if p)),
-            )
-            for k, v in variants.items()
+        columns = self.columns_of_keyword = Columns(keyword_columns, ids)
+        # A keyword of one phrase (most) is its code; of several, its columns are recorded.
+        columns.codes.update(
+            (k, ids.get(v, Columns.NONE if not v else Columns.MANY)) for k, v in variants.items()
         )
+        for keyword in [k for k, code in columns.codes.items() if code == Columns.MANY]:
+            joined = variants[keyword]
+            columns.known(keyword, tuple(sorted(ids[p] for p in joined.split("\n") if p)))
         self._phrases_in: dict[int, frozenset[int]] = {}
 
     def phrases_in(self, paper: int) -> frozenset[int]:

@@ -7,9 +7,9 @@ one mean text vector per reader; feedback texts a similarity to each of the day'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
 
 import numpy as np
 from scipy import sparse
@@ -38,19 +38,32 @@ def expand_topics(slugs: Iterable[str], parents: dict[str, str]) -> set[str]:
     return followed | {child for child in parents if covered(child)}
 
 
+UNSEEN = -3  # a value not looked up yet (`Columns.codes` has no code for it)
+
+
 def _binary_matrix(
-    values: Sequence[Sequence[str]], columns: Mapping[str, tuple[int, ...]], width: int
+    values: Sequence[Sequence[str]], columns: Columns, width: int
 ) -> sparse.csr_matrix:
     """A binary readers × vocabulary matrix: each reader's values, each value some columns
     (`Columns`; unknown: none), a column once however many values give it. The readers' values
-    are looked up together, not reader by reader."""
+    are looked up together by their codes, not reader by reader; only values of several
+    columns, or not seen before, one by one."""
     n, width = len(values), max(width, 1)
     counts = np.fromiter(map(len, values), dtype=np.int64, count=n)
-    found = list(map(columns.__getitem__, chain.from_iterable(values)))
-    sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-    cells = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(sizes.sum()))
-    cells += np.repeat(np.repeat(np.arange(n, dtype=np.int64) * width, counts), sizes)
-    rows, indices = np.divmod(_unique(cells), width)  # sorted: row by row, columns ascending
+    flat = list(chain.from_iterable(values))
+    codes = np.fromiter(
+        map(columns.codes.get, flat, repeat(UNSEEN)), dtype=np.int64, count=len(flat)
+    )
+    owners = np.repeat(np.arange(n, dtype=np.int64), counts)
+    single = codes >= 0
+    cells = [owners[single] * width + codes[single]]
+    rest = np.flatnonzero(codes < Columns.NONE)
+    if len(rest):
+        found = [columns[flat[position]] for position in rest.tolist()]
+        sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+        their = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(sizes.sum()))
+        cells.append(np.repeat(owners[rest] * width, sizes) + their)
+    rows, indices = np.divmod(_unique(np.concatenate(cells)), width)  # row by row, ascending
     indptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
     data = np.ones(len(indices), dtype=np.float32)

@@ -14,9 +14,9 @@ from scipy import sparse
 
 from bench.corpus import Corpus
 from digests.scoring import evidence as summing
-from digests.scoring import products
+from digests.scoring import products, profile_matrices
 from digests.scoring import scores as scoring
-from digests.scoring.paper_index import PaperIndex
+from digests.scoring.paper_index import Columns, PaperIndex
 from digests.scoring.profile_matrices import ProfileMatrices
 from digests.scoring.signals import PRIOR_ALONE, Signal
 
@@ -193,3 +193,28 @@ def test_one_pass_product_bound_holds_each_rows_entries():
         b = sparse.random(80, 60, density=0.02 * (seed % 7 + 1), format="csr", random_state=seed)
         bound = products._bound(a.tocsr(), b.tocsr())
         assert (a @ b).nnz <= bound <= 50 * 60
+
+
+def test_readers_values_looked_up_by_code_give_each_readers_columns():
+    """`_binary_matrix` reads most values by their one code and the rest (several columns, none,
+    not seen before) one by one: each reader's row is the union of its values' columns."""
+    ids = {"a": 0, "b": 1, "c": 2, "d": 3}
+    spelled = {"x": ["a"], "y": ["b", "c"], "z": ["nowhere"], "w": ["d", "a", "d"]}
+    columns = Columns(lambda value: spelled.get(value, ()), ids)
+    columns.known("y", (1, 2))  # recorded beforehand, as the index records keywords
+    readers = [["x", "y"], [], ["z", "x", "x"], ["w", "unknown", "y"], ["x"]]
+    for _ in range(2):  # first unseen, then by their codes
+        matrix = profile_matrices._binary_matrix(readers, columns, len(ids))
+        expected = [
+            sorted({ids[c] for v in r for c in spelled.get(v, ()) if c in ids}) for r in readers
+        ]
+        assert [sorted(matrix[row].indices.tolist()) for row in range(len(readers))] == expected
+        assert matrix.has_canonical_format and set(matrix.data.tolist()) == {1.0}
+    assert columns.codes == {
+        "x": 0,
+        "y": Columns.MANY,
+        "z": Columns.NONE,
+        "w": Columns.MANY,
+        "unknown": Columns.NONE,
+    }
+    assert columns["w"] == (0, 3) and columns["z"] == ()
