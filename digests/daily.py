@@ -28,10 +28,12 @@ from digests.llm.breaker import llm_reading_start
 from digests.llm.calls import llm_enabled
 from digests.llm.embeddings import papers_embed
 from digests.models import IngestDay, Paper, PipelineStep, Topic
+from digests.models.paper import announced_between
 from digests.models.run import StepTimer, step_recorded
 from digests.reach import papers_in_reach
 from digests.readings import latest_issue_date
-from digests.scoring.inputs import profile_rows
+from digests.scoring.inputs import profile_rows, readers_keywords
+from digests.scoring.keyword_index import keywords_prepare
 from digests.scoring.semantic import papers_semantic_prepare
 from digests.scoring.text_terms import papers_terms_prepare
 from digests.versions import changes_enrich
@@ -154,6 +156,10 @@ def day_enrich(
         lexical_enrich(papers)  # what every paper shows, and what readers are first scored by
         papers_semantic_prepare(papers)  # each scoring run reads the vectors, not the abstracts
         papers_terms_prepare(papers)  # and their stems and term counts, not stemmed again
+        # and where they hold the readers' keywords (in the papers a daily digest scores)
+        keywords_prepare(
+            list(Paper.objects.filter(announced_between(date, date))), readers_keywords()
+        )
         # Before translation and scoring: translated with the paper, matched by followed
         # institutions (the pages take ARXIV_REQUEST_DELAY each, outside the LLM's deadline).
         day_affiliations_read(papers, day=date)

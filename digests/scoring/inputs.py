@@ -21,13 +21,35 @@ from digests.scoring.semantic import paper_text
 from subscribers.library import LibrarySeed, library_seeds
 from subscribers.models import InterestProfile, Subscriber
 
-__all__ = ["categories_inferred", "paper_rows", "profile_rows", "topic_parents"]
+__all__ = [
+    "categories_inferred",
+    "paper_rows",
+    "profile_rows",
+    "readers_keywords",
+    "topic_parents",
+]
 
 FEEDBACK_MEMORY = 50  # the latest "more" and "less" signals that move a profile
 
 
 def topic_parents() -> dict[str, str]:
     return dict(Topic.objects.filter(parent__isnull=False).values_list("slug", "parent__slug"))
+
+
+def readers_keywords() -> set[str]:
+    """Every active reader's keywords and excluded keywords: what enrichment looks for in the
+    day's papers (`keyword_index.keywords_prepare`)."""
+    found: set[str] = set()
+    rows = (
+        InterestProfile.objects.filter(subscriber__status=Subscriber.Status.ACTIVE)
+        .values_list("keywords", "exclude_keywords")
+        .iterator(chunk_size=5000)
+    )
+    for keywords, excluded in rows:
+        for values in (keywords, excluded):
+            if isinstance(values, list):
+                found.update(v for v in values if isinstance(v, str))
+    return found
 
 
 def paper_rows(papers: list[Paper]) -> list[PaperRow]:

@@ -22,16 +22,16 @@ from digests.scoring.bm25 import (
     bm25_queries,
     queries_prepare,
 )
+from digests.scoring.keyword_index import MANY, NONE, keywords_indexed
 from digests.scoring.matching import (
     author_keys_followed,
     author_keys_written,
     institution_tokens,
     phrase_variants,
 )
-from digests.scoring.phrase_match import phrases_found
 from digests.scoring.rows import PaperRow, ProfileRow
 from digests.scoring.semantic import configured_model, paper_text, semantic_prefetch
-from digests.scoring.text_terms import keywords_phrases, papers_terms
+from digests.scoring.text_terms import papers_terms
 
 __all__ = ["Columns", "PaperIndex", "keyword_columns"]
 
@@ -55,7 +55,7 @@ class Columns(dict[str, tuple[int, ...]]):
     `codes` holds each value seen as one integer, so that many readers' values are looked up
     at once (`profile_matrices`): its one column, `NONE` or `MANY` (its columns are here)."""
 
-    NONE, MANY = -1, -2
+    NONE, MANY = NONE, MANY  # (`keyword_index`'s)
 
     def __init__(self, columns_of: Callable[[str], Iterable[str]], ids: dict[str, int]) -> None:
         super().__init__()
@@ -154,7 +154,7 @@ class PaperIndex:
         self.papers = papers
         self.frequencies_given = frequencies
         n = len(papers)
-        terms = papers_terms(papers)  # kept since enrichment (`text_terms`)
+        terms = self.terms = papers_terms(papers)  # kept since enrichment (`text_terms`)
         self.title_words, self.abstract_words = terms.title_words, terms.abstract_words
 
         self.author_ids: dict[str, int] = {}
@@ -232,23 +232,16 @@ class PaperIndex:
         self.queries = bm25_queries(every, self.idf) if every else None
         keywords = set(chain.from_iterable([p.keywords for p in profiles]))
         keywords.update(chain.from_iterable([p.exclude_keywords for p in profiles]))
-        variants = keywords_phrases(keywords)  # each keyword's phrases, "\n"-joined
-        phrases = set("\n".join(variants.values()).split("\n"))
-        phrases.discard("")  # (a keyword with no words: no phrase)
-        ids = self.phrase_ids = {phrase: i for i, phrase in enumerate(sorted(phrases))}
-        found = phrases_found(self.title_words + self.abstract_words, ids)  # one pass, both
+        found = keywords_indexed(self.terms, keywords)  # most kept since enrichment
+        ids = self.phrase_ids = found.phrase_ids
         n = len(self.title_words)
-        self.in_title, self.in_abstract = found[:n], found[n:]
+        self.in_title, self.in_abstract = found.found[:n], found.found[n:]
         self.in_title_t = self.in_title.T.tocsr()
         self.in_abstract_t = self.in_abstract.T.tocsr()
         columns = self.columns_of_keyword = Columns(keyword_columns, ids)
-        # A keyword of one phrase (most) is its code; of several, its columns are recorded.
-        columns.codes.update(
-            (k, ids.get(v, Columns.NONE if not v else Columns.MANY)) for k, v in variants.items()
-        )
-        for keyword in [k for k, code in columns.codes.items() if code == Columns.MANY]:
-            joined = variants[keyword]
-            columns.known(keyword, tuple(sorted(ids[p] for p in joined.split("\n") if p)))
+        columns.codes = found.codes  # (this index's own: values are added as they are seen)
+        for keyword, several in found.several.items():
+            columns[keyword] = several
         self._phrases_in: dict[int, frozenset[int]] = {}
 
     def phrases_in(self, paper: int) -> frozenset[int]:

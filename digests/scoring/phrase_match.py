@@ -21,12 +21,17 @@ MAX_PHRASE = 6  # words: a longer phrase is never found (the index's rule)
 
 
 def phrases_found(
-    texts: list[list[str]], ids: dict[str, int], *, exact: int | None = None
+    texts: list[list[str]],
+    ids: dict[str, int],
+    *,
+    exact: int | None = None,
+    width: int | None = None,
 ) -> sparse.csr_matrix:
     """A binary texts × phrases matrix (canonical CSR, float32): the phrases of `ids` (space-
     joined words → column) that each text (its words) holds as a run of words. `exact`: the
-    longest runs compared as integers (default: as many words as an int64 holds)."""
-    n, m = len(texts), max(len(ids), 1)
+    longest runs compared as integers (default: as many words as an int64 holds); `width`: the
+    matrix's columns (default: one per phrase; more when `ids` are some of a vocabulary's)."""
+    n, m = len(texts), max(width or len(ids), 1)
     phrase_words = " ".join(ids).split(" ") if ids else []
     numbers = {word: k for k, word in enumerate(dict.fromkeys(phrase_words))}
     base = max(len(numbers), 1)

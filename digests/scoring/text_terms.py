@@ -40,8 +40,10 @@ _KEYWORDS: dict[str, str] = {}
 
 @dataclass(frozen=True)
 class PaperTerms:
-    """The papers' stems, and their term counts (papers × hashed terms, `bm25.term_counts`)."""
+    """The papers' stems, and their term counts (papers × hashed terms, `bm25.term_counts`);
+    each paper's key (`text_cache.text_key` of its title and abstract)."""
 
+    keys: list[bytes]
     title_words: list[list[str]]
     abstract_words: list[list[str]]
     titles: sparse.csr_matrix
@@ -74,9 +76,9 @@ def _records(papers: Sequence[Any]) -> list[Record]:
     return records
 
 
-def _paper_records(papers: Sequence[Any], at_least: int) -> tuple[list[Record], int]:
-    """Each paper's record, kept or computed now (and kept: on disk when at least `at_least`
-    are missing), and how many were computed."""
+def _paper_records(papers: Sequence[Any], at_least: int) -> tuple[list[bytes], list[Record], int]:
+    """Each paper's key and record, kept or computed now (and kept: on disk when at least
+    `at_least` are missing), and how many were computed."""
     keys = [text_key(p.title, p.abstract) for p in papers]
     found = records_get(PAPER_STORE, keys, disk_minimum=at_least, entries=PAPER_ENTRIES)
     missing = {k: p for k, p in zip(keys, papers, strict=True) if k not in found}
@@ -90,7 +92,7 @@ def _paper_records(papers: Sequence[Any], at_least: int) -> tuple[list[Record], 
             entries=PAPER_ENTRIES,
         )
         found.update(zip(missing, computed, strict=True))
-    return [found[k] for k in keys], len(missing)
+    return keys, [found[k] for k in keys], len(missing)
 
 
 def papers_terms_prepare(papers: Sequence[Any]) -> int:
@@ -99,14 +101,15 @@ def papers_terms_prepare(papers: Sequence[Any]) -> int:
     abstracts again. Returns how many papers were computed."""
     if not papers:
         return 0
-    return _paper_records(papers, at_least=1)[1]
+    return _paper_records(papers, at_least=1)[2]
 
 
 def papers_terms(papers: Sequence[Any]) -> PaperTerms:
     """The papers' stems and term counts: those kept (`papers_terms_prepare`), the others
     computed now; the same as computed from the papers' text."""
-    records, _computed = _paper_records(papers, at_least=DISK_MINIMUM)
+    keys, records, _computed = _paper_records(papers, at_least=DISK_MINIMUM)
     return PaperTerms(
+        keys=keys,
         title_words=[_words(r[0]) for r in records],  # type: ignore[arg-type]
         abstract_words=[_words(r[1]) for r in records],  # type: ignore[arg-type]
         titles=_rows([r[2] for r in records], [r[3] for r in records]),  # type: ignore[misc]
@@ -132,28 +135,29 @@ def _rows(indices: list[np.ndarray], data: list[np.ndarray]) -> sparse.csr_matri
     return matrix
 
 
-def keywords_phrases(keywords: Collection[str]) -> dict[str, str]:
+def keywords_phrases(keywords: Collection[str], *, stored: bool = True) -> dict[str, str]:
     """Each keyword's phrases (`matching.phrase_variants`, sorted, "\n"-joined; "" for none):
     kept in this process and, for many keywords at once (the day's readers'), on disk for the
     next days and processes, by the keyword itself (hashing 70,000 short texts would cost what
-    stemming them does)."""
+    stemming them does). `stored=False`: keywords no store is likely to hold (added since
+    enrichment looked for every reader's), computed without reading the files."""
     known = _KEYWORDS
     found = {k: phrases for k in keywords if (phrases := known.get(k)) is not None}
     missing = [k for k in keywords if k not in found]
     new = missing
-    if len(missing) >= DISK_MINIMUM:
-        stored = records_get(KEYWORD_STORE, missing, disk_minimum=DISK_MINIMUM)
-        new = [k for k in missing if k not in stored]
-        joined: list[str] = [record[0] for record in stored.values()]  # type: ignore[misc]
-        found.update(zip(stored, joined, strict=True))  # type: ignore[arg-type]
+    if stored and len(missing) >= DISK_MINIMUM:
+        kept = records_get(KEYWORD_STORE, missing, disk_minimum=DISK_MINIMUM)
+        new = [k for k in missing if k not in kept]
+        joined: list[str] = [record[0] for record in kept.values()]  # type: ignore[misc]
+        found.update(zip(kept, joined, strict=True))  # type: ignore[arg-type]
     computed = ["\n".join(sorted(phrase_variants(k))) for k in new]
     found.update(zip(new, computed, strict=True))
-    if len(missing) >= DISK_MINIMUM and new:
-        kept = [(k, (p,)) for k, p in zip(new, computed, strict=True) if "\0" not in k]
+    if stored and len(missing) >= DISK_MINIMUM and new:
+        keeping = [(k, (p,)) for k, p in zip(new, computed, strict=True) if "\0" not in k]
         records_put(
             KEYWORD_STORE,
-            [k for k, _record in kept],
-            [record for _k, record in kept],
+            [k for k, _record in keeping],
+            [record for _k, record in keeping],
             persist=len(new) >= DISK_MINIMUM,
         )
     if len(known) + len(missing) > KEYWORD_MEMORY:
@@ -165,9 +169,10 @@ def keywords_phrases(keywords: Collection[str]) -> dict[str, str]:
 def terms_forget() -> None:
     """Drop what this process keeps of texts' stems, terms and phrases (the files stay): a new
     process, as far as they go."""
-    from digests.scoring import bm25, matching
+    from digests.scoring import bm25, keyword_index, matching
 
     records_forget()
+    keyword_index._LAST.clear()
     _KEYWORDS.clear()
     bm25._QUERY_COUNTS.clear()
     matching._STEMS.clear()
