@@ -174,7 +174,7 @@ def keywords_prepare(papers: Sequence[Any], keywords: Collection[str]) -> int:
     keys = sorted(rows)
     order = [rows[k] for k in keys]
     texts = [terms.title_words[i] for i in order] + [terms.abstract_words[i] for i in order]
-    index = _computed(texts, set(keywords))
+    index = _computed(texts, {k for k in keywords if "\0" not in k})  # (NUL: the separator)
     records_put(STORE, [_papers_key(keys)], [_record(keys, index)], persist=True, entries=ENTRIES)
     return len(index.phrases)
 
