@@ -15,6 +15,7 @@ from itertools import chain
 import numpy as np
 from scipy import sparse
 
+from digests.scoring.arrays import binary_rows, unique_sorted
 from digests.scoring.bm25 import (
     MIN_HISTORY,
     DocumentFrequencies,
@@ -312,9 +313,8 @@ def _binary(rows: list[tuple[int, int]], n: int, m: int) -> sparse.csr_matrix:
     m = max(m, 1)
     if not rows:
         return sparse.csr_matrix((n, m), dtype=np.float32)
-    cells = np.sort(np.array(rows, dtype=np.int64) @ np.array([m, 1], dtype=np.int64))
-    cells = cells[np.concatenate(([True], cells[1:] != cells[:-1]))]  # each once (np.unique)
-    return _canonical(cells // m, cells % m, np.ones(len(cells), dtype=np.float32), n, m)
+    cells = np.array(rows, dtype=np.int64) @ np.array([m, 1], dtype=np.int64)
+    return binary_rows(unique_sorted(cells), n, m)
 
 
 def _weighted(rows: list[tuple[int, int, float]], n: int, m: int) -> sparse.csr_matrix:

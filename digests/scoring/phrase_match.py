@@ -15,6 +15,8 @@ from itertools import chain, repeat
 import numpy as np
 from scipy import sparse
 
+from digests.scoring.arrays import binary_rows, unique_sorted
+
 __all__ = ["phrases_found"]
 
 MAX_PHRASE = 6  # words: a longer phrase is never found (the index's rule)
@@ -71,14 +73,7 @@ def phrases_found(
         cells.append(owner[at[hit]] * m + columns[slot[hit]])
     if (sizes > exact).any():
         cells.append(_longer(texts, ids, sizes, exact, m))
-    found = np.sort(np.concatenate(cells))
-    keep = np.ones(len(found), dtype=bool)
-    np.not_equal(found[1:], found[:-1], out=keep[1:])
-    found = found[keep]
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(found // m, minlength=n), out=indptr[1:])
-    data = np.ones(len(found), dtype=np.float32)
-    return sparse.csr_matrix((data, found % m, indptr), shape=(n, m))
+    return binary_rows(unique_sorted(np.concatenate(cells)), n, m)
 
 
 def _longer(

@@ -14,6 +14,7 @@ from itertools import chain, repeat
 import numpy as np
 from scipy import sparse
 
+from digests.scoring.arrays import binary_rows, unique_sorted
 from digests.scoring.bm25 import BM25_FEATURES, MAX_NORMALISED, bm25_queries
 from digests.scoring.learned import LearnedScores, learned_scores
 from digests.scoring.paper_index import Columns, PaperIndex
@@ -63,20 +64,7 @@ def _binary_matrix(
         sizes = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
         their = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(sizes.sum()))
         cells.append(np.repeat(owners[rest] * width, sizes) + their)
-    rows, indices = np.divmod(_unique(np.concatenate(cells)), width)  # row by row, ascending
-    indptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(rows, minlength=n), out=indptr[1:])
-    data = np.ones(len(indices), dtype=np.float32)
-    return sparse.csr_matrix((data, indices, indptr), shape=(n, width))
-
-
-def _unique(values: np.ndarray) -> np.ndarray:
-    """`np.unique` of integers, sorted (a sort and a mask: numpy's own hashes, many times
-    slower on the few thousand values of a chunk)."""
-    values = np.sort(values)
-    keep = np.ones(len(values), dtype=bool)
-    np.not_equal(values[1:], values[:-1], out=keep[1:])
-    return values[keep]
+    return binary_rows(unique_sorted(np.concatenate(cells)), n, width)
 
 
 def _topic_columns(index: PaperIndex, parents: dict[str, str]) -> Columns:
