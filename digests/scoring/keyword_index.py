@@ -25,7 +25,7 @@ import numpy as np
 from scipy import sparse
 
 from digests.scoring.phrase_match import phrases_found
-from digests.scoring.text_cache import records_get, records_put
+from digests.scoring.text_cache import blob_strings, records_get, records_put, strings_blob
 from digests.scoring.text_terms import PaperTerms, keywords_phrases, papers_terms
 
 __all__ = ["MANY", "NONE", "KeywordIndex", "keywords_indexed", "keywords_prepare"]
@@ -103,14 +103,6 @@ def _papers_key(keys: Sequence[bytes]) -> bytes:
     return hashlib.blake2b(b"".join(sorted(set(keys))), digest_size=16).digest()
 
 
-def _blob(strings: Sequence[str]) -> np.ndarray:
-    return np.frombuffer("\0".join(strings).encode("utf-8", "surrogatepass"), dtype=np.uint8)
-
-
-def _strings(blob: np.ndarray) -> list[str]:
-    return blob.tobytes().decode("utf-8", "surrogatepass").split("\0") if len(blob) else []
-
-
 def _record(keys: list[bytes], index: KeywordIndex) -> tuple[np.ndarray, ...]:
     """A result as arrays: the papers' keys (sorted; their texts' rows in this order), the
     keywords and their codes, the phrases, the MANY keywords' columns, the found matrix."""
@@ -122,9 +114,9 @@ def _record(keys: list[bytes], index: KeywordIndex) -> tuple[np.ndarray, ...]:
     found = index.found
     return (
         np.frombuffer(b"".join(keys), dtype=np.uint8),
-        _blob(keywords),
+        strings_blob(keywords),
         np.fromiter(index.codes.values(), dtype=np.int64, count=len(keywords)),
-        _blob(index.phrases),
+        strings_blob(index.phrases),
         np.array([position[k] for k in several], dtype=np.int64),
         bounds,
         np.fromiter(chain.from_iterable(index.several.values()), dtype=np.int64),
@@ -141,8 +133,8 @@ def _from_record(record: tuple[Any, ...]) -> tuple[list[bytes], KeywordIndex]:
     if len(raw) % 16:
         raise ValueError("a kept keyword index's papers are not keys")
     keys = [raw[i : i + 16] for i in range(0, len(raw), 16)]
-    keywords = _strings(keywords_blob)
-    phrases = _strings(phrases_blob)
+    keywords = blob_strings(keywords_blob) if len(codes) else []
+    phrases = blob_strings(phrases_blob) if len(phrases_blob) else []  # (no phrase is "")
     if len(keywords) != len(codes) or len(indptr) != 2 * len(keys) + 1:
         raise ValueError("a kept keyword index does not hold together")
     several = {

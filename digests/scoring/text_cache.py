@@ -29,10 +29,12 @@ import numpy as np
 __all__ = [
     "CACHE_ENTRIES",
     "Record",
+    "blob_strings",
     "records_forget",
     "records_get",
     "records_put",
     "store_directory",
+    "strings_blob",
     "text_key",
 ]
 
@@ -157,7 +159,7 @@ def _read(path: Path) -> tuple[list[Key], list[Record]]:
     with np.load(path) as saved:
         keys: list[Key]
         if "names" in saved:
-            keys = list(_strings(saved["names"]))
+            keys = list(blob_strings(saved["names"]))
         else:
             raw = saved["keys"].tobytes()
             keys = [raw[i : i + 16] for i in range(0, len(raw), 16)]
@@ -165,7 +167,7 @@ def _read(path: Path) -> tuple[list[Key], list[Record]]:
         columns: list[list] = []
         for j in range(fields):
             if f"s{j}" in saved:
-                strings = _strings(saved[f"s{j}"]) if n else []
+                strings = blob_strings(saved[f"s{j}"]) if n else []
                 if len(strings) != n:
                     raise ValueError(f"{path}: field {j} has {len(strings)} of {n} records")
                 columns.append(strings)
@@ -177,12 +179,14 @@ def _read(path: Path) -> tuple[list[Key], list[Record]]:
     return keys, list(zip(*columns, strict=True))
 
 
-def _strings(blob: np.ndarray) -> list[str]:
-    return blob.tobytes().decode("utf-8").split("\0")
+def blob_strings(blob: np.ndarray) -> list[str]:
+    """The strings `strings_blob` joined (one string at least: an empty blob is [""])."""
+    return blob.tobytes().decode("utf-8", "surrogatepass").split("\0")
 
 
-def _blob(strings: Sequence[str]) -> np.ndarray:
-    return np.frombuffer("\0".join(strings).encode("utf-8"), dtype=np.uint8)
+def strings_blob(strings: Sequence[str]) -> np.ndarray:
+    """Strings without NUL as one array of bytes, NUL between them."""
+    return np.frombuffer("\0".join(strings).encode("utf-8", "surrogatepass"), dtype=np.uint8)
 
 
 def _save(
@@ -206,14 +210,14 @@ def _write(path: Path, keys: list[Key], records: list[Record]) -> None:
     """One shard, written to a temporary name and renamed: readers see it whole or not at all."""
     arrays: dict[str, np.ndarray] = {}
     if isinstance(keys[0], str):
-        arrays["names"] = _blob(keys)  # type: ignore[arg-type]
+        arrays["names"] = strings_blob(keys)  # type: ignore[arg-type]
     else:
         arrays["keys"] = np.frombuffer(b"".join(keys), dtype="V16")  # type: ignore[arg-type]
     fields = len(records[0])
     arrays["fields"] = np.array(fields)
     for j, column in enumerate(zip(*records, strict=True)):
         if isinstance(column[0], str):
-            arrays[f"s{j}"] = _blob(column)
+            arrays[f"s{j}"] = strings_blob(column)
         else:
             lengths = np.fromiter(map(len, column), dtype=np.int64, count=len(column))
             bounds = np.zeros(len(column) + 1, dtype=np.int64)
